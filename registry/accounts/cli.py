@@ -1,0 +1,85 @@
+"""Operator commands: users, orgs and tokens, without a web browser."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from registry.accounts import service
+from registry.accounts.models import MEMBER_ROLES, ORG_KINDS, SITE_ROLES, TOKEN_SCOPES
+from registry.db import db
+from registry.errors import RegistryError
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+orgs_cli = AppGroup("orgs", help="Manage organizations and their members.")
+tokens_cli = AppGroup("tokens", help="Issue API tokens.")
+
+
+def run_in_transaction(fn):
+    """Commit on success; on a RegistryError roll back and exit 1 with its one-line reason."""
+    try:
+        result = fn()
+        db.session.commit()
+        return result
+    except RegistryError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.detail) from None
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        raise click.ClickException("no password on standard input; pipe it in or run in a terminal")
+    return password
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--email", required=True, help="The user's e-mail address.")
+@click.option("--role", type=click.Choice(SITE_ROLES), default=None, help="Site role, if any.")
+def users_create(username: str, email: str, role: str | None):
+    """Create USERNAME; the password is read from stdin or prompted without echo."""
+    password = _read_password()
+    user = run_in_transaction(lambda: service.create_user(username, email, password, role))
+    click.echo(f"created user {user.username}" + (f" ({role})" if role else ""))
+
+
+@orgs_cli.command("create")
+@click.argument("slug")
+@click.option("--kind", type=click.Choice(ORG_KINDS), required=True)
+@click.option("--name", required=True, help="Display name, e.g. 천안시.")
+def orgs_create(slug: str, kind: str, name: str):
+    """Create an organization SLUG."""
+    org = run_in_transaction(lambda: service.create_org(slug, name, kind))
+    click.echo(f"created {org.kind} organization {org.slug} ({org.name})")
+
+
+@orgs_cli.command("add-member")
+@click.argument("slug")
+@click.argument("username")
+@click.option("--role", type=click.Choice(MEMBER_ROLES), default="member", show_default=True)
+def orgs_add_member(slug: str, username: str, role: str):
+    """Add USERNAME to organization SLUG."""
+    run_in_transaction(lambda: service.add_member(service.get_org(slug), service.get_user(username), role))
+    click.echo(f"{username} is now {role} of {slug}")
+
+
+@tokens_cli.command("create")
+@click.argument("username")
+@click.option("--org", "org_slug", required=True, help="Organization the token acts for.")
+@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(TOKEN_SCOPES))
+@click.option("--solution", default=None, help="Limit the token to one solution.")
+@click.option("--expires-days", type=click.IntRange(min=1), default=None)
+@click.option("--name", default="", help="A label to recognise the token by.")
+def tokens_create(username: str, org_slug: str, scopes: tuple[str, ...], solution: str | None,
+                  expires_days: int | None, name: str):
+    """Issue an API token for USERNAME; it is printed once, alone on the last line."""
+    issued = run_in_transaction(lambda: service.issue_token(
+        service.get_user(username), service.get_org(org_slug), list(scopes),
+        name=name, solution=solution, expires_days=expires_days))
+    click.echo(f"token for {username}@{org_slug}, scopes {', '.join(issued.token.scopes)}; it is shown only now:", err=True)
+    click.echo(issued.raw)

@@ -1,0 +1,29 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from registry.accounts.models import TOKEN_SCOPES
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    remember = BooleanField(_l("Keep me signed in"))
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Token name"), validators=[Optional(), Length(max=100)])
+    org = SelectField(_l("Organization"), validators=[DataRequired()])
+    scopes = SelectMultipleField(_l("Scopes"), choices=[(s, s) for s in TOKEN_SCOPES], validators=[DataRequired()])
+    solution = StringField(_l("Only for solution (optional)"), validators=[Optional(), Length(max=64)])
+    expires_days = IntegerField(_l("Expires after days (optional)"), validators=[Optional(), NumberRange(min=1, max=3650)])
+
+
+class SigningKeyForm(FlaskForm):
+    name = StringField(_l("Key name"), validators=[Optional(), Length(max=100)])
+    public_key = TextAreaField(_l("Ed25519 public key (PEM)"), validators=[DataRequired(), Length(max=4000)])
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a POST button that carries only the CSRF token."""

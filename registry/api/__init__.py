@@ -1,0 +1,7 @@
+"""JSON API v1. Every endpoint is described in registry/api/openapi.py."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from registry.api import accounts  # noqa: E402,F401  (registers routes)

@@ -1,0 +1,19 @@
+"""Bearer-token authentication for the API."""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from registry.accounts import service as accounts
+from registry.accounts.models import ApiToken
+
+
+def current_token() -> ApiToken:
+    """The request's token, resolved once; raises Unauthorized (401) when missing or bad."""
+    if "api_token" not in g:
+        g.api_token = accounts.token_from_header(request.headers.get("Authorization"))
+    return g.api_token
+
+
+def optional_token() -> ApiToken | None:
+    return current_token() if request.headers.get("Authorization") else None

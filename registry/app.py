@@ -1,0 +1,99 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from registry.config import load_settings
+from registry.db import db
+from registry.extensions import babel, csrf, limiter, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOCALES = ("ko", "en")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        "registry",
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(load_settings(app.instance_path, config))
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+
+    from registry.storage import make_storage
+
+    app.extensions["blob_storage"] = make_storage(app.config)
+
+    from registry import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+    from registry.accounts.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id))
+
+    _register_blueprints(app)
+    _register_cli(app)
+    from registry.ops.views import register_error_handlers, register_request_logging
+
+    register_error_handlers(app)
+    register_request_logging(app)
+    from registry.ops.templating import register_template_helpers
+
+    register_template_helpers(app)
+    return app
+
+
+def select_locale() -> str:
+    chosen = request.args.get("lang") or session.get("lang") or request.cookies.get("lang")
+    return chosen if chosen in LOCALES else "ko"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from registry.accounts.views import bp as accounts_bp
+    from registry.api import bp as api_bp
+    from registry.catalog.views import bp as catalog_bp
+    from registry.ops.views import bp as ops_bp
+
+    # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
+    csrf.exempt(api_bp)
+    for bp in (ops_bp, accounts_bp, catalog_bp, api_bp):
+        app.register_blueprint(bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from registry.accounts.cli import orgs_cli, tokens_cli, users_cli
+    from registry.audit.cli import audit_cli
+    from registry.ops.demo import demo_command
+    from registry.storage.cli import storage_cli
+
+    for command in (users_cli, orgs_cli, tokens_cli, storage_cli, audit_cli, demo_command):
+        app.cli.add_command(command)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    # WAL lets readers run while one writer writes; foreign keys are off by default in SQLite.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()

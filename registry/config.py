@@ -1,0 +1,92 @@
+"""Settings: defaults, then REGISTRY_* environment variables, then the factory's overrides.
+
+Every setting is documented in docs/operations.md.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # default: SQLite file in the instance folder
+    "STORAGE_BACKEND": "local",  # local | s3
+    "STORAGE_PATH": None,  # default: <instance>/blobs
+    "S3_ENDPOINT_URL": None,
+    "S3_BUCKET": None,
+    "S3_REGION": None,
+    "S3_ACCESS_KEY_ID": None,
+    "S3_SECRET_ACCESS_KEY": None,
+    "SECRET_KEY": None,  # default: generated once into <instance>/secret_key
+    "MAX_UPLOAD_MB": 512,
+    "ARCHIVE_MAX_MEMBERS": 10_000,
+    "ARCHIVE_MAX_UNPACKED_MB": 2048,
+    "ARCHIVE_MAX_RATIO": 100,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_LOGIN": "10 per minute",
+    "RATELIMIT_UPLOAD": "30 per minute",
+    "RATELIMIT_API": "600 per minute",
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "MAIL_FROM": "registry@localhost",
+    "REVIEW_TWO_APPROVALS_FOR_FIRST_RELEASE": False,
+    "ENTITY_CATALOGUE_EXTRA": "",  # os.pathsep-separated extra catalogue files
+    "LOG_LEVEL": "INFO",
+    "DEFAULT_LOCALE": "ko",
+}
+
+
+def load_settings(instance_path: str, overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """Merge defaults, REGISTRY_* environment and explicit overrides into Flask config keys."""
+    settings = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        raw = os.environ.get(f"REGISTRY_{key}")
+        if raw is not None:
+            settings[key] = _coerce(raw, default)
+    settings.update(overrides or {})
+
+    instance = Path(instance_path)
+    settings["DATABASE_URL"] = normalize_database_url(
+        settings["DATABASE_URL"] or f"sqlite:///{instance / 'registry.db'}"
+    )
+    settings["STORAGE_PATH"] = settings["STORAGE_PATH"] or str(instance / "blobs")
+    if not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = _persistent_secret(instance / "secret_key")
+
+    settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
+    settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    # Flask refuses larger bodies before reading them; multipart overhead is small.
+    settings["MAX_CONTENT_LENGTH"] = int(settings["MAX_UPLOAD_MB"]) * 1024 * 1024 + 8 * 1024 * 1024
+    settings["BABEL_DEFAULT_LOCALE"] = settings["DEFAULT_LOCALE"]
+    settings["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+    return settings
+
+
+def normalize_database_url(url: str) -> str:
+    """Let operators write postgresql:// and still get the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _coerce(raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def _persistent_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key

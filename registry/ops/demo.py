@@ -1,0 +1,73 @@
+"""`flask --app registry demo`: a registry full of demo content, safe to run again."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from registry.accounts import service as accounts
+from registry.accounts.models import Membership, Organization, User
+from registry.db import db
+
+DEMO_PASSWORD = "demo-password"
+
+ORGS = [
+    ("smartcity-agency", "agency", "스마트시티 솔루션 검토기관"),
+    ("cheonan", "municipality", "천안시"),
+    ("gwangmyeong", "municipality", "광명시"),
+    ("taebaek", "municipality", "태백시"),
+    ("gyeongsan", "municipality", "경산시"),
+    ("hanbit-soft", "vendor", "한빛소프트웨어"),
+    ("urban-data-lab", "vendor", "어반데이터랩"),
+]
+
+# username, e-mail, site role, [(org, membership role)]
+USERS = [
+    ("admin", "admin@registry.example", "admin", [("smartcity-agency", "owner")]),
+    ("reviewer", "reviewer@registry.example", "reviewer", [("smartcity-agency", "member")]),
+    ("reviewer2", "reviewer2@registry.example", "reviewer", [("smartcity-agency", "member")]),
+    ("vendor", "vendor@hanbit.example", None, [("hanbit-soft", "owner")]),
+    ("vendor2", "dev@urbandata.example", None, [("urban-data-lab", "owner")]),
+    ("cheonan", "smartcity@cheonan.example", None, [("cheonan", "owner")]),
+    ("gwangmyeong", "smartcity@gwangmyeong.example", None, [("gwangmyeong", "owner")]),
+]
+
+
+def seed_accounts() -> list[str]:
+    """Create missing demo orgs, users and memberships; return what was created."""
+    created = []
+    for slug, kind, name in ORGS:
+        if not db.session.scalar(select(Organization).where(Organization.slug == slug)):
+            accounts.create_org(slug, name, kind)
+            created.append(f"org {slug}")
+    for username, email, role, memberships in USERS:
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = accounts.create_user(username, email, DEMO_PASSWORD, role)
+            created.append(f"user {username}")
+        for slug, member_role in memberships:
+            org = accounts.get_org(slug)
+            if not db.session.scalar(select(Membership).where(Membership.user_id == user.id, Membership.org_id == org.id)):
+                accounts.add_member(org, user, member_role)
+    db.session.commit()
+    return created
+
+
+@click.command("demo")
+@click.option("--serve/--no-serve", default=False, help="Serve the registry on 127.0.0.1 afterwards.")
+@click.option("--port", default=5000, show_default=True)
+@with_appcontext
+def demo_command(serve: bool, port: int):
+    """Migrate the database and fill it with demo organizations, users and solutions."""
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    created = seed_accounts()
+    click.echo(f"demo data ready ({len(created)} new records)")
+    click.echo("sign in with any of these (password: %s):" % DEMO_PASSWORD)
+    for username, _email, role, memberships in USERS:
+        click.echo(f"  {username:<12} {role or 'member':<9} {', '.join(s for s, _ in memberships)}")
+    if serve:
+        click.echo(f"serving the registry on http://127.0.0.1:{port}")
+        current_app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False)

@@ -1,0 +1,82 @@
+"""Health check, request logging and error answers (HTML for people, JSON for API clients)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Blueprint, Flask, current_app, g, render_template, request
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from registry.db import db
+from registry.errors import RegistryError
+from registry.storage import StorageError, storage
+
+bp = Blueprint("ops", __name__)
+log = logging.getLogger("registry.requests")
+
+
+@bp.get("/healthz")
+def healthz():
+    failing = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means the database is down for us
+        db.session.rollback()
+        failing["database"] = type(exc).__name__
+    try:
+        storage().check()
+    except StorageError as exc:
+        failing["storage"] = str(exc)
+    if failing:
+        return {"status": "unavailable", "failing": failing}, 503
+    return {"status": "ok", "database": "ok", "storage": "ok"}
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/") or request.path.startswith("/schema/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def error_response(status: int, code: str, detail: str, field: str | None = None, errors: list | None = None):
+    if wants_json():
+        return {"errors": errors or [{"code": code, "detail": detail, "field": field}]}, status
+    return render_template("errors/error.html", status=status, detail=detail), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(RegistryError)
+    def registry_error(exc: RegistryError):
+        db.session.rollback()
+        return error_response(exc.status, exc.code, exc.detail, exc.field, exc.to_errors())
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
+                405: "method-not-allowed", 409: "conflict", 413: "too-large", 429: "rate-limited"}.get(exc.code, "error")
+        detail = exc.description or exc.name
+        if exc.code == 413:
+            detail = f"request body too large; the limit is {current_app.config['MAX_UPLOAD_MB']} MB"
+        return error_response(exc.code or 500, code, detail)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        db.session.rollback()
+        current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal", "internal error; it has been logged")
+
+
+def register_request_logging(app: Flask) -> None:
+    @app.before_request
+    def _start_timer():
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _log(response):
+        elapsed = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
+        log.info("%s %s %s %d %.1fms", request.remote_addr, request.method, request.full_path.rstrip("?"),
+                 response.status_code, elapsed)
+        return response

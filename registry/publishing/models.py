@@ -1,0 +1,124 @@
+"""Solutions, their releases and everything recorded when a release is uploaded."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.accounts.models import Organization, SigningKey, User
+from registry.db import db, utcnow
+
+
+class Solution(db.Model):
+    __tablename__ = "solutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    # Lowercase with - _ . folded, so look-alike names cannot be claimed twice.
+    normalized_name: Mapped[str] = mapped_column(String(64), unique=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("solutions.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    org: Mapped[Organization] = relationship()
+    successor: Mapped[Solution | None] = relationship(remote_side=[id])
+    releases: Mapped[list[Release]] = relationship(back_populates="solution", cascade="all, delete-orphan")
+
+
+class Release(db.Model):
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("solution_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    solution_id: Mapped[int] = mapped_column(ForeignKey("solutions.id", ondelete="CASCADE"), index=True)
+    version: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(24), default="pending_review", index=True)
+    manifest: Mapped[dict] = mapped_column(default=dict)
+    readme: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    uploader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signer_key_id: Mapped[int | None] = mapped_column(ForeignKey("signing_keys.id"))
+    provenance_repository: Mapped[str | None] = mapped_column(String(500))
+    provenance_tag: Mapped[str | None] = mapped_column(String(200))
+    provenance_commit: Mapped[str | None] = mapped_column(String(64))
+    # A release made after "changes requested" points at the review it answers.
+    answers_review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id", use_alter=True))
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime | None]
+    yank_reason: Mapped[str | None] = mapped_column(Text)
+    download_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+
+    solution: Mapped[Solution] = relationship(back_populates="releases")
+    uploader: Mapped[User | None] = relationship(foreign_keys=[uploader_id])
+    claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
+    signer_key: Mapped[SigningKey | None] = relationship()
+    artifacts: Mapped[list[Artifact]] = relationship(back_populates="release", cascade="all, delete-orphan")
+    checks: Mapped[list[Check]] = relationship(back_populates="release", cascade="all, delete-orphan")
+    deploy_targets: Mapped[list[DeployTarget]] = relationship(cascade="all, delete-orphan")
+    datahub_requirements: Mapped[list[DataHubRequirement]] = relationship(cascade="all, delete-orphan")
+
+    def artifact(self, kind: str) -> Artifact | None:
+        return next((a for a in self.artifacts if a.kind == kind), None)
+
+
+class Artifact(db.Model):
+    """A file belonging to a release; the bytes live in blob storage under their sha256."""
+
+    __tablename__ = "artifacts"
+    __table_args__ = (UniqueConstraint("release_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # archive | provenance | signature | sbom
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+
+    release: Mapped[Release] = relationship(back_populates="artifacts")
+
+
+class Check(db.Model):
+    """One automated check of a release: what ran, when, and what it found."""
+
+    __tablename__ = "checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(8))  # pass | warn | fail
+    summary: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict] = mapped_column(default=dict)
+    ran_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    release: Mapped[Release] = relationship(back_populates="checks")
+
+
+class DeployTarget(db.Model):
+    __tablename__ = "deploy_targets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    path: Mapped[str] = mapped_column(String(500))
+    details: Mapped[dict] = mapped_column(default=dict)
+
+
+class DataHubRequirement(db.Model):
+    __tablename__ = "datahub_requirements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    entity_type: Mapped[str] = mapped_column(String(200), index=True)
+    type_uri: Mapped[str | None] = mapped_column(String(500))
+    access: Mapped[list] = mapped_column(default=list)
+    attributes: Mapped[list] = mapped_column(default=list)
+
+
+Index("ix_releases_sha256", Release.sha256)

@@ -1,0 +1,38 @@
+"""Reviewers' decisions and the reusable reasons they pick from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.accounts.models import User
+from registry.db import db, utcnow
+from registry.publishing.models import Release
+
+DECISIONS = ("approve", "request_changes", "reject")
+
+
+class Review(db.Model):
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    reasons: Mapped[list] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    release: Mapped[Release] = relationship(foreign_keys=[release_id])
+    reviewer: Mapped[User] = relationship()
+
+
+class ReviewReason(db.Model):
+    __tablename__ = "review_reasons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text_ko: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)

@@ -1,0 +1,94 @@
+"""What an SBOM says is inside a release, and what is known to be wrong with it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.db import db, utcnow
+
+
+class Component(db.Model):
+    __tablename__ = "components"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    bom_ref: Mapped[str | None] = mapped_column(String(500))
+    type: Mapped[str] = mapped_column(String(32), default="library")
+    group: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300), index=True)
+    version: Mapped[str | None] = mapped_column(String(200))
+    purl: Mapped[str | None] = mapped_column(String(1000), index=True)
+    # purl without version, so "which releases use any version of X" is one indexed lookup.
+    purl_base: Mapped[str | None] = mapped_column(String(1000), index=True)
+    licenses: Mapped[list] = mapped_column(default=list)
+    license_expression: Mapped[str | None] = mapped_column(Text)
+    license_verdict: Mapped[str | None] = mapped_column(String(16))
+    hashes: Mapped[dict] = mapped_column(default=dict)
+    supplier: Mapped[str | None] = mapped_column(String(300))
+    parent_ref: Mapped[str | None] = mapped_column(String(500))
+
+
+class ComponentDependency(db.Model):
+    __tablename__ = "component_dependencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    ref: Mapped[str] = mapped_column(String(500))
+    depends_on: Mapped[str] = mapped_column(String(500))
+
+
+class Vulnerability(db.Model):
+    """One OSV record, upserted by id and `modified`."""
+
+    __tablename__ = "vulnerabilities"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    modified: Mapped[datetime]
+    aliases: Mapped[list] = mapped_column(default=list)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[str | None] = mapped_column(String(16))
+    record: Mapped[dict] = mapped_column(default=dict)
+
+
+class VulnerabilityPackage(db.Model):
+    """Index of the packages an OSV record affects, to match components without scanning all records."""
+
+    __tablename__ = "vulnerability_packages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vulnerability_id: Mapped[str] = mapped_column(ForeignKey("vulnerabilities.id", ondelete="CASCADE"), index=True)
+    ecosystem: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(300))
+
+    __table_args__ = (UniqueConstraint("vulnerability_id", "ecosystem", "name"),)
+
+
+class Finding(db.Model):
+    __tablename__ = "findings"
+    __table_args__ = (UniqueConstraint("component_id", "vulnerability_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    component_id: Mapped[int] = mapped_column(ForeignKey("components.id", ondelete="CASCADE"))
+    vulnerability_id: Mapped[str] = mapped_column(ForeignKey("vulnerabilities.id", ondelete="CASCADE"))
+    severity: Mapped[str | None] = mapped_column(String(16))
+    fixed_versions: Mapped[list] = mapped_column(default=list)
+    vex_state: Mapped[str | None] = mapped_column(String(32))
+    vex_justification: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    component: Mapped["Component"] = relationship()
+    vulnerability: Mapped[Vulnerability] = relationship()
+
+
+class LicensePolicyRule(db.Model):
+    __tablename__ = "license_policy_rules"
+    __table_args__ = (UniqueConstraint("kind", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # license | category
+    subject: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(8))  # allow | warn | deny

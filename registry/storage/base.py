@@ -1,0 +1,62 @@
+"""Content-addressed blob storage: a blob's name is its sha256, so bytes never change."""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import BinaryIO
+
+CHUNK = 1024 * 1024
+
+
+class StorageError(Exception):
+    pass
+
+
+def blob_key(digest: str) -> str:
+    """sha256/ab/cd/<digest>: two fan-out levels keep directories small."""
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise StorageError(f"not a sha256 hex digest: {digest!r}")
+    return f"sha256/{digest[:2]}/{digest[2:4]}/{digest}"
+
+
+def sha256_file(fileobj: BinaryIO) -> str:
+    h = hashlib.sha256()
+    for chunk in iter(lambda: fileobj.read(CHUNK), b""):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+class BlobStorage(ABC):
+    @abstractmethod
+    def put_file(self, path: str, digest: str) -> bool:
+        """Store the file at `path` under `digest`; False if it was already there."""
+
+    @abstractmethod
+    def exists(self, digest: str) -> bool: ...
+
+    @abstractmethod
+    def open(self, digest: str) -> BinaryIO: ...
+
+    @abstractmethod
+    def size(self, digest: str) -> int: ...
+
+    @abstractmethod
+    def delete(self, digest: str) -> None: ...
+
+    @abstractmethod
+    def digests(self) -> Iterator[str]:
+        """Every stored digest."""
+
+    @abstractmethod
+    def check(self) -> None:
+        """Raise StorageError when the storage cannot be written; used by /healthz."""
+
+    def local_path(self, digest: str) -> str | None:
+        """A filesystem path for efficient sending, when the backend has one."""
+        return None
+
+    def verify(self, digest: str) -> bool:
+        with self.open(digest) as f:
+            return sha256_file(f) == digest

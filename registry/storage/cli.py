@@ -1,0 +1,45 @@
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from registry.db import db
+from registry.publishing.models import Artifact
+from registry.storage import storage
+
+storage_cli = AppGroup("storage", help="Check and clean blob storage.")
+
+
+@storage_cli.command("verify")
+def storage_verify():
+    """Re-hash every blob and check every artifact's blob exists; exit 1 on any mismatch."""
+    store = storage()
+    bad = 0
+    seen = 0
+    for digest in store.digests():
+        seen += 1
+        if not store.verify(digest):
+            bad += 1
+            click.echo(f"MISMATCH {digest}: content no longer hashes to its name", err=True)
+    for digest in db.session.scalars(select(Artifact.sha256).distinct()):
+        if not store.exists(digest):
+            bad += 1
+            click.echo(f"MISSING  {digest}: referenced by an artifact but not in storage", err=True)
+    if bad:
+        raise click.ClickException(f"{bad} problem(s) among {seen} blobs")
+    click.echo(f"all {seen} blobs verified")
+
+
+@storage_cli.command("gc")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+def storage_gc(dry_run: bool):
+    """Remove blobs that no artifact references."""
+    referenced = set(db.session.scalars(select(Artifact.sha256).distinct()))
+    store = storage()
+    removed = 0
+    for digest in list(store.digests()):
+        if digest not in referenced:
+            removed += 1
+            click.echo(f"{'would remove' if dry_run else 'removed'} {digest}")
+            if not dry_run:
+                store.delete(digest)
+    click.echo(f"{removed} unreferenced blob(s) {'found' if dry_run else 'removed'}")

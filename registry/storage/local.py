@@ -1,0 +1,71 @@
+"""Blobs in a local directory; writes are temp file + fsync + atomic rename."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from registry.storage.base import BlobStorage, StorageError, blob_key
+
+
+class LocalStorage(BlobStorage):
+    def __init__(self, root: str):
+        self.root = Path(root)
+
+    def _path(self, digest: str) -> Path:
+        return self.root / blob_key(digest)
+
+    def put_file(self, path: str, digest: str) -> bool:
+        target = self._path(digest)
+        if target.exists():
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+                shutil.copyfileobj(src, out, 1024 * 1024)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return True
+
+    def exists(self, digest: str) -> bool:
+        return self._path(digest).exists()
+
+    def open(self, digest: str) -> BinaryIO:
+        try:
+            return open(self._path(digest), "rb")
+        except FileNotFoundError as exc:
+            raise StorageError(f"blob {digest} is missing") from exc
+
+    def size(self, digest: str) -> int:
+        return self._path(digest).stat().st_size
+
+    def delete(self, digest: str) -> None:
+        self._path(digest).unlink(missing_ok=True)
+
+    def digests(self) -> Iterator[str]:
+        base = self.root / "sha256"
+        if base.exists():
+            for p in sorted(base.glob("*/*/*")):
+                if not p.name.startswith("."):
+                    yield p.name
+
+    def check(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".health-"):
+                pass
+        except OSError as exc:
+            raise StorageError(f"blob directory {self.root} is not writable: {exc.strerror}") from exc
+
+    def local_path(self, digest: str) -> str | None:
+        return str(self._path(digest))

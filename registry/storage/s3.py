@@ -1,0 +1,64 @@
+"""Blobs in S3-compatible object storage (AWS S3, MinIO, Ceph RGW, NCloud Object Storage)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from registry.storage.base import BlobStorage, StorageError, blob_key
+
+
+class S3Storage(BlobStorage):
+    def __init__(self, *, bucket: str, endpoint_url: str | None, region: str | None,
+                 access_key_id: str | None, secret_access_key: str | None):
+        import boto3  # imported here: only operators who choose S3 pay for it
+
+        if not bucket:
+            raise StorageError("REGISTRY_S3_BUCKET must be set when REGISTRY_STORAGE_BACKEND=s3")
+        self.bucket = bucket
+        self.client = boto3.client(
+            "s3", endpoint_url=endpoint_url, region_name=region,
+            aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
+        )
+
+    def put_file(self, path: str, digest: str) -> bool:
+        if self.exists(digest):
+            return False
+        # An object appears whole or not at all, which gives the atomicity a rename gives locally.
+        self.client.upload_file(path, self.bucket, blob_key(digest))
+        return True
+
+    def exists(self, digest: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=blob_key(digest))
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise StorageError(str(exc)) from exc
+
+    def open(self, digest: str) -> BinaryIO:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=blob_key(digest))["Body"]
+        except Exception as exc:
+            raise StorageError(f"blob {digest} is missing: {exc}") from exc
+
+    def size(self, digest: str) -> int:
+        return self.client.head_object(Bucket=self.bucket, Key=blob_key(digest))["ContentLength"]
+
+    def delete(self, digest: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=blob_key(digest))
+
+    def digests(self) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix="sha256/"):
+            for obj in page.get("Contents", []):
+                yield obj["Key"].rsplit("/", 1)[-1]
+
+    def check(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except Exception as exc:
+            raise StorageError(f"bucket {self.bucket} unreachable: {exc}") from exc

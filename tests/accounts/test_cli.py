@@ -1,0 +1,61 @@
+import pytest
+from sqlalchemy import func, select
+
+from registry.accounts.models import Membership, Organization, User
+from registry.db import db
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def test_create_user_org_membership_and_token(runner):
+    result = runner.invoke(args=["users", "create", "kim", "--email", "kim@example.org", "--role", "reviewer"],
+                           input="a-good-password\n")
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User).where(User.username == "kim")).site_role == "reviewer"
+    result = runner.invoke(args=["orgs", "create", "cheonan", "--kind", "municipality", "--name", "천안시"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["orgs", "add-member", "cheonan", "kim", "--role", "owner"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(Membership)).role == "owner"
+    result = runner.invoke(args=["tokens", "create", "kim", "--org", "cheonan", "--scope", "publish", "--scope", "read",
+                                 "--expires-days", "30"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines()[-1].startswith("solreg_")
+
+
+def test_failures_exit_non_zero_with_one_line_and_change_nothing(runner):
+    runner.invoke(args=["users", "create", "kim", "--email", "kim@example.org"], input="a-good-password\n")
+    result = runner.invoke(args=["users", "create", "kim", "--email", "other@example.org"], input="a-good-password\n")
+    assert result.exit_code == 1 and "taken" in result.output
+    result = runner.invoke(args=["users", "create", "lee", "--email", "lee@example.org", "--role", "king"], input="pw\n")
+    assert result.exit_code == 2 and "king" in result.output
+    result = runner.invoke(args=["users", "create", "lee", "--email", "lee@example.org"], input="short\n")
+    assert result.exit_code == 1 and "at least" in result.output
+    result = runner.invoke(args=["orgs", "add-member", "nowhere", "kim"])
+    assert result.exit_code == 1 and "no organization" in result.output
+    result = runner.invoke(args=["orgs", "create", "x y", "--kind", "vendor", "--name", "X"])
+    assert result.exit_code == 1
+    result = runner.invoke(args=["tokens", "create", "kim", "--org", "nowhere", "--scope", "publish"])
+    assert result.exit_code == 1
+    assert db.session.scalar(select(func.count(User.id))) == 1
+    assert db.session.scalar(select(func.count(Organization.id))) == 0
+
+
+def test_every_command_has_help(runner):
+    for args in (["users", "create"], ["orgs", "create"], ["orgs", "add-member"], ["tokens", "create"],
+                 ["demo"], ["storage", "verify"], ["storage", "gc"], ["audit", "verify"]):
+        result = runner.invoke(args=[*args, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_demo_is_idempotent(runner):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    users = db.session.scalar(select(func.count(User.id)))
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0, second.output
+    assert db.session.scalar(select(func.count(User.id))) == users
+    assert "천안시" in {o.name for o in db.session.scalars(select(Organization))}

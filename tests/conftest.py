@@ -1,0 +1,134 @@
+"""Fixtures: a fresh app and database per test, on SQLite and (when configured) PostgreSQL.
+
+The schema is built once per session by running the Alembic migrations — the only way a
+schema is ever made — and then reset between tests (SQLite: copy the migrated file;
+PostgreSQL: truncate every table).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from registry import create_app
+from registry.config import normalize_database_url
+from registry.db import db
+
+POSTGRES_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+def _migrate(url: str, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"DATABASE_URL": url, "STORAGE_PATH": str(instance / "blobs"), "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("sqlite-template")
+    path = base / "template.db"
+    _migrate(f"sqlite:///{path}", base)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory, worker_id) -> str:
+    """A database of this test worker's own on the configured server, migrated once."""
+    if not POSTGRES_URL:
+        pytest.skip("REGISTRY_TEST_POSTGRES_URL is not set")
+    base = make_url(normalize_database_url(POSTGRES_URL))
+    name = f"{base.database}_{worker_id}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = base.set(database=name).render_as_string(hide_password=False)
+    _migrate(url, tmp_path_factory.mktemp("pg-migrate"))
+    return url
+
+
+def _truncate_all(engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "registry.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def app_config(db_url, tmp_path) -> dict:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": db_url,
+        "STORAGE_PATH": str(tmp_path / "blobs"),
+        "SECRET_KEY": "test-secret",
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": True,
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            _truncate_all(db.engine)
+        yield app
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            _truncate_all(db.engine)
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user (and optionally an org membership) through the real service."""
+    from registry.accounts import service
+
+    def _make(username="vendor", *, role=None, org=None, org_kind="vendor", member_role="owner", password="correct-horse-1"):
+        user = service.create_user(username, f"{username}@example.org", password, role)
+        if org:
+            from sqlalchemy import select
+
+            from registry.accounts.models import Organization
+
+            o = db.session.scalar(select(Organization).where(Organization.slug == org)) or service.create_org(org, org.title(), org_kind)
+            service.add_member(o, user, member_role)
+        db.session.commit()
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def make_token(app):
+    from registry.accounts import service
+
+    def _make(user, org_slug, scopes=("publish",), **kw):
+        issued = service.issue_token(user, service.get_org(org_slug), list(scopes), **kw)
+        db.session.commit()
+        return issued.raw
+
+    return _make

@@ -1,0 +1,49 @@
+import os
+
+
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json["status"] == "ok"
+
+
+def test_healthz_names_failing_storage(client, app, tmp_path):
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("x")
+    app.extensions["blob_storage"].root = blocker / "blobs"
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert "storage" in response.json["failing"]
+
+
+def test_healthz_names_failing_database(tmp_path):
+    from registry import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+                      "STORAGE_PATH": str(tmp_path), "SECRET_KEY": "x"})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert "database" in response.json["failing"]
+
+
+def test_errors_answer_html_to_browsers_and_json_to_api_clients(client):
+    html = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert html.status_code == 404 and html.mimetype == "text/html"
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.json["errors"][0]["code"] == "not-found"
+    wants_json = client.get("/no-such-page", headers={"Accept": "application/json"})
+    assert wants_json.json["errors"][0]["code"] == "not-found"
+
+
+def test_oversized_body_is_413(app, client, make_user, make_token):
+    raw = make_token(make_user("kim", org="hanbit"), "hanbit")
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = client.post("/api/v1/keys", data=b"x" * 4096,
+                           headers={"Content-Type": "application/json", "Authorization": f"Bearer {raw}"})
+    assert response.status_code == 413
+    assert response.json["errors"][0]["code"] == "too-large"
+
+
+def test_language_switch_is_remembered(client):
+    assert 'lang="ko"' in client.get("/").get_data(as_text=True)
+    client.get("/lang/en")
+    assert 'lang="en"' in client.get("/").get_data(as_text=True)
