@@ -1,0 +1,152 @@
+"""Read-only access to the files of a solution package.
+
+The validator checks files referenced by the manifest (deploy targets, SBOM)
+through this small interface, so the same checks run on a directory on disk
+(the CLI) and on an archive the server has already read safely into memory.
+Paths are package-relative POSIX paths; anything escaping the package is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from registry.spec.problems import SpecError
+
+
+class PackageFileError(SpecError):
+    """A package file cannot be read as asked."""
+
+
+class UnsafePathError(PackageFileError, ValueError):
+    """The path is absolute, escapes the package, or goes through a symlink out of it."""
+
+
+class PackageFileNotFound(PackageFileError, FileNotFoundError):
+    """No such file in the package."""
+
+
+class FileTooLargeError(PackageFileError):
+    """The file is larger than the caller allows."""
+
+    def __init__(self, path: str, size: int, limit: int) -> None:
+        super().__init__(f"{path} is {size:,} bytes; at most {limit:,} bytes are read.")
+        self.path, self.size, self.limit = path, size, limit
+
+
+def normalise_path(path: str) -> str:
+    """``./deploy//helm/`` -> ``deploy/helm``; ``""`` or ``.`` is the package root.
+
+    Raises :class:`UnsafePathError` for absolute paths, drive letters, NUL bytes
+    and ``..`` that would leave the package.
+    """
+    if not isinstance(path, str) or "\x00" in path:
+        raise UnsafePathError(f"{path!r} is not a usable path.")
+    posix = path.replace("\\", "/")
+    if posix.startswith("/") or (len(posix) > 1 and posix[1] == ":"):
+        raise UnsafePathError(f"{path!r} is absolute; use a path relative to the package root.")
+    normal = posixpath.normpath(posix) if posix else "."
+    if normal == ".." or normal.startswith("../"):
+        raise UnsafePathError(f"{path!r} points outside the package.")
+    return "" if normal == "." else normal
+
+
+@runtime_checkable
+class PackageFiles(Protocol):
+    """Read-only view of a package's files (paths relative to the package root)."""
+
+    def exists(self, path: str) -> bool: ...
+
+    def is_dir(self, path: str) -> bool: ...
+
+    def read(self, path: str, max_bytes: int) -> bytes: ...
+
+    def list(self, prefix: str = "") -> list[str]:
+        """Every regular file under ``prefix`` (recursively), sorted."""
+        ...
+
+
+class DirectoryFiles:
+    """Files of a package unpacked in a directory; symlinks must stay inside it."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise PackageFileNotFound(f"{root} is not a directory.")
+
+    def _resolve(self, path: str) -> Path:
+        relative = normalise_path(path)
+        target = (self.root / relative).resolve()
+        if target != self.root and self.root not in target.parents:
+            raise UnsafePathError(f"{path!r} leads outside the package (through a symlink).")
+        return target
+
+    def exists(self, path: str) -> bool:
+        return self._resolve(path).exists()
+
+    def is_dir(self, path: str) -> bool:
+        return self._resolve(path).is_dir()
+
+    def read(self, path: str, max_bytes: int) -> bytes:
+        target = self._resolve(path)
+        if not target.is_file():
+            raise PackageFileNotFound(f"{normalise_path(path) or '.'} is not a file in the package.")
+        size = target.stat().st_size
+        if size > max_bytes:
+            raise FileTooLargeError(normalise_path(path), size, max_bytes)
+        with target.open("rb") as handle:
+            data = handle.read(max_bytes + 1)  # the file may grow between stat and read
+        if len(data) > max_bytes:
+            raise FileTooLargeError(normalise_path(path), len(data), max_bytes)
+        return data
+
+    def list(self, prefix: str = "") -> list[str]:
+        start = self._resolve(prefix)
+        if start.is_file():
+            return [normalise_path(prefix)]
+        found: list[str] = []
+        for directory, _subdirs, names in os.walk(start):  # does not follow directory symlinks
+            for name in names:
+                candidate = Path(directory) / name
+                resolved = candidate.resolve()
+                if resolved.is_file() and (self.root in resolved.parents):
+                    found.append(candidate.relative_to(self.root).as_posix())
+        return sorted(found)
+
+
+class MappingFiles:
+    """Files already held in memory, e.g. read safely from an uploaded archive."""
+
+    def __init__(self, files: Mapping[str, bytes]) -> None:
+        self._files = {normalise_path(path): data for path, data in files.items()}
+        self._dirs = {""}
+        for path in self._files:
+            parts = path.split("/")[:-1]
+            self._dirs.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+
+    def exists(self, path: str) -> bool:
+        path = normalise_path(path)
+        return path in self._files or path in self._dirs
+
+    def is_dir(self, path: str) -> bool:
+        return normalise_path(path) in self._dirs
+
+    def read(self, path: str, max_bytes: int) -> bytes:
+        normal = normalise_path(path)
+        if normal not in self._files:
+            raise PackageFileNotFound(f"{normal or '.'} is not a file in the package.")
+        data = self._files[normal]
+        if len(data) > max_bytes:
+            raise FileTooLargeError(normal, len(data), max_bytes)
+        return data
+
+    def list(self, prefix: str = "") -> list[str]:
+        prefix = normalise_path(prefix)
+        if prefix in self._files:
+            return [prefix]
+        if not prefix:
+            return sorted(self._files)
+        return sorted(p for p in self._files if p.startswith(prefix + "/"))

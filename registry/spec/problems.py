@@ -1,0 +1,80 @@
+"""Problems found in a solution manifest and the report that collects them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+class SpecError(Exception):
+    """Base class of every error raised by ``registry.spec``."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about a manifest.
+
+    ``code`` is stable (kebab-case) so tools and tests can rely on it; ``path`` is
+    the field path (``dataHub.entities[0].access[1]``, ``""`` for the document);
+    ``line``/``column`` are 1-based and point at the offending YAML node or its
+    nearest existing parent.
+    """
+
+    severity: Severity
+    code: str
+    path: str
+    message: str
+    hint: str = ""
+    line: int | None = None
+    column: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def sort_key(self) -> tuple[int, int, str, str]:
+        # Problems without a position (rare) go last, in path order.
+        return (
+            self.line if self.line is not None else 1 << 30,
+            self.column if self.column is not None else 0,
+            self.path,
+            self.code,
+        )
+
+    def __str__(self) -> str:
+        where = f"{self.line}:{self.column}" if self.line is not None else "-"
+        text = f"{where} {self.severity} [{self.code}] {self.path or '<document>'}: {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+@dataclass
+class Report:
+    """The outcome of validating one manifest."""
+
+    problems: list[Problem] = field(default_factory=list)
+    manifest: dict[str, Any] | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def codes(self) -> list[str]:
+        return [p.code for p in self.problems]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "problems": [p.to_dict() for p in self.problems],
+            "manifest": self.manifest,
+        }
