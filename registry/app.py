@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from registry.config import load_settings
 from registry.db import db
 from registry.extensions import babel, csrf, limiter, login_manager, migrate
+from registry.publishing.uploads import RegistryRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ("ko", "en")
@@ -25,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.request_class = RegistryRequest
     app.config.update(load_settings(app.instance_path, config))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import request, url_for
 
 from registry.accounts.models import SigningKey
 from registry.errors import InvalidInput
@@ -47,3 +47,71 @@ def key_json(key: SigningKey, *, with_public_key: bool = False) -> dict:
     if with_public_key:
         data["public_key"] = key.public_key_pem
     return data
+
+
+def release_json(release) -> dict:
+    from registry.publishing.service import queue_position
+
+    name, version = release.solution.name, release.version
+
+    def link(kind: str) -> str | None:
+        if release.artifact(kind) is None:
+            return None
+        return url_for("api.download_artifact", name=name, version=version, kind=kind, _external=True)
+
+    signer = release.signer_key
+    return {
+        "name": name,
+        "version": version,
+        "state": release.state,
+        "sha256": release.sha256,
+        "size": release.size,
+        "created_at": iso(release.created_at),
+        "published_at": iso(release.published_at),
+        "url": url_for("catalog.release_page", name=name, version=version, _external=True),
+        "archive_url": link("archive"),
+        "provenance_url": link("provenance"),
+        "signature_url": link("signature"),
+        "sbom_url": link("sbom"),
+        "signer": {"username": signer.user.username, "keyid": signer.keyid} if signer else None,
+        "provenance": {"repository": release.provenance_repository, "tag": release.provenance_tag,
+                       "commit": release.provenance_commit} if release.provenance_commit else None,
+        "queue_position": queue_position(release),
+        "reviews": [review_json(r) for r in _reviews(release)],
+        "checks": [{"name": c.name, "status": c.status, "summary": c.summary} for c in release.checks],
+        "yank_reason": release.yank_reason,
+        "org": release.solution.org.slug,
+        "download_count": release.download_count,
+    }
+
+
+def _reviews(release):
+    from sqlalchemy import select
+
+    from registry.db import db
+    from registry.review.models import Review
+
+    return db.session.scalars(select(Review).where(Review.release_id == release.id).order_by(Review.id)).all()
+
+
+def review_json(review) -> dict:
+    return {"decision": review.decision, "comment": review.comment, "reviewer": review.reviewer.username,
+            "created_at": iso(review.created_at)}
+
+
+def solution_json(solution, releases) -> dict:
+    from registry.publishing.service import latest_published
+
+    latest = latest_published(solution)
+    shown = latest or (releases[-1] if releases else None)
+    manifest = shown.manifest if shown else {}
+    return {
+        "name": solution.name,
+        "title": manifest.get("title"),
+        "summary": manifest.get("summary"),
+        "org": solution.org.slug,
+        "state": solution.state,
+        "successor": solution.successor.name if solution.successor else None,
+        "latest_version": latest.version if latest else None,
+        "releases": [release_json(r) for r in releases],
+    }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session
+from flask import Blueprint, abort, redirect, render_template, request, session
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from registry.db import db
+from registry.publishing import service as publishing
 from registry.publishing.models import Release, Solution
 
 bp = Blueprint("catalog", __name__)
@@ -31,3 +33,22 @@ def set_language(code: str):
         session["lang"] = code
         response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
     return response
+
+
+@bp.get("/solutions/<name>")
+def solution_page(name: str):
+    solution = publishing.get_solution(name)
+    releases = [r for r in solution.releases if publishing.can_see(r, current_user, None)]
+    if not releases:
+        abort(404)
+    latest = publishing.latest_published(solution) or releases[-1]
+    return render_template("catalog/solution.html", solution=solution, release=latest, releases=releases)
+
+
+@bp.get("/solutions/<name>/<version>")
+def release_page(name: str, version: str):
+    release = publishing.get_release(name, version)
+    if not publishing.can_see(release, current_user, None):
+        abort(404)
+    releases = [r for r in release.solution.releases if publishing.can_see(r, current_user, None)]
+    return render_template("catalog/solution.html", solution=release.solution, release=release, releases=releases)

@@ -30,8 +30,11 @@ def sha256_file(fileobj: BinaryIO) -> str:
 
 class BlobStorage(ABC):
     @abstractmethod
-    def put_file(self, path: str, digest: str) -> bool:
-        """Store the file at `path` under `digest`; False if it was already there."""
+    def put(self, fileobj: BinaryIO, digest: str) -> bool:
+        """Store the bytes of `fileobj` (from its start) under `digest`; False if already there.
+
+        The caller vouches that `digest` is the sha256 of those bytes (it hashed them on arrival).
+        """
 
     @abstractmethod
     def exists(self, digest: str) -> bool: ...

@@ -19,15 +19,16 @@ class LocalStorage(BlobStorage):
     def _path(self, digest: str) -> Path:
         return self.root / blob_key(digest)
 
-    def put_file(self, path: str, digest: str) -> bool:
+    def put(self, fileobj: BinaryIO, digest: str) -> bool:
         target = self._path(digest)
         if target.exists():
             return False
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
-            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
-                shutil.copyfileobj(src, out, 1024 * 1024)
+            fileobj.seek(0)
+            with os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(fileobj, out, 1024 * 1024)
                 out.flush()
                 os.fsync(out.fileno())
             os.chmod(tmp, 0o444)

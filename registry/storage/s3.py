@@ -21,11 +21,12 @@ class S3Storage(BlobStorage):
             aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
         )
 
-    def put_file(self, path: str, digest: str) -> bool:
+    def put(self, fileobj: BinaryIO, digest: str) -> bool:
         if self.exists(digest):
             return False
         # An object appears whole or not at all, which gives the atomicity a rename gives locally.
-        self.client.upload_file(path, self.bucket, blob_key(digest))
+        fileobj.seek(0)
+        self.client.upload_fileobj(fileobj, self.bucket, blob_key(digest))
         return True
 
     def exists(self, digest: str) -> bool:

@@ -1,0 +1,117 @@
+"""Upload, read, download and yank releases."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import update
+
+from registry.api import bp
+from registry.api.auth import current_token, optional_token
+from registry.api.serializers import json_body, release_json, solution_json
+from registry.db import db
+from registry.errors import InvalidInput, NotFound
+from registry.extensions import limiter
+from registry.publishing import service
+from registry.publishing.models import Release
+from registry.storage import storage
+
+MAX_SIDE_FILE = 256 * 1024
+
+
+def _upload_limit():
+    return current_app.config["RATELIMIT_UPLOAD"]
+
+
+@bp.post("/solutions/<name>/releases")
+@limiter.limit(_upload_limit)
+def upload_release(name: str):
+    token = current_token()  # authenticate before reading the body
+    archive = request.files.get("archive")
+    if archive is None or not archive.filename:
+        raise InvalidInput("send the release archive as the multipart file field 'archive'", field="archive")
+    spool = archive.stream
+    upload = service.Upload(
+        archive=spool, archive_sha256=spool.sha256, archive_size=spool.size, filename=archive.filename,
+        provenance=_side_file("provenance"), signature=_side_file("signature"),
+        declared_sha256=request.form.get("sha256") or None, declared_version=request.form.get("version") or None,
+    )
+    result = service.publish(token, name, upload)
+    status = 201 if result.created else 200
+    return {"created": result.created, "release": release_json(result.release)}, status
+
+
+def _side_file(field: str) -> bytes | None:
+    part = request.files.get(field)
+    if part is None:
+        return None
+    part.stream.seek(0)
+    data = part.stream.read(MAX_SIDE_FILE + 1)
+    if len(data) > MAX_SIDE_FILE:
+        raise InvalidInput(f"{field} is larger than {MAX_SIDE_FILE // 1024} KB", field=field)
+    return data
+
+
+def _visible_release(name: str, version: str) -> Release:
+    release = service.get_release(name, version)
+    if not service.can_see(release, current_user, optional_token()):
+        raise NotFound(f"{release.solution.name} has no version {version!r}", field="version")
+    return release
+
+
+@bp.get("/solutions/<name>")
+def get_solution(name: str):
+    solution = service.get_solution(name)
+    token, user = optional_token(), current_user
+    releases = [r for r in solution.releases if service.can_see(r, user, token)]
+    return {"solution": solution_json(solution, releases)}
+
+
+@bp.get("/solutions/<name>/releases/<version>")
+def get_release(name: str, version: str):
+    return {"release": release_json(_visible_release(name, version))}
+
+
+@bp.get("/solutions/<name>/releases/<version>/<any(archive, sbom, provenance, signature):kind>")
+def download_artifact(name: str, version: str, kind: str):
+    release = _visible_release(name, version)
+    artifact = release.artifact(kind)
+    if artifact is None:
+        raise NotFound(f"{release.solution.name} {version} has no {kind}", field=kind)
+    if kind == "archive":
+        # Count without a read-modify-write race between workers.
+        db.session.execute(update(Release).where(Release.id == release.id)
+                           .values(download_count=Release.download_count + 1))
+        db.session.commit()
+    store = storage()
+    local = store.local_path(artifact.sha256)
+    source = local if local else store.open(artifact.sha256)
+    response: Response = send_file(source, mimetype=artifact.media_type, as_attachment=True,
+                                   download_name=artifact.filename, etag=artifact.sha256, conditional=True,
+                                   max_age=31536000)
+    response.headers["Digest"] = f"sha-256={_b64_digest(artifact.sha256)}"
+    response.headers["Repr-Digest"] = f"sha-256=:{_b64_digest(artifact.sha256)}:"
+    if release.state == "yanked":
+        response.headers["Warning"] = f'299 - "yanked: {release.yank_reason}"'
+    return response
+
+
+def _b64_digest(hex_digest: str) -> str:
+    import base64
+
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode()
+
+
+@bp.post("/solutions/<name>/releases/<version>/yank")
+def yank_release(name: str, version: str):
+    token = current_token()
+    body = json_body()
+    release = service.yank(token, service.get_release(name, version), str(body.get("reason") or ""))
+    return {"release": release_json(release)}
+
+
+@bp.post("/solutions/<name>/releases/<version>/unyank")
+def unyank_release(name: str, version: str):
+    token = current_token()
+    release = service.unyank(token, service.get_release(name, version))
+    return {"release": release_json(release)}

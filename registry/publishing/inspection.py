@@ -1,0 +1,111 @@
+"""Reading an uploaded archive safely and validating it with the shared spec."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import BinaryIO
+
+from flask import current_app
+
+from registry.errors import Unprocessable
+from registry.spec.archive import ArchiveContents, ArchiveError, ArchiveLimits, read_archive
+from registry.spec.files import FileTooLargeError, MappingFiles, PackageFileNotFound, normalise_path
+from registry.spec.problems import Report
+from registry.spec.validator import MANIFEST_FILE_NAME, validate_manifest
+
+
+class ArchiveFiles(MappingFiles):
+    """The archive's kept files, plus the knowledge of every member (large ones are listed, not kept)."""
+
+    def __init__(self, contents: ArchiveContents):
+        super().__init__(contents.files)
+        self._sizes = {m.path: m.size for m in contents.members}
+        for path in self._sizes:
+            parts = path.split("/")[:-1]
+            self._dirs.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+        self._dirs.update(contents.directories)
+
+    def exists(self, path: str) -> bool:
+        return normalise_path(path) in self._sizes or super().exists(path)
+
+    def read(self, path: str, max_bytes: int) -> bytes:
+        normal = normalise_path(path)
+        if normal in self._sizes and normal not in self._files:
+            raise FileTooLargeError(normal, self._sizes[normal], max_bytes)
+        return super().read(path, max_bytes)
+
+    def list(self, prefix: str = "") -> list[str]:
+        prefix = normalise_path(prefix)
+        return sorted(p for p in self._sizes if not prefix or p == prefix or p.startswith(prefix + "/"))
+
+
+@dataclass
+class InspectedPackage:
+    contents: ArchiveContents
+    files: ArchiveFiles
+    report: Report
+    manifest: dict
+    readme: str | None = None
+    warnings: list = field(default_factory=list)
+
+
+def archive_limits() -> ArchiveLimits:
+    config = current_app.config
+    return ArchiveLimits(
+        max_members=int(config["ARCHIVE_MAX_MEMBERS"]),
+        max_unpacked_bytes=int(config["ARCHIVE_MAX_UNPACKED_MB"]) * 1024 * 1024,
+        max_ratio=float(config["ARCHIVE_MAX_RATIO"]),
+    )
+
+
+def inspect_archive(stream: BinaryIO) -> InspectedPackage:
+    """Refuse unsafe or invalid packages with 422 and the reason; return what was read."""
+    stream.seek(0)
+    try:
+        contents = read_archive(stream, archive_limits())
+    except ArchiveError as exc:
+        raise Unprocessable(f"archive refused: {exc.message}", field="archive", code=f"archive-{exc.code}") from None
+    files = ArchiveFiles(contents)
+    try:
+        raw_manifest = files.read(MANIFEST_FILE_NAME, 1024 * 1024)
+    except (PackageFileNotFound, FileTooLargeError):
+        raise Unprocessable(f"the archive has no {MANIFEST_FILE_NAME} at its root (inside {contents.root}/)",
+                            field="archive", code="manifest-missing") from None
+    report = validate_manifest(raw_manifest, files=files)
+    if not report.ok:
+        problems = [{"code": p.code, "detail": _problem_text(p), "field": p.path or MANIFEST_FILE_NAME}
+                    for p in report.errors]
+        first = problems[0]
+        raise Unprocessable(f"{MANIFEST_FILE_NAME} is invalid: {first['detail']}", field=first["field"],
+                            code="manifest-invalid", errors=problems[1:])
+    return InspectedPackage(contents=contents, files=files, report=report, manifest=report.manifest or {},
+                            readme=_readme(files))
+
+
+MAX_SBOM_BYTES = 50 * 1024 * 1024
+
+
+def read_large_member(stream: BinaryIO, path: str, max_bytes: int = MAX_SBOM_BYTES) -> bytes:
+    """A second streaming pass for one file too big to be kept on the first (e.g. a large SBOM)."""
+    stream.seek(0)
+    limits = replace(archive_limits(), max_kept_file_bytes=max_bytes, max_kept_total_bytes=max_bytes)
+    contents = read_archive(stream, limits, keep=lambda p: p == normalise_path(path))
+    if normalise_path(path) not in contents.files:
+        raise Unprocessable(f"{path} is larger than {max_bytes // (1024 * 1024)} MB", field="sbom", code="sbom-too-large")
+    return contents.files[normalise_path(path)]
+
+
+def _problem_text(problem) -> str:
+    where = f" (line {problem.line})" if problem.line else ""
+    hint = f" Hint: {problem.hint}" if problem.hint else ""
+    return f"{problem.message}{where}.{hint}".replace("..", ".")
+
+
+def _readme(files: ArchiveFiles) -> str | None:
+    for name in ("README.md", "README.ko.md", "README.en.md", "README"):
+        if files.exists(name):
+            try:
+                return files.read(name, 512 * 1024).decode("utf-8", errors="replace")
+            except FileTooLargeError:
+                return None
+    return None

@@ -1,0 +1,294 @@
+"""Publishing: from an uploaded archive to a pending release, and the release lifecycle.
+
+The path of one upload: authorise -> idempotency fast path -> inspect the archive safely ->
+validate with the shared spec -> verify provenance and signature -> parse the SBOM -> store
+blobs (content-addressed) -> one transaction records everything plus an audit event.
+Any failure leaves nothing behind: the transaction rolls back and blobs this upload added
+are removed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from registry.accounts.models import ApiToken, User
+from registry.accounts.service import require_scope
+from registry.audit import service as audit
+from registry.db import db
+from registry.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
+from registry.publishing import states
+from registry.publishing.checks import upload_checks
+from registry.publishing.inspection import inspect_archive, read_large_member
+from registry.spec.files import FileTooLargeError
+from registry.publishing.models import Artifact, DataHubRequirement, DeployTarget, Release, Solution
+from registry.publishing.names import normalize_name
+from registry.publishing.signatures import verify_provenance
+from registry.storage import storage
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass
+class Upload:
+    archive: BinaryIO
+    archive_sha256: str
+    archive_size: int
+    filename: str = ""
+    provenance: bytes | None = None
+    signature: bytes | None = None
+    declared_sha256: str | None = None
+    declared_version: str | None = None
+
+
+@dataclass
+class PublishResult:
+    release: Release
+    created: bool
+
+
+def find_solution(name: str) -> Solution | None:
+    return db.session.scalar(select(Solution).where(Solution.normalized_name == normalize_name(name)))
+
+
+def get_solution(name: str) -> Solution:
+    solution = find_solution(name)
+    if solution is None:
+        raise NotFound(f"no solution named {name!r}", field="name")
+    return solution
+
+
+def get_release(name: str, version: str) -> Release:
+    solution = get_solution(name)
+    release = db.session.scalar(select(Release).where(Release.solution_id == solution.id, Release.version == version))
+    if release is None:
+        raise NotFound(f"{solution.name} has no version {version!r}", field="version")
+    return release
+
+
+def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
+    if not NAME_RE.match(normalize_name(name)):
+        raise InvalidInput(f"{name!r} is not a valid solution name (lowercase letters, digits and '-', 3-64 chars)",
+                           field="name")
+    if upload.declared_sha256 is not None:
+        if not SHA256_RE.match(upload.declared_sha256.lower()):
+            raise InvalidInput("sha256 must be 64 hex digits", field="sha256")
+        if upload.declared_sha256.lower() != upload.archive_sha256:
+            raise InvalidInput("the archive's sha256 differs from the one declared; the upload was damaged, "
+                               "send it again", field="sha256", code="digest-mismatch")
+
+    solution = find_solution(name)
+    require_scope(token, "publish", org_id=solution.org_id if solution else token.org_id, solution=name)
+    if solution is not None:
+        if solution.state == "archived":
+            raise Conflict(f"{solution.name} is archived and takes no new releases", code="solution-archived")
+        same_bytes = db.session.scalar(select(Release).where(Release.solution_id == solution.id,
+                                                             Release.sha256 == upload.archive_sha256))
+        if same_bytes is not None:
+            return PublishResult(same_bytes, created=False)
+
+    inspected = inspect_archive(upload.archive)
+    manifest = inspected.manifest
+    if normalize_name(manifest["name"]) != normalize_name(name):
+        raise Unprocessable(f"solution.yaml names {manifest['name']!r} but the upload is for {name!r}", field="name",
+                            code="name-mismatch")
+    version = str(manifest["version"])
+    if upload.declared_version is not None and upload.declared_version != version:
+        raise Unprocessable(f"solution.yaml says version {version} but {upload.declared_version} was declared",
+                            field="version", code="version-mismatch")
+    if solution is not None and db.session.scalar(
+            select(Release.id).where(Release.solution_id == solution.id, Release.version == version)):
+        raise Conflict(f"{solution.name} {version} already exists with different content; versions are immutable, "
+                       "publish a new version", field="version", code="version-exists")
+
+    org = token.org
+    provenance = verify_provenance(org, upload.archive_sha256, upload.provenance, upload.signature)
+    sbom_path = manifest["sbom"]
+    try:
+        sbom_bytes = inspected.files.read(sbom_path, 1024 * 1024)
+    except FileTooLargeError:
+        sbom_bytes = read_large_member(upload.archive, sbom_path)
+    parsed_sbom = _parse_sbom(sbom_bytes, sbom_path)
+
+    blobs = [(upload.archive, upload.archive_sha256)]
+    extra = {"provenance": provenance.statement, "signature": upload.signature, "sbom": sbom_bytes}
+    created_blobs: list[str] = []
+    try:
+        artifacts = [Artifact(kind="archive", filename=upload.filename or f"{manifest['name']}-{version}.tar.gz",
+                              media_type="application/gzip", sha256=upload.archive_sha256, size=upload.archive_size)]
+        for kind, data in extra.items():
+            if data is None:
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            blobs.append((io.BytesIO(data), digest))
+            artifacts.append(Artifact(kind=kind, filename=_artifact_name(kind, manifest, version, sbom_path),
+                                      media_type=_media_type(kind, sbom_path), sha256=digest, size=len(data)))
+        for fileobj, digest in blobs:
+            if storage().put(fileobj, digest):
+                created_blobs.append(digest)
+
+        if solution is None:
+            solution = Solution(name=manifest["name"], normalized_name=normalize_name(name), org_id=org.id)
+            db.session.add(solution)
+        release = Release(solution=solution, version=version, manifest=manifest, readme=inspected.readme,
+                          sha256=upload.archive_sha256, size=upload.archive_size, uploader_id=token.user_id,
+                          signer_key_id=provenance.signer.id if provenance.signer else None,
+                          artifacts=artifacts)
+        if provenance.info is not None:
+            release.provenance_repository = provenance.info.repository
+            release.provenance_tag = provenance.info.tag
+            release.provenance_commit = provenance.info.commit
+        release.answers_review_id = _open_change_request(solution)
+        _record_requirements(release, manifest)
+        db.session.add(release)
+        upload_checks(release, inspected, provenance)
+        db.session.flush()
+        _store_sbom(release, parsed_sbom)
+        audit.record("release.upload", actor=token.user, org_id=org.id, solution_id=solution.id,
+                     details={"version": version, "sha256": upload.archive_sha256,
+                              "signed_by": provenance.signer.keyid if provenance.signer else None})
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        _remove_unreferenced(created_blobs)
+        raise Conflict(f"{name} {version} was published by a concurrent upload; versions are immutable",
+                       field="version", code="version-exists") from None
+    except BaseException:
+        db.session.rollback()
+        _remove_unreferenced(created_blobs)
+        raise
+    return PublishResult(release, created=True)
+
+
+def _parse_sbom(data: bytes, path: str):
+    try:
+        from registry.sbom.parser import parse_sbom
+    except ImportError:  # the SBOM engine is optional until it lands
+        return None
+    return parse_sbom(data, filename=path)
+
+
+def _store_sbom(release: Release, parsed) -> None:
+    if parsed is None:
+        return
+    try:
+        from registry.sbom.service import evaluate_release, store_components
+    except ImportError:  # TODO(sbom): remove once the SBOM engine lands
+        return
+
+    store_components(release, parsed)
+    evaluate_release(release)
+
+
+def _artifact_name(kind: str, manifest: dict, version: str, sbom_path: str) -> str:
+    base = f"{manifest['name']}-{version}"
+    return {"provenance": f"{base}.provenance.json", "signature": f"{base}.provenance.dsse.json",
+            "sbom": sbom_path.rsplit("/", 1)[-1]}[kind]
+
+
+def _media_type(kind: str, sbom_path: str) -> str:
+    if kind == "sbom":
+        return "application/vnd.cyclonedx+xml" if sbom_path.endswith(".xml") else "application/vnd.cyclonedx+json"
+    return {"provenance": "application/vnd.in-toto+json", "signature": "application/vnd.dsse.envelope.v1+json"}[kind]
+
+
+def _record_requirements(release: Release, manifest: dict) -> None:
+    for target in (manifest.get("deploy") or {}).get("targets") or []:
+        release.deploy_targets.append(DeployTarget(kind=target["kind"], path=target["path"],
+                                                   details={k: v for k, v in target.items() if k not in ("kind", "path")}))
+    for entity in (manifest.get("dataHub") or {}).get("entities") or []:
+        release.datahub_requirements.append(DataHubRequirement(
+            entity_type=entity["type"], type_uri=entity.get("typeUri"), access=list(entity.get("access") or []),
+            attributes=list(entity.get("attributes") or [])))
+
+
+def _open_change_request(solution: Solution) -> int | None:
+    """A release uploaded after 'changes requested' answers the latest such review."""
+    if solution.id is None:
+        return None
+    from registry.review.models import Review
+
+    return db.session.scalar(
+        select(Review.id).join(Release, Review.release_id == Release.id)
+        .where(Release.solution_id == solution.id, Review.decision == "request_changes")
+        .order_by(Review.id.desc()).limit(1))
+
+
+def _remove_unreferenced(digests: list[str]) -> None:
+    for digest in digests:
+        if not db.session.scalar(select(func.count(Artifact.id)).where(Artifact.sha256 == digest)):
+            storage().delete(digest)
+
+
+# --- lifecycle -------------------------------------------------------------------------
+
+def _authorise_owner(token: ApiToken, solution: Solution, scope: str) -> None:
+    require_scope(token, scope, org_id=solution.org_id, solution=solution.name)
+
+
+def yank(token: ApiToken, release: Release, reason: str) -> Release:
+    _authorise_owner(token, release.solution, "yank")
+    states.transition_release(release, "yank", reason=reason)
+    audit.record("release.yank", actor=token.user, org_id=release.solution.org_id, solution_id=release.solution_id,
+                 details={"version": release.version, "reason": release.yank_reason})
+    _notify_adopters_of_yank(release)
+    db.session.commit()
+    return release
+
+
+def unyank(token: ApiToken, release: Release) -> Release:
+    _authorise_owner(token, release.solution, "yank")
+    states.transition_release(release, "unyank")
+    audit.record("release.unyank", actor=token.user, org_id=release.solution.org_id, solution_id=release.solution_id,
+                 details={"version": release.version})
+    db.session.commit()
+    return release
+
+
+def _notify_adopters_of_yank(release: Release) -> None:
+    try:
+        from registry.catalog.alerts import notify_yank
+    except ImportError:  # adoption alerts arrive with the catalog
+        return
+    notify_yank(release)
+
+
+def can_see(release: Release, user: User | None, token: ApiToken | None) -> bool:
+    """Pending and refused releases are visible only to their org and to reviewers."""
+    if release.state in states.VISIBLE_TO_PUBLIC:
+        return True
+    org_id = release.solution.org_id
+    if token is not None and (token.org_id == org_id or "review" in token.scopes):
+        return True
+    return user is not None and getattr(user, "is_authenticated", False) and (user.is_reviewer or user.member_of(org_id))
+
+
+def latest_published(solution: Solution) -> Release | None:
+    """The highest SemVer among published releases; yanked ones drop out of 'latest'."""
+    import semver
+
+    published = [r for r in solution.releases if r.state == "published"]
+    return max(published, key=lambda r: semver.Version.parse(r.version), default=None)
+
+
+def queue_position(release: Release) -> int | None:
+    if release.state != "pending_review":
+        return None
+    return 1 + db.session.scalar(select(func.count(Release.id)).where(
+        Release.state == "pending_review", Release.created_at < release.created_at))
+
+
+def set_solution_state(actor: User, solution: Solution, target: str, successor: Solution | None = None) -> None:
+    if not (actor.is_admin or actor.member_of(solution.org_id)):
+        raise Forbidden("only the owning organization or an admin can change a solution's state")
+    previous = states.transition_solution(solution, target, successor=successor)
+    audit.record("solution.state", actor=actor, org_id=solution.org_id, solution_id=solution.id,
+                 details={"from": previous, "to": target, "successor": successor.name if successor else None})
+    db.session.commit()

@@ -1,0 +1,234 @@
+"""Uploading releases through the API: the happy path, idempotency, and every refusal leaving nothing behind."""
+
+import gzip
+import hashlib
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from registry.audit.models import AuditEvent
+from registry.db import db
+from registry.publishing.models import Artifact, Check, Release, Solution
+from tests.publishing.packages import archive, build_archive, package_files
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def blob_files(app) -> list[Path]:
+    root = Path(app.config["STORAGE_PATH"])
+    return [p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")]
+
+
+def assert_nothing_left(app):
+    assert count(Release) == 0 and count(Artifact) == 0 and count(Solution) == 0
+    assert blob_files(app) == []
+
+
+def test_upload_creates_a_pending_release(app, upload, vendor_token):
+    data = archive()
+    response = upload(vendor_token, data, sha256=hashlib.sha256(data).hexdigest())
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body["created"] is True
+    release = body["release"]
+    assert release["state"] == "pending_review" and release["version"] == "1.2.0"
+    assert release["sha256"] == hashlib.sha256(data).hexdigest()
+    assert release["queue_position"] == 1
+    digest = release["sha256"]
+    assert (Path(app.config["STORAGE_PATH"]) / "sha256" / digest[:2] / digest[2:4] / digest).read_bytes() == data
+    stored = db.session.scalar(select(Release))
+    assert {a.kind for a in stored.artifacts} == {"archive", "sbom"}
+    assert {t.kind for t in stored.deploy_targets} == {"helm", "compose"}
+    assert {r.entity_type for r in stored.datahub_requirements} == {"OffStreetParking", "ParkingSpot"}
+    checks = {c.name: c.status for c in db.session.scalars(select(Check))}
+    assert checks["archive"] == "pass" and checks["provenance"] == "warn"  # unsigned
+    assert "release.upload" in {e.action for e in db.session.scalars(select(AuditEvent))}
+
+
+def test_identical_reupload_is_200_and_different_bytes_409(upload, vendor_token):
+    data = archive()
+    assert upload(vendor_token, data).status_code == 201
+    again = upload(vendor_token, data)
+    assert again.status_code == 200 and again.json["created"] is False
+    files = package_files()
+    files["README.md"] = b"# changed\n"
+    other = upload(vendor_token, build_archive(files))
+    assert other.status_code == 409
+    assert "immutable" in other.json["errors"][0]["detail"]
+    assert count(Release) == 1
+
+
+def test_names_fold_case_and_separators(upload, vendor_token, make_user, make_token):
+    assert upload(vendor_token).status_code == 201
+    rival = make_token(make_user("rival", org="rivalco"), "rivalco")
+    response = upload(rival, archive("parking-share", "9.9.9"), name="Parking_Share")
+    assert response.status_code == 403
+    assert count(Release) == 1
+
+
+def test_downloads_stream_with_etag_range_and_count(client, upload, vendor_token):
+    data = archive()
+    digest = upload(vendor_token, data).json["release"]["sha256"]
+    auth = {"Authorization": f"Bearer {vendor_token}"}
+    url = "/api/v1/solutions/parking-share/releases/1.2.0/archive"
+    response = client.get(url, headers=auth)
+    assert response.status_code == 200 and response.data == data
+    assert response.headers["ETag"] == f'"{digest}"'
+    assert client.get(url, headers={**auth, "If-None-Match": f'"{digest}"'}).status_code == 304
+    partial = client.get(url, headers={**auth, "Range": "bytes=0-9"})
+    assert partial.status_code == 206 and partial.data == data[:10]
+    sbom = client.get("/api/v1/solutions/parking-share/releases/1.2.0/sbom", headers=auth)
+    assert sbom.data == package_files()["sbom.cdx.json"]  # the original bytes, unchanged
+    assert db.session.scalar(select(Release.download_count)) == 3
+
+
+def test_pending_release_is_hidden_from_the_public(client, upload, vendor_token):
+    upload(vendor_token)
+    assert client.get("/api/v1/solutions/parking-share/releases/1.2.0").status_code == 404
+    assert client.get("/api/v1/solutions/parking-share/releases/1.2.0/archive").status_code == 404
+    assert client.get("/api/v1/solutions/parking-share", headers={"Authorization": f"Bearer {vendor_token}"}
+                      ).json["solution"]["releases"][0]["state"] == "pending_review"
+
+
+# --- refusals: each leaves nothing behind -------------------------------------------------
+
+def test_missing_or_bad_token(app, upload, vendor_token):
+    assert upload("solreg_wrong").status_code == 401
+    assert upload("").status_code == 401
+    assert_nothing_left(app)
+
+
+def test_wrong_scope_and_other_org(app, upload, make_user, make_token, vendor_token):
+    reader = make_token(make_user("reader", org="hanbit", member_role="member"), "hanbit", ["read"])
+    assert upload(reader).status_code == 403
+    assert upload(vendor_token).status_code == 201
+    outsider = make_token(make_user("outsider", org="elsewhere"), "elsewhere", ["publish"])
+    response = upload(outsider, archive("parking-share", "1.3.0"))
+    assert response.status_code == 403
+    assert count(Release) == 1
+
+
+def test_token_bound_to_another_solution(app, upload, make_user, make_token):
+    token = make_token(make_user("kim", org="hanbit"), "hanbit", ["publish"], solution="something-else")
+    response = upload(token)
+    assert response.status_code == 403 and "limited" in response.json["errors"][0]["detail"]
+    assert_nothing_left(app)
+
+
+@pytest.mark.parametrize("changes,field", [
+    ({"name": "other-name"}, "name"),
+    ({"license": "nonsense"}, None),
+])
+def test_name_mismatch_and_invalid_manifest(app, upload, vendor_token, changes, field):
+    if "license" in changes:
+        files = package_files()
+        files["solution.yaml"] = files["solution.yaml"].replace(b"license: Apache-2.0", b"license: Not-A-Licence")
+        data = build_archive(files)
+    else:
+        data = build_archive(package_files("other-name"), root="other-name-1.2.0")
+    response = upload(vendor_token, data)
+    assert response.status_code == 422, response.json
+    error = response.json["errors"][0]
+    if field:
+        assert error["field"] == field
+    else:
+        assert error["code"] == "manifest-invalid" and "legal.license" in error["field"]
+    assert_nothing_left(app)
+
+
+def test_missing_sbom(app, upload, vendor_token):
+    files = package_files()
+    del files["sbom.cdx.json"]
+    response = upload(vendor_token, build_archive(files))
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "sbom"
+    assert_nothing_left(app)
+
+
+def _tar_with(member: tarfile.TarInfo, data: bytes = b"") -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        for path, content in package_files().items():
+            info = tarfile.TarInfo(f"parking-share-1.2.0/{path}")
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+        tar.addfile(member, io.BytesIO(data) if data else None)
+    return gzip.compress(raw.getvalue())
+
+
+def _member(name, kind=tarfile.REGTYPE, linkname="", size=0):
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname, info.size = kind, linkname, size
+    return info
+
+
+@pytest.mark.parametrize("data,code", [
+    (_tar_with(_member("parking-share-1.2.0/../../etc/passwd", size=1), b"x"), "archive-path-traversal"),
+    (_tar_with(_member("/etc/passwd", size=1), b"x"), "archive-absolute-path"),
+    (_tar_with(_member("parking-share-1.2.0/link", tarfile.SYMTYPE, "/etc/passwd")), "archive-symlink"),
+    (_tar_with(_member("parking-share-1.2.0/hard", tarfile.LNKTYPE, "parking-share-1.2.0/README.md")), "archive-hardlink"),
+    (_tar_with(_member("parking-share-1.2.0/dev", tarfile.CHRTYPE)), "archive-special-file"),
+    (archive()[:-40], "archive-truncated"),
+    (b"this is not an archive at all", "archive-not-gzip"),
+    (gzip.compress(b"plain text, not a tar " * 100), "archive-not-tar"),
+])
+def test_unsafe_archives_are_refused(app, upload, vendor_token, data, code):
+    response = upload(vendor_token, data)
+    assert response.status_code == 422, response.json
+    assert response.json["errors"][0]["code"] == code
+    assert_nothing_left(app)
+
+
+def test_gzip_bomb_is_refused_by_ratio(app, upload, vendor_token, tmp_path):
+    bomb = io.BytesIO()
+    with gzip.GzipFile(fileobj=bomb, mode="wb") as gz:
+        with tarfile.open(fileobj=gz, mode="w|") as tar:
+            info = tarfile.TarInfo("parking-share-1.2.0/zeros")
+            info.size = 1024**3
+
+            class Zeros(io.RawIOBase):
+                left = info.size
+
+                def readable(self):
+                    return True
+
+                def readinto(self, b):
+                    n = min(len(b), self.left)
+                    b[:n] = bytes(n)
+                    self.left -= n
+                    return n
+
+            tar.addfile(info, io.BufferedReader(Zeros(), 1024 * 1024))
+    response = upload(vendor_token, bomb.getvalue())
+    assert response.status_code == 422 and response.json["errors"][0]["code"] == "archive-ratio"
+    assert_nothing_left(app)
+
+
+def test_over_cap_upload_is_413(app, upload, vendor_token):
+    app.config["MAX_UPLOAD_MB"] = 1
+    response = upload(vendor_token, archive() + b"\0" * (2 * 1024 * 1024))
+    assert response.status_code == 413
+    assert_nothing_left(app)
+
+
+def test_declared_sha256_must_match(app, upload, vendor_token):
+    response = upload(vendor_token, sha256="0" * 64)
+    assert response.status_code == 400 and response.json["errors"][0]["code"] == "digest-mismatch"
+    assert_nothing_left(app)
+
+
+def test_archived_solution_takes_no_uploads(app, upload, vendor_token):
+    from registry.publishing import service
+
+    upload(vendor_token)
+    solution = db.session.scalar(select(Solution))
+    user = solution.releases[0].uploader
+    service.set_solution_state(user, solution, "archived")
+    response = upload(vendor_token, archive("parking-share", "1.3.0"))
+    assert response.status_code == 409 and response.json["errors"][0]["code"] == "solution-archived"
