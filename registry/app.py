@@ -60,6 +60,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.ops.templating import register_template_helpers
 
     register_template_helpers(app)
+    from registry.notifications.service import register_session_hooks
+
+    register_session_hooks()
     return app
 
 
@@ -72,11 +75,13 @@ def _register_blueprints(app: Flask) -> None:
     from registry.accounts.views import bp as accounts_bp
     from registry.api import bp as api_bp
     from registry.catalog.views import bp as catalog_bp
+    from registry.notifications.views import bp as notifications_bp
     from registry.ops.views import bp as ops_bp
+    from registry.review.views import bp as review_bp
 
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
-    for bp in (ops_bp, accounts_bp, catalog_bp, api_bp):
+    for bp in (ops_bp, accounts_bp, catalog_bp, review_bp, notifications_bp, api_bp):
         app.register_blueprint(bp)
 
 

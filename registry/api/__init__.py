@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from registry.api import accounts, publishing  # noqa: E402,F401  (registers routes)
+from registry.api import accounts, openapi, publishing  # noqa: E402,F401  (registers routes)

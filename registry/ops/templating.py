@@ -22,4 +22,9 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
-        return {"current_locale": str(get_locale() or "ko")}
+        from flask_login import current_user
+
+        from registry.notifications.service import unread_count
+
+        unread = unread_count(current_user) if current_user.is_authenticated else 0
+        return {"current_locale": str(get_locale() or "ko"), "unread_notifications": unread}
