@@ -7,6 +7,7 @@ PostgreSQL: truncate every table).
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy.engine import make_url
 from registry import create_app
 from registry.config import normalize_database_url
 from registry.db import db
+from tests.publishing.packages import archive
 
 POSTGRES_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
@@ -132,3 +134,23 @@ def make_token(app):
         return issued.raw
 
     return _make
+
+@pytest.fixture
+def vendor_token(make_user, make_token):
+    user = make_user("vendor", org="hanbit")
+    return make_token(user, "hanbit", ["publish", "yank", "read"])
+
+
+@pytest.fixture
+def upload(client):
+    """POST a release archive (default: the full example package) through the real API."""
+
+    def _upload(token, data=None, name="parking-share", **fields):
+        data = archive() if data is None else data
+        form = {"archive": (io.BytesIO(data), f"{name}.tar.gz")}
+        for key, value in fields.items():
+            form[key] = (io.BytesIO(value), key) if isinstance(value, bytes) else value
+        return client.post(f"/api/v1/solutions/{name}/releases", data=form,
+                           headers={"Authorization": f"Bearer {token}"}, content_type="multipart/form-data")
+
+    return _upload

@@ -1,0 +1,3 @@
+from publisher_cli.main import main
+
+main()

@@ -1,0 +1,32 @@
+"""``solreg info NAME``."""
+
+from __future__ import annotations
+
+import click
+
+from publisher_cli.output import make_client, parse_ref, print_rows
+
+
+@click.command("info")
+@click.argument("name")
+@click.pass_context
+def info_command(ctx: click.Context, name: str) -> None:
+    """Show a solution and its releases."""
+    parsed, _ = parse_ref(name, require_version=False)
+    solution = make_client(ctx, need_token=False).solution(parsed)
+    print_rows([
+        ("name", str(solution.get("name"))),
+        ("title", str(solution.get("title") or "")),
+        ("summary", str(solution.get("summary") or "")),
+        ("org", str(solution.get("org"))),
+        ("state", str(solution.get("state"))),
+        ("latest", str(solution.get("latest_version") or "-")),
+    ])
+    releases = solution.get("releases") or []
+    if releases:
+        click.echo("releases:")
+        for release in releases:
+            click.echo(f"  {release.get('version'):<16} {release.get('state'):<18} {release.get('created_at', '')}")
+
+
+COMMANDS = [info_command]

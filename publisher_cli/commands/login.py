@@ -1,0 +1,74 @@
+"""``solreg login`` and ``solreg whoami``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+
+def check_token(url: str, token: str) -> dict[str, Any]:
+    from publisher_cli.client import RegistryClient
+
+    return RegistryClient(url, token).whoami()
+
+
+def read_token() -> str:
+    """No-echo prompt on a terminal, first line of stdin otherwise."""
+    if sys.stdin.isatty():
+        token = click.prompt("API token", hide_input=True)
+    else:
+        token = sys.stdin.readline()
+    return token.strip()
+
+
+def describe_identity(identity: dict[str, Any]) -> str:
+    user = (identity.get("user") or {}).get("username", "?")
+    org = identity.get("org") or {}
+    scopes = ", ".join(identity.get("scopes") or []) or "none"
+    text = f"{user} @ {org.get('slug', '?')} ({org.get('name', '')}), scopes: {scopes}"
+    if identity.get("solution"):
+        text += f", limited to solution {identity['solution']}"
+    return text
+
+
+@click.command("login")
+@click.option("--url", help="Registry base URL, e.g. https://registry.example.org")
+@click.pass_context
+def login_command(ctx: click.Context, url: str | None) -> None:
+    """Store an API token (read from a hidden prompt or stdin) after checking it."""
+    import os
+
+    from publisher_cli.config import load_config, store_login
+    from publisher_cli.errors import ConfigError
+    from publisher_cli.output import registry_name
+
+    name = registry_name(ctx)
+    config = load_config()
+    chosen = name or config.default or "default"
+    known = config.registries.get(chosen)
+    target = url or (known.url if known else None) or os.environ.get("SOLREG_REGISTRY_URL")
+    if not target:
+        raise ConfigError(f"registry {chosen!r} has no URL yet", hint="pass it: `solreg login --url URL`")
+    token = read_token()
+    if not token:
+        raise ConfigError("no token given", hint="create a token on the registry web site, then paste it")
+    if not token.startswith("solreg_"):
+        click.echo("warning: registry tokens normally start with solreg_", err=True)
+    identity = check_token(target, token)
+    entry, path = store_login(chosen, target, token)
+    click.echo(f"logged in to {entry.name} ({entry.url}) as {describe_identity(identity)}")
+    click.echo(f"token saved in {path} (mode 0600)")
+
+
+@click.command("whoami")
+@click.pass_context
+def whoami_command(ctx: click.Context) -> None:
+    """Show who the stored token belongs to."""
+    from publisher_cli.output import make_client
+
+    click.echo(describe_identity(make_client(ctx).whoami()))
+
+
+COMMANDS = [login_command, whoami_command]

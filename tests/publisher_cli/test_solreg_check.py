@@ -1,0 +1,64 @@
+import json
+
+import git
+
+
+def problems(result):
+    return {p["code"]: p for p in json.loads(result.stdout)["problems"]}
+
+
+def test_clean_tagged_solution_passes(solreg, solution_repo):
+    result = solreg("check", str(solution_repo), "--format", "json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    assert all(p["severity"] == "warning" for p in report["problems"])
+
+
+def test_git_problems_are_reported(solreg, solution_repo, kit):
+    repo = git.Repo(solution_repo)
+    (solution_repo / "README.md").write_text("after the tag")
+    kit.commit_all(repo, "more")
+    (solution_repo / "scratch.txt").write_text("untracked")
+    result = solreg("check", str(solution_repo), "--format", "json")
+    assert result.returncode == 1
+    found = problems(result)
+    assert found["git-dirty"]["severity"] == "error"
+    assert "scratch.txt" in found["git-dirty"]["message"]
+    assert "points at" in found["git-untagged"]["message"]
+    assert json.loads(result.stdout)["ok"] is False
+
+
+def test_not_a_git_repo(solreg, tmp_path, kit):
+    directory = kit.write_solution(tmp_path / "plain")
+    result = solreg("check", str(directory), "--format", "json")
+    assert result.returncode == 1
+    assert "not-a-git-repo" in problems(result)
+
+
+def test_manifest_errors_come_from_the_validator(solreg, solution_repo, kit):
+    manifest = solution_repo / "solution.yaml"
+    manifest.write_text(manifest.read_text().replace("categories: [mobility, parking]", "categories: [rockets]"))
+    repo = git.Repo(solution_repo)
+    kit.commit_all(repo, "bad category")
+    repo.create_tag("v1.2.0", force=True)
+    result = solreg("check", str(solution_repo), "--format", "json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    errors = [p for p in report["problems"] if p["severity"] == "error"]
+    assert errors and all(p["code"] not in ("git-dirty", "git-untagged") for p in errors)
+    assert any(p["path"].startswith("categories") and p["line"] for p in errors)
+
+
+def test_text_output_is_a_table(solreg, solution_repo):
+    (solution_repo / "scratch.txt").write_text("x")
+    result = solreg("check", str(solution_repo), env={"COLUMNS": "200"})
+    assert result.returncode == 1
+    assert "severity" in result.stdout and "git-dirty" in result.stdout
+    assert "1 error(s)" in result.stdout
+
+
+def test_missing_manifest_is_a_one_line_error(solreg, tmp_path):
+    result = solreg("check", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: no solution.yaml in ")

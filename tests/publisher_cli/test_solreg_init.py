@@ -1,0 +1,83 @@
+import git
+import yaml
+
+from publisher_cli.commands.init import detect_license, slugify
+
+APACHE = """
+                                 Apache License
+                           Version 2.0, January 2004
+                        http://www.apache.org/licenses/
+"""
+MIT = """MIT License
+
+Copyright (c) 2024 Cheonan
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+"""
+GPL3 = "                    GNU GENERAL PUBLIC LICENSE\n                       Version 3, 29 June 2007\n"
+LGPL3 = "                   GNU LESSER GENERAL PUBLIC LICENSE\n                       Version 3, 29 June 2007\n"
+
+
+def test_slugify():
+    assert slugify("Smart Parking_Share v2") == "smart-parking-share-v2"
+    assert slugify("--주차 Parking--") == "parking"
+    assert len(slugify("a" * 100)) == 64
+
+
+def test_detect_license(tmp_path):
+    cases = {"apache": (APACHE, "Apache-2.0"), "mit": (MIT, "MIT"), "gpl": (GPL3, "GPL-3.0-only"),
+             "lgpl": (LGPL3, "LGPL-3.0-only"), "unknown": ("Custom terms", None)}
+    for name, (text, expected) in cases.items():
+        directory = tmp_path / name
+        directory.mkdir()
+        (directory / "LICENSE").write_text(text)
+        assert detect_license(directory) == (expected, "LICENSE")
+    assert detect_license(tmp_path) == (None, None)
+
+
+def test_init_fills_what_it_can_learn(solreg, tmp_path):
+    directory = tmp_path / "Air Quality Monitor"
+    directory.mkdir()
+    (directory / "LICENSE").write_text(APACHE)
+    repo = git.Repo.init(directory)
+    repo.create_remote("origin", "git@git.example.org:city/air-quality.git")
+    result = solreg("init", str(directory), "--yes")
+    assert result.returncode == 0, result.stderr
+    manifest = yaml.safe_load((directory / "solution.yaml").read_text())
+    assert manifest["manifestVersion"] == "1"
+    assert manifest["name"] == "air-quality-monitor"
+    assert manifest["version"] == "0.1.0"
+    assert manifest["legal"]["license"] == "Apache-2.0"
+    assert manifest["source"]["repository"] == "https://git.example.org/city/air-quality"
+    assert "fill in:" in result.stdout and "title.ko" in result.stdout
+
+
+def test_init_refuses_to_overwrite(solreg, tmp_path):
+    (tmp_path / "solution.yaml").write_text("name: mine\n")
+    result = solreg("init", str(tmp_path), "--yes")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"error: {tmp_path / 'solution.yaml'} already exists; not overwriting it",
+                                          "hint: remove it or use --force"]
+    assert (tmp_path / "solution.yaml").read_text() == "name: mine\n"
+    forced = solreg("init", str(tmp_path), "--yes", "--force")
+    assert forced.returncode == 0
+    assert "manifestVersion" in (tmp_path / "solution.yaml").read_text()
+
+
+def test_init_imports_publiccode(solreg, tmp_path):
+    publiccode = tmp_path / "publiccode.yml"
+    publiccode.write_text(
+        "publiccodeYmlVersion: '0.4'\nname: Bike Share\nurl: https://git.example.org/city/bike-share\n"
+        "softwareVersion: 2.1.0\nplatforms: [web]\ncategories: [mobility]\ndevelopmentStatus: stable\n"
+        "softwareType: standalone/web\n"
+        "description:\n  en:\n    shortDescription: Shared bikes for residents\n"
+        "    longDescription: A long description of the bike sharing service that is long enough.\n"
+        "    features: [rent]\n"
+        "legal:\n  license: EUPL-1.2\nmaintenance:\n  type: none\nlocalisation:\n  localisationReady: true\n"
+        "  availableLanguages: [en]\n")
+    result = solreg("init", str(tmp_path), "--yes", "--from-publiccode", str(publiccode))
+    assert result.returncode == 0, result.stderr
+    manifest = yaml.safe_load((tmp_path / "solution.yaml").read_text())
+    assert manifest["legal"]["license"] == "EUPL-1.2"
+    assert manifest["version"] == "2.1.0"
+    assert manifest["source"]["repository"] == "https://git.example.org/city/bike-share"

@@ -1,0 +1,183 @@
+"""``solreg download`` and ``solreg verify`` against the stub registry (CLI in a subprocess)."""
+
+import json
+import shutil
+
+import git
+import pytest
+
+from publisher_cli.commands.build import build_release
+from publisher_cli.commands.publish import sign_provenance
+from registry.spec.provenance import (
+    build_statement,
+    generate_key,
+    key_id,
+    public_key_to_pem,
+    sign_envelope,
+    statement_bytes,
+)
+
+BASE = "/api/v1/solutions/parking-share/releases/1.2.0"
+KEYS = "/api/v1/orgs/cheonan/keys"
+
+
+@pytest.fixture
+def built(solution_repo, tmp_path):
+    """A release built and signed by 'kim', laid out as `solreg download` leaves it."""
+    result = build_release(solution_repo, tmp_path / "dist")
+    key = generate_key()
+    signature = sign_provenance(result.provenance_path, key)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    for path in (result.archive.path, result.provenance_path, signature):
+        shutil.copy(path, downloads / path.name)
+    commit = git.Repo(solution_repo).tags["v1.2.0"].commit.hexsha
+    return {"result": result, "key": key, "dir": downloads, "commit": commit,
+            "archive": downloads / result.archive.path.name}
+
+
+def serve(stub, built, *, keys=None, **extra):
+    key = built["key"]
+    kid = key_id(key.public_key())
+    record = {"name": "parking-share", "version": "1.2.0", "state": "published",
+              "sha256": built["result"].archive.sha256, "size": built["result"].archive.size,
+              "created_at": "2024-03-02T00:00:00Z", "url": f"{stub.url}/s/parking-share/1.2.0",
+              "archive_url": f"{BASE}/archive", "provenance_url": f"{BASE}/provenance",
+              "signature_url": f"{BASE}/signature", "sbom_url": f"{BASE}/sbom",
+              "signer": {"username": "kim", "keyid": kid},
+              "provenance": {"repository": "https://git.example.org/cheonan/parking-share", "tag": "v1.2.0",
+                             "commit": built["commit"]},
+              "queue_position": None, "yank_reason": None, "org": "cheonan",
+              "reviews": [{"decision": "approved", "comment": "looks good", "reviewer": "park",
+                           "created_at": "2024-03-03T00:00:00Z"}]}
+    record.update(extra)
+    stub.on("GET", BASE, (200, {"release": record}))
+    stub.on("GET", KEYS, (200, {"keys": keys if keys is not None else [
+        {"keyid": kid, "public_key": public_key_to_pem(key.public_key()), "username": "kim", "revoked": False}]}))
+    result = built["result"]
+    stub.on("GET", f"{BASE}/archive", (200, result.archive.path.read_bytes(),
+                                       {"ETag": f'"{result.archive.sha256}"'}))
+    stub.on("GET", f"{BASE}/provenance", (200, result.provenance_path.read_bytes()))
+    stub.on("GET", f"{BASE}/signature", (200, (built["dir"] / "parking-share-1.2.0.provenance.dsse.json").read_bytes()))
+    return record
+
+
+def test_verify_a_good_release(solreg, stub, built):
+    serve(stub, built)
+    result = solreg("verify", str(built["archive"]), env={"SOLREG_REGISTRY_URL": stub.url})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"signed by:    kim (key {key_id(built['key'].public_key())})" in out
+    assert "repository:   https://git.example.org/cheonan/parking-share" in out
+    assert "tag:          v1.2.0" in out
+    assert f"commit:       {built['commit']}" in out
+    assert "review state: published" in out
+    assert "approved by:  park" in out
+    # The siblings were used: nothing but the record and the keys was fetched.
+    assert {r.path for r in stub.requests} == {BASE, KEYS}
+
+
+def test_verify_fetches_missing_provenance_and_signature(solreg, stub, built):
+    serve(stub, built)
+    for sibling in built["dir"].glob("*.json"):
+        sibling.unlink()
+    result = solreg("verify", str(built["archive"]), env={"SOLREG_REGISTRY_URL": stub.url})
+    assert result.returncode == 0, result.stderr
+    assert stub.hits("GET", f"{BASE}/signature") and stub.hits("GET", f"{BASE}/provenance")
+
+
+def test_tampered_archive_fails(solreg, stub, built):
+    serve(stub, built)
+    with built["archive"].open("ab") as handle:
+        handle.write(b"\0")
+    result = solreg("verify", str(built["archive"]), env={"SOLREG_REGISTRY_URL": stub.url})
+    assert result.returncode == 1
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("error: parking-share-1.2.0.tar.gz has sha256 ")
+    assert "the file was altered" in first
+    assert "Traceback" not in result.stderr
+
+
+def test_signature_by_an_unregistered_key_fails(solreg, stub, built):
+    serve(stub, built)
+    sign_provenance(built["dir"] / "parking-share-1.2.0.provenance.json", generate_key())  # impostor
+    result = solreg("verify", str(built["archive"]), env={"SOLREG_REGISTRY_URL": stub.url})
+    assert result.returncode == 1
+    assert "signature does not verify against cheonan's registered keys" in result.stderr
+    assert "unknown key" in result.stderr
+
+
+def test_forged_signature_under_the_real_key_id_fails(solreg, stub, built):
+    serve(stub, built)
+    envelope_path = built["dir"] / "parking-share-1.2.0.provenance.dsse.json"
+    forged = sign_envelope((built["dir"] / "parking-share-1.2.0.provenance.json").read_bytes(), generate_key())
+    forged["signatures"][0]["keyid"] = key_id(built["key"].public_key())
+    envelope_path.write_text(json.dumps(forged))
+    result = solreg("verify", str(built["archive"]), env={"SOLREG_REGISTRY_URL": stub.url})
+    assert result.returncode == 1
+    assert "does not match the payload" in result.stderr
+
+
+def test_revoked_key_is_not_trusted(solreg, stub, built):
+    key = built["key"]
+    serve(stub, built, keys=[{"keyid": key_id(key.public_key()), "public_key": public_key_to_pem(key.public_key()),
+                              "username": "kim", "revoked": True}])
+    result = solreg("verify", str(built["archive"]), env={"SOLREG_REGISTRY_URL": stub.url})
+    assert result.returncode == 1
+    assert "unknown key" in result.stderr
+
+
+def test_signed_provenance_for_other_bytes_fails(solreg, stub, built):
+    serve(stub, built)
+    result = built["result"]
+    statement = build_statement(
+        archive_name="parking-share-1.2.0.tar.gz", archive_sha256="f" * 64,
+        repository=result.repository, tag="v1.2.0", commit=built["commit"], builder_id="solreg/0.1.0",
+        started_on=result.tag.commit_time)
+    (built["dir"] / "parking-share-1.2.0.provenance.json").write_bytes(statement_bytes(statement))
+    sign_provenance(built["dir"] / "parking-share-1.2.0.provenance.json", built["key"])
+    outcome = solreg("verify", str(built["archive"]), env={"SOLREG_REGISTRY_URL": stub.url})
+    assert outcome.returncode == 1
+    assert f"provenance is for sha256 {'f' * 64}" in outcome.stderr
+
+
+def test_provenance_file_differing_from_signed_payload_fails(solreg, stub, built):
+    serve(stub, built)
+    path = built["dir"] / "parking-share-1.2.0.provenance.json"
+    path.write_bytes(path.read_bytes().replace(b"v1.2.0", b"v9.9.9"))
+    result = solreg("verify", str(built["archive"]), env={"SOLREG_REGISTRY_URL": stub.url})
+    assert result.returncode == 1
+    assert "differs from the signed provenance" in result.stderr
+
+
+def test_unsigned_release_needs_explicit_consent(solreg, stub, built):
+    serve(stub, built, signature_url=None, signer=None)
+    (built["dir"] / "parking-share-1.2.0.provenance.dsse.json").unlink()
+    refused = solreg("verify", str(built["archive"]), env={"SOLREG_REGISTRY_URL": stub.url})
+    assert refused.returncode == 1
+    assert "has no provenance signature" in refused.stderr
+    accepted = solreg("verify", "--allow-unsigned", str(built["archive"]), env={"SOLREG_REGISTRY_URL": stub.url})
+    assert accepted.returncode == 0, accepted.stderr
+    assert "nobody (unsigned release)" in accepted.stdout
+
+
+def test_download_writes_archive_and_siblings(solreg, stub, built, tmp_path):
+    serve(stub, built)
+    out = tmp_path / "fresh"
+    result = solreg("download", "parking-share@1.2.0", "--out", str(out), env={"SOLREG_REGISTRY_URL": stub.url})
+    assert result.returncode == 0, result.stderr
+    assert (out / "parking-share-1.2.0.tar.gz").read_bytes() == built["result"].archive.path.read_bytes()
+    assert (out / "parking-share-1.2.0.provenance.json").is_file()
+    assert (out / "parking-share-1.2.0.provenance.dsse.json").is_file()
+    verified = solreg("verify", str(out / "parking-share-1.2.0.tar.gz"), env={"SOLREG_REGISTRY_URL": stub.url})
+    assert verified.returncode == 0, verified.stderr
+
+
+def test_download_with_wrong_bytes_is_discarded(solreg, stub, built, tmp_path):
+    serve(stub, built)
+    stub.on("GET", f"{BASE}/archive", (200, b"not the archive"))
+    out = tmp_path / "fresh"
+    result = solreg("download", "parking-share@1.2.0", "--out", str(out), env={"SOLREG_REGISTRY_URL": stub.url})
+    assert result.returncode == 1
+    assert "the registry recorded" in result.stderr
+    assert not (out / "parking-share-1.2.0.tar.gz").exists()
