@@ -2,7 +2,7 @@
 
 Syntax: comparators (``>=``, ``>``, ``<=``, ``<``, ``==``, ``=``, ``!=``, ``^``,
 ``~`` or a bare version) separated by spaces or commas must all hold;
-alternatives are separated by ``||``. Partial versions (``>=13``, ``^1.2``) are
+alternatives are separated by ``||``; ``*`` alone means any version. Partial versions (``>=13``, ``^1.2``) are
 padded with zeros, so ``>=13`` means ``>=13.0.0`` and ``==1.2`` means ``==1.2.0``;
 ``^`` and ``~`` use the parts actually written (``^0`` is ``>=0.0.0 <1.0.0``,
 ``~1`` is ``>=1.0.0 <2.0.0``, ``~1.2`` is ``>=1.2.0 <1.3.0``).
@@ -107,6 +107,8 @@ def parse_range(text: str) -> VersionRange:
 def _parse_alternative(part: str, whole: str) -> tuple[Comparator, ...]:
     if not part.strip():
         raise RangeError(f"{whole!r}: an alternative between '||' is empty.")
+    if part.strip() == "*":
+        return ()  # no comparator: any version
     comparators: list[Comparator] = []
     position = 0
     while position < len(part):

@@ -22,6 +22,7 @@ from registry.spec.yamlload import MANIFEST_LIMITS, LoadedYaml, YamlLoadError, c
 MANIFEST_FILE_NAME = "solution.yaml"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+URN = re.compile(r"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+$", re.IGNORECASE)
 LANGUAGE_TAG = re.compile(r"^([A-Za-z]{2,3})(?:-[A-Za-z0-9]{1,8})+$")
 SUMMARY_MAX_GRAPHEMES = 150
 FIRST_FUNDING_YEAR = 2010
@@ -373,8 +374,8 @@ class _Checker:
                                "Merge the two entries into one.")
                 seen.setdefault(entity_type, path)
                 self.entity_type(entity, path)
-            if "typeUri" in entity:
-                self.url(entity["typeUri"], f"{path}.typeUri", "type-uri-invalid", "the entity type URI")
+            if "typeUri" in entity and not URN.match(entity["typeUri"]):  # NGSI-LD types may be URNs too
+                self.url(entity["typeUri"], f"{path}.typeUri", "type-uri-invalid", "the entity type URI (or a urn:)")
             self.access(entity.get("access"), f"{path}.access")
             self.attributes(entity.get("attributes", []), f"{path}.attributes", entity_type)
 

@@ -26,6 +26,8 @@ from registry.spec.ranges import RangeError, is_semver, parse_range, parse_versi
         (">1.0.0 <=1.1.0", ["1.1.0", "1.0.1"], ["1.0.0", "1.1.1"]),
         ("<1.0.0 || >=2.0.0 <3", ["0.5.0", "2.5.0"], ["1.5.0", "3.0.0"]),
         (">=1.0.0-rc.1", ["1.0.0-rc.2", "1.0.0"], ["1.0.0-beta"]),
+        ("*", ["0.0.1", "99.1.0-rc.1"], []),
+        ("<1 || *", ["5.0.0"], []),
     ],
 )
 def test_contains(text: str, inside: list[str], outside: list[str]) -> None:
@@ -48,6 +50,8 @@ def test_contains(text: str, inside: list[str], outside: list[str]) -> None:
         (">=1.0 ||", "alternative between '||' is empty"),
         ("1.2-rc.1", "needs a full MAJOR.MINOR.PATCH"),
         ("01.2.3", "is not a version"),
+        ("1.x", "is not a version"),
+        (">=1 *", "is not a version"),
         (">=1.0.0" * 100, "longer than"),
     ],
 )

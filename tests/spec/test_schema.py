@@ -128,3 +128,14 @@ def test_schema_agrees_on_each_fixture(schema: dict[str, Any], fixture: Path) ->
 
 def test_every_structural_code_has_a_fixture() -> None:
     assert SCHEMA_CATCHES <= {f.stem for f in RULE_FIXTURES}
+
+
+SAMPLES = sorted((Path(__file__).resolve().parents[2] / "sample_solutions").glob("*/solution.yaml"))
+
+
+@pytest.mark.parametrize("manifest", SAMPLES, ids=lambda p: p.parent.name)
+def test_schema_accepts_what_the_validator_accepts(schema: dict[str, Any], manifest: Path) -> None:
+    report = validate_manifest(manifest.read_bytes())
+    if not report.ok:
+        pytest.skip(f"{manifest.parent.name} has validation errors: {[p.code for p in report.errors]}")
+    assert schema_errors(schema, report.manifest) == []

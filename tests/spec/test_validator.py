@@ -215,3 +215,11 @@ def test_import_is_light() -> None:
     heavy, seconds = output.rsplit(" ", 1)
     assert heavy == "[]"
     assert float(seconds) < 0.5  # target is < 150 ms; generous for slow CI machines
+
+
+def test_type_uri_may_be_a_urn(catalogue) -> None:
+    uri_line = "      typeUri: https://smartdatamodels.org/dataModel.Parking/OffStreetParking"
+    report = validate(edited(uri_line, "      typeUri: urn:cheonan:OffStreetParking"), catalogue)
+    assert report.ok
+    assert [p.code for p in report.warnings] == ["type-uri-mismatch"]
+    assert [p.code for p in validate(edited(uri_line, "      typeUri: urn:OffStreetParking")).errors] == ["type-uri-invalid"]
