@@ -81,8 +81,19 @@ def _register_blueprints(app: Flask) -> None:
 
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
+    limiter.limit(lambda: app.config["RATELIMIT_API"], key_func=api_rate_key)(api_bp)
     for bp in (ops_bp, accounts_bp, catalog_bp, review_bp, notifications_bp, api_bp):
         app.register_blueprint(bp)
+
+
+def api_rate_key() -> str:
+    """Count API calls per token (or per address when there is none)."""
+    import hashlib
+
+    header = request.headers.get("Authorization", "")
+    if header:
+        return "token:" + hashlib.sha256(header.encode()).hexdigest()[:24]
+    return "ip:" + (request.remote_addr or "")
 
 
 def _register_cli(app: Flask) -> None:

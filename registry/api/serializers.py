@@ -61,6 +61,7 @@ def release_json(release) -> dict:
 
     signer = release.signer_key
     return {
+        "id": release.id,
         "name": name,
         "version": version,
         "state": release.state,

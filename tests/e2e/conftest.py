@@ -1,0 +1,88 @@
+"""A real registry server process on a loopback port, for the real `solreg` CLI to talk to."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Registry:
+    def __init__(self, root: Path, db_url: str):
+        self.root = root
+        self.env = {**os.environ, "REGISTRY_DATABASE_URL": db_url, "REGISTRY_STORAGE_PATH": str(root / "blobs"),
+                    "REGISTRY_SECRET_KEY": "e2e", "REGISTRY_RATELIMIT_ENABLED": "false", "REGISTRY_LOG_LEVEL": "WARNING"}
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def flask(self, *args: str, input: str | None = None) -> str:
+        result = subprocess.run([sys.executable, "-m", "flask", "--app", "registry", *args], env=self.env,
+                                input=input, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "registry", "run", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("registry did not start: " + self.process.stderr.read().decode() if self.process.stderr else "")
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def registry_server(tmp_path):
+    """Migrated, seeded with a vendor (owner of hanbit) and a reviewer, serving on 127.0.0.1.
+
+    SQLite only: the same API runs on PostgreSQL in tests/publishing; here the point is the
+    real CLI talking to a real server process.
+    """
+    server = Registry(tmp_path / "registry", f"sqlite:///{tmp_path / 'registry.db'}")
+    server.flask("db", "upgrade")
+    server.flask("users", "create", "vendor", "--email", "vendor@example.org", input="vendor-password\n")
+    server.flask("users", "create", "reviewer", "--email", "reviewer@example.org", "--role", "reviewer",
+                 input="reviewer-password\n")
+    server.flask("orgs", "create", "hanbit", "--kind", "vendor", "--name", "한빛소프트")
+    server.flask("orgs", "add-member", "hanbit", "vendor", "--role", "owner")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def solreg(tmp_path):
+    """Run the real console script with an isolated config dir; returns CompletedProcess."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOLREG_")}
+    env.update(XDG_CONFIG_HOME=str(home / ".config"), HOME=str(home))
+    script = Path(sys.executable).with_name("solreg")
+
+    def run(*args: str, input: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([str(script), *args], env=env, input=input, cwd=cwd, capture_output=True, text=True,
+                              timeout=120)
+
+    return run
