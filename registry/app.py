@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _register_blueprints(app)
     _register_cli(app)
+    _explain_database_errors_on_the_command_line()
     from registry.ops.views import register_error_handlers, register_request_logging
 
     register_error_handlers(app)
@@ -84,6 +86,26 @@ def _register_blueprints(app: Flask) -> None:
     limiter.limit(lambda: app.config["RATELIMIT_API"], key_func=api_rate_key)(api_bp)
     for bp in (ops_bp, accounts_bp, catalog_bp, review_bp, notifications_bp, api_bp):
         app.register_blueprint(bp)
+
+
+def _explain_database_errors_on_the_command_line() -> None:
+    """`flask --app registry ...` with an unreachable database: one line with a hint, not a traceback."""
+    script = Path(sys.argv[0])
+    if not (script.name.startswith("flask") or script.parent.name == "flask"):
+        return
+    previous = sys.excepthook
+
+    def hook(kind, error, tb):
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(error, OperationalError):
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            print(f"Error: cannot use the database: {reason}\n"
+                  "Hint: check REGISTRY_DATABASE_URL and that the database server is running.", file=sys.stderr)
+            raise SystemExit(1)
+        previous(kind, error, tb)
+
+    sys.excepthook = hook
 
 
 def api_rate_key() -> str:
