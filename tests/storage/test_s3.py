@@ -1,0 +1,89 @@
+"""The S3 backend against a real S3 API served on loopback by moto's server."""
+
+import hashlib
+import io
+
+import boto3
+import pytest
+
+from registry.storage.s3 import S3Storage
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_settings(s3_endpoint, monkeypatch, request):
+    bucket = "registry-" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:12]
+    settings = {"STORAGE_BACKEND": "s3", "S3_ENDPOINT_URL": s3_endpoint, "S3_BUCKET": bucket,
+                "S3_REGION": "us-east-1", "S3_ACCESS_KEY_ID": "test", "S3_SECRET_ACCESS_KEY": "test"}
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="test",
+                 aws_secret_access_key="test").create_bucket(Bucket=bucket)
+    return settings
+
+
+def store(settings) -> S3Storage:
+    return S3Storage(bucket=settings["S3_BUCKET"], endpoint_url=settings["S3_ENDPOINT_URL"],
+                     region=settings["S3_REGION"], access_key_id="test", secret_access_key="test")
+
+
+def test_content_addressed_round_trip(s3_settings):
+    blobs = store(s3_settings)
+    data = b"solution archive bytes" * 1000
+    digest = hashlib.sha256(data).hexdigest()
+    assert blobs.put(io.BytesIO(data), digest) is True
+    assert blobs.put(io.BytesIO(data), digest) is False
+    assert blobs.exists(digest) and blobs.size(digest) == len(data)
+    assert blobs.open(digest).read() == data
+    assert blobs.verify(digest)
+    assert list(blobs.digests()) == [digest]
+    blobs.check()
+    blobs.delete(digest)
+    assert not blobs.exists(digest)
+
+
+def test_unreachable_bucket_fails_the_health_check(s3_settings):
+    blobs = S3Storage(bucket="no-such-bucket", endpoint_url=s3_settings["S3_ENDPOINT_URL"], region="us-east-1",
+                      access_key_id="test", secret_access_key="test")
+    from registry.storage import StorageError
+
+    with pytest.raises(StorageError):
+        blobs.check()
+
+
+def test_upload_and_download_through_the_api_on_s3(app_config, s3_settings, make_user):
+    from registry import create_app
+    from registry.accounts import service
+    from registry.db import db
+    from tests.publishing.packages import archive
+
+    app = create_app({**app_config, **s3_settings})
+    with app.app_context():
+        from tests.conftest import _truncate_all
+
+        if db.engine.dialect.name == "postgresql":
+            _truncate_all(db.engine)
+        user = service.create_user("vendor", "v@example.org", "correct-horse-1")
+        service.add_member(service.create_org("hanbit", "Hanbit", "vendor"), user, "owner")
+        raw = service.issue_token(user, service.get_org("hanbit"), ["publish", "read"]).raw
+        db.session.commit()
+        client = app.test_client()
+        data = archive()
+        response = client.post("/api/v1/solutions/parking-share/releases", data={"archive": (io.BytesIO(data), "a.tar.gz")},
+                               headers={"Authorization": f"Bearer {raw}"})
+        assert response.status_code == 201, response.json
+        download = client.get("/api/v1/solutions/parking-share/releases/1.2.0/archive",
+                              headers={"Authorization": f"Bearer {raw}"})
+        assert download.status_code == 200 and download.data == data
+        assert client.get("/healthz").json["storage"] == "ok"
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            _truncate_all(db.engine)
