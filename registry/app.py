@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -69,6 +69,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # e.g. a message formatted by a CLI command
+        return "ko"
     chosen = request.args.get("lang") or session.get("lang") or request.cookies.get("lang")
     return chosen if chosen in LOCALES else "ko"
 
@@ -76,6 +78,7 @@ def select_locale() -> str:
 def _register_blueprints(app: Flask) -> None:
     from registry.accounts.views import bp as accounts_bp
     from registry.api import bp as api_bp
+    from registry.audit.views import bp as audit_bp
     from registry.catalog.views import bp as catalog_bp
     from registry.notifications.views import bp as notifications_bp
     from registry.ops.views import bp as ops_bp
@@ -84,7 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
     limiter.limit(lambda: app.config["RATELIMIT_API"], key_func=api_rate_key)(api_bp)
-    for bp in (ops_bp, accounts_bp, catalog_bp, review_bp, notifications_bp, api_bp):
+    for bp in (ops_bp, accounts_bp, catalog_bp, review_bp, notifications_bp, audit_bp, api_bp):
         app.register_blueprint(bp)
 
 

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from flask import g
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -89,6 +90,16 @@ def app_config(db_url, tmp_path) -> dict:
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+
+    def _fresh_globals():
+        # Requests made while this fixture's app context is pushed share its `g`, where
+        # Flask-Login, Flask-WTF and Flask-Babel cache per-request state; a real request
+        # always starts with a fresh one.
+        for key in list(g):
+            g.pop(key)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_globals)
+
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             _truncate_all(db.engine)

@@ -134,6 +134,7 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
             if storage().put(fileobj, digest):
                 created_blobs.append(digest)
 
+        answers_review_id = _open_change_request(solution) if solution is not None else None
         if solution is None:
             solution = Solution(name=manifest["name"], normalized_name=normalize_name(name), org_id=org.id)
             db.session.add(solution)
@@ -145,7 +146,7 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
             release.provenance_repository = provenance.info.repository
             release.provenance_tag = provenance.info.tag
             release.provenance_commit = provenance.info.commit
-        release.answers_review_id = _open_change_request(solution)
+        release.answers_review_id = answers_review_id
         _record_requirements(release, manifest)
         db.session.add(release)
         upload_checks(release, inspected, provenance)
@@ -211,8 +212,6 @@ def _record_requirements(release: Release, manifest: dict) -> None:
 
 def _open_change_request(solution: Solution) -> int | None:
     """A release uploaded after 'changes requested' answers the latest such review."""
-    if solution.id is None:
-        return None
     from registry.review.models import Review
 
     return db.session.scalar(

@@ -46,3 +46,17 @@ def test_cli_exit_codes(app):
     db.session.commit()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1 and "broken" in result.output
+
+
+def test_admin_sees_the_log_others_do_not(app, client, make_user):
+    from tests.helpers import login
+
+    make_user("boss", role="admin")
+    make_user("kim")
+    login(client, "kim")
+    assert client.get("/admin/audit/").status_code == 403
+    other = app.test_client()
+    login(other, "boss")
+    page = other.get("/admin/audit/?action=user.create")
+    assert page.status_code == 200
+    assert "user.create" in page.get_data(as_text=True) and "kim" in page.get_data(as_text=True)
