@@ -2,23 +2,33 @@
 
 Flask's multipart parser writes each file part into the stream `_get_file_stream`
 returns; ours hashes and counts as it writes and stops the request with 413 as soon
-as the configured cap is passed, so memory does not grow with the upload.
+as the configured cap is passed, so memory does not grow with the upload. The spool
+lives beside the blob store when it is local, so storing the archive is a rename,
+not a second copy.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 
 from flask import Request, current_app
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser, MultiPartParser
+
+# Werkzeug reads 64 KiB at a time; gunicorn copies its remaining buffer on every read,
+# so small reads cost quadratic copying (measured in bench/bench_publishing.py). Keep it
+# below Flask's in-memory form field limit (500 kB).
+MULTIPART_BUFFER = 256 * 1024
 
 
 class HashingSpool:
     """A temporary file that knows the sha256 and size of what was written to it."""
 
     def __init__(self, limit: int, directory: str | None = None):
-        self._file = tempfile.TemporaryFile(dir=directory)
+        self._file = tempfile.NamedTemporaryFile(dir=directory, prefix=".upload-", delete=False)
+        self.path = self._file.name
         self._hash = hashlib.sha256()
         self.size = 0
         self.limit = limit
@@ -34,14 +44,40 @@ class HashingSpool:
     def sha256(self) -> str:
         return self._hash.hexdigest()
 
-    def __getattr__(self, name):  # read, seek, tell, close, flush, fileno … of the temp file
+    def close(self) -> None:
+        self._file.close()
+        # Gone already when blob storage adopted the file by renaming it.
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+    def __del__(self):
+        self.close()
+
+    def __getattr__(self, name):  # read, seek, tell, flush, fileno … of the temp file
         return getattr(self._file, name)
 
     def __iter__(self):
         return iter(self._file)
 
 
+class _UploadFormParser(FormDataParser):
+    def _parse_multipart(self, stream, mimetype, content_length, options):
+        parser = MultiPartParser(stream_factory=self.stream_factory, max_form_memory_size=self.max_form_memory_size,
+                                 max_form_parts=self.max_form_parts, cls=self.cls, buffer_size=MULTIPART_BUFFER)
+        boundary = options.get("boundary", "").encode("ascii")
+        if not boundary:
+            raise ValueError("Missing boundary")
+        form, files = parser.parse(stream, boundary, content_length)
+        return stream, form, files
+
+
 class RegistryRequest(Request):
+    form_data_parser_class = _UploadFormParser
+
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        from registry.storage import storage
+
         limit = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
-        return HashingSpool(limit)
+        return HashingSpool(limit, storage().spool_directory())

@@ -56,6 +56,14 @@ class BlobStorage(ABC):
     def check(self) -> None:
         """Raise StorageError when the storage cannot be written; used by /healthz."""
 
+    def spool_directory(self) -> str | None:
+        """Where uploads are spooled; None means the system's temp directory."""
+        return None
+
+    def clean_spool(self, max_age_seconds: int) -> int:
+        """Remove upload spool files left by interrupted requests; returns how many."""
+        return 0
+
     def local_path(self, digest: str) -> str | None:
         """A filesystem path for efficient sending, when the backend has one."""
         return None

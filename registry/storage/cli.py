@@ -43,3 +43,7 @@ def storage_gc(dry_run: bool):
             if not dry_run:
                 store.delete(digest)
     click.echo(f"{removed} unreferenced blob(s) {'found' if dry_run else 'removed'}")
+    if not dry_run:
+        spools = store.clean_spool(max_age_seconds=3600)
+        if spools:
+            click.echo(f"{spools} upload spool file(s) older than an hour removed")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -19,11 +20,33 @@ class LocalStorage(BlobStorage):
     def _path(self, digest: str) -> Path:
         return self.root / blob_key(digest)
 
+    def spool_directory(self) -> str:
+        spool = self.root / ".incoming"
+        spool.mkdir(parents=True, exist_ok=True)
+        return str(spool)
+
+    def clean_spool(self, max_age_seconds: int) -> int:
+        cutoff = time.time() - max_age_seconds
+        removed = 0
+        for leftover in Path(self.spool_directory()).glob(".upload-*"):
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
     def put(self, fileobj: BinaryIO, digest: str) -> bool:
         target = self._path(digest)
         if target.exists():
             return False
         target.parent.mkdir(parents=True, exist_ok=True)
+        spooled = getattr(fileobj, "path", None)
+        if spooled and Path(spooled).parent == Path(self.spool_directory()):
+            # An upload spooled beside us: make it durable and rename it into place, no copy.
+            fileobj.flush()
+            os.fsync(fileobj.fileno())
+            os.chmod(spooled, 0o444)
+            os.replace(spooled, target)
+            return True
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
             fileobj.seek(0)
@@ -56,7 +79,7 @@ class LocalStorage(BlobStorage):
     def digests(self) -> Iterator[str]:
         base = self.root / "sha256"
         if base.exists():
-            for p in sorted(base.glob("*/*/*")):
+            for p in sorted(base.glob("??/??/*")):
                 if not p.name.startswith("."):
                     yield p.name
 
