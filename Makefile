@@ -20,6 +20,7 @@ test: install  ## the whole suite (SQLite; PostgreSQL too when REGISTRY_TEST_POS
 	$(PY) -m pytest -n $(PYTEST_WORKERS)
 
 bench: install  ## benchmarks; each writes bench/results/<name>.md
+	$(PY) -m pip install -q -e '.[test,bench]'
 	$(PY) bench/run.py
 
 clean:
