@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_PORT": 25,
     "MAIL_FROM": "registry@localhost",
     "REVIEW_TWO_APPROVALS_FOR_FIRST_RELEASE": False,
+    "REVIEW_CLAIM_MINUTES": 30,
     "ENTITY_CATALOGUE_EXTRA": "",  # os.pathsep-separated extra catalogue files
     "LOG_LEVEL": "INFO",
     "DEFAULT_LOCALE": "ko",

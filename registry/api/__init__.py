@@ -5,3 +5,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from registry.api import accounts, openapi, publishing  # noqa: E402,F401  (registers routes)
+from registry.review import api as review_api  # noqa: E402,F401

@@ -96,7 +96,7 @@ def _reviews(release):
 
 
 def review_json(review) -> dict:
-    return {"decision": review.decision, "comment": review.comment, "reviewer": review.reviewer.username,
+    return {"id": review.id, "reasons": review.reasons, "decision": review.decision, "comment": review.comment, "reviewer": review.reviewer.username,
             "created_at": iso(review.created_at)}
 
 

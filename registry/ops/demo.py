@@ -64,7 +64,11 @@ def demo_command(serve: bool, port: int):
     """Migrate the database and fill it with demo organizations, users and solutions."""
     upgrade(directory=current_app.extensions["migrate"].directory)
     created = seed_accounts()
-    click.echo(f"demo data ready ({len(created)} new records)")
+    click.echo(f"demo accounts ready ({len(created)} new records); publishing the sample solutions:")
+    from registry.ops.demo_publish import publish_samples
+
+    published = publish_samples(echo=click.echo)
+    click.echo(f"demo data ready ({published} new releases)")
     click.echo("sign in with any of these (password: %s):" % DEMO_PASSWORD)
     for username, _email, role, memberships in USERS:
         click.echo(f"  {username:<12} {role or 'member':<9} {', '.join(s for s, _ in memberships)}")

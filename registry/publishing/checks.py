@@ -13,7 +13,7 @@ from registry.publishing.models import Check, Release, Solution
 from registry.publishing.names import normalize_name
 from registry.spec.ranges import parse_range
 
-CATALOGUE_CODES = ("unknown-entity-type", "unknown-attribute")
+CATALOGUE_CODES = ("entity-type-unknown", "entity-attribute-unknown", "type-uri-mismatch", "attribute-type-mismatch")
 
 
 def _check(release: Release, name: str, status: str, summary: str, **details) -> Check:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import BinaryIO
 
 from flask import current_app
@@ -49,6 +51,19 @@ class InspectedPackage:
     warnings: list = field(default_factory=list)
 
 
+def server_catalogue():
+    """The entity-type catalogue, extended by the operator's REGISTRY_ENTITY_CATALOGUE_EXTRA files."""
+    extra = tuple(p for p in str(current_app.config["ENTITY_CATALOGUE_EXTRA"]).split(os.pathsep) if p)
+    return _catalogue(extra)
+
+
+@lru_cache(maxsize=4)
+def _catalogue(extra: tuple[str, ...]):
+    from registry.spec.catalogue import EntityCatalogue, default_catalogue
+
+    return EntityCatalogue.load(extra) if extra else default_catalogue()
+
+
 def archive_limits() -> ArchiveLimits:
     config = current_app.config
     return ArchiveLimits(
@@ -71,7 +86,7 @@ def inspect_archive(stream: BinaryIO) -> InspectedPackage:
     except (PackageFileNotFound, FileTooLargeError):
         raise Unprocessable(f"the archive has no {MANIFEST_FILE_NAME} at its root (inside {contents.root}/)",
                             field="archive", code="manifest-missing") from None
-    report = validate_manifest(raw_manifest, files=files)
+    report = validate_manifest(raw_manifest, files=files, catalogue=server_catalogue())
     if not report.ok:
         problems = [{"code": p.code, "detail": _problem_text(p), "field": p.path or MANIFEST_FILE_NAME}
                     for p in report.errors]

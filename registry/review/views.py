@@ -1,13 +1,184 @@
-"""The reviewers' web pages (queue, release review, decisions)."""
+"""The review pages: the reviewers' queue, one release under review, decisions, claims, the
+admins' reasons, and the publishing organization's own view of its releases (/review/mine)."""
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_timedelta, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from registry.accounts.forms import ConfirmForm
+from registry.db import db
+from registry.errors import Conflict, InvalidInput
+from registry.publishing.models import Release
+from registry.review import service
+from registry.review.diff import release_diff
+from registry.review.forms import DecisionForm, ReasonForm
+from registry.review.models import ReviewReason
+from registry.spec.vocabulary import PROGRAMME_LABELS
 
 bp = Blueprint("review", __name__, url_prefix="/review")
+
+
+def _reason_label(reason: ReviewReason) -> str:
+    return reason.text_en if str(get_locale() or "ko") == "en" else reason.text_ko
+
+
+def _decision_form(formdata=None) -> DecisionForm:
+    form = DecisionForm(formdata=formdata) if formdata is not None else DecisionForm()
+    form.reasons.choices = [(r.id, _reason_label(r)) for r in service.active_reasons()]
+    return form
+
+
+@bp.app_template_global("review_status")
+def review_status(release: Release) -> service.PublisherStatus | None:
+    """For templates/review/_publisher_status.html: the status, only for the org's members and reviewers."""
+    user = current_user
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if not (user.member_of(release.solution.org_id) or user.is_reviewer):
+        return None
+    return service.publisher_status(release)
+
+
+@bp.app_template_filter("waited")
+def waited(delta) -> str:
+    return format_timedelta(delta, threshold=0.9)
 
 
 @bp.get("/")
 @login_required
 def queue():
-    # Placeholder until the review workflow lands.
-    return render_template("errors/error.html", status=200, detail="review queue"), 200
+    service.require_reviewer(current_user)
+    filters = service.QueueFilters.parse(request.args)
+    pending = service.queue()
+    orgs = sorted({e.release.solution.org for e in pending}, key=lambda o: o.slug)
+    return render_template("review/queue.html", entries=[e for e in pending if filters.matches(e)], total=len(pending),
+                           filters=filters, orgs=orgs, programmes=PROGRAMME_LABELS)
+
+
+def _render_release(release: Release, form: DecisionForm | None = None, error: str | None = None,
+                    status: int = 200):
+    holder = service.active_claim_holder(release)
+    return render_template(
+        "review/release.html", release=release, solution=release.solution, checks=service.sorted_checks(release),
+        diff=release_diff(release), reviews=service.reviews_of(release), form=form or _decision_form(),
+        confirm=ConfirmForm(), holder=holder, claim_expires_at=service.claim_expires_at(release) if holder else None,
+        own_org=current_user.member_of(release.solution.org_id), first_release=service.is_first_release(release),
+        two_approvals=service.needs_two_approvals(release), approvals=service.approvals(release),
+        status=service.publisher_status(release), error=error,
+    ), status
+
+
+@bp.get("/releases/<int:release_id>")
+@login_required
+def release(release_id: int):
+    service.require_reviewer(current_user)
+    return _render_release(service.get_release(release_id))
+
+
+@bp.post("/releases/<int:release_id>/decide")
+@login_required
+def decide(release_id: int):
+    service.require_reviewer(current_user)
+    target = service.get_release(release_id)
+    form = _decision_form(request.form)
+    if not form.validate_on_submit():
+        return _render_release(target, form, status=400)
+    try:
+        outcome = service.decide(current_user, target, form.decision.data, form.comment.data or "",
+                                 form.reasons.data or [])
+    except InvalidInput as exc:
+        db.session.rollback()
+        getattr(form, exc.field or "comment").errors.append(exc.detail)
+        return _render_release(service.get_release(release_id), form, status=400)
+    except Conflict as exc:
+        db.session.rollback()
+        return _render_release(service.get_release(release_id), form, error=exc.detail, status=409)
+    if outcome.published:
+        flash(_("Approved: %(name)s %(version)s is published.", name=target.solution.name, version=target.version))
+    elif outcome.review.decision == "approve":
+        flash(_("First approval recorded; a second reviewer has to approve this first release."))
+    else:
+        flash(_("Decision recorded and the publisher notified."))
+    return redirect(url_for("review.queue"))
+
+
+@bp.post("/releases/<int:release_id>/claim")
+@login_required
+def claim(release_id: int):
+    return _claim_action(release_id, service.claim, _("You are reviewing this release now; others see your name."))
+
+
+@bp.post("/releases/<int:release_id>/unclaim")
+@login_required
+def unclaim(release_id: int):
+    return _claim_action(release_id, service.unclaim, _("Claim released."))
+
+
+def _claim_action(release_id: int, action, message: str):
+    service.require_reviewer(current_user)
+    target = service.get_release(release_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        action(current_user, target)
+    except Conflict as exc:
+        db.session.rollback()
+        return _render_release(service.get_release(release_id), error=exc.detail, status=409)
+    flash(message)
+    return redirect(url_for("review.release", release_id=release_id))
+
+
+# --- reasons (admins) -------------------------------------------------------------------------
+
+def _require_admin() -> None:
+    if not current_user.is_admin:
+        abort(403)
+
+
+def _render_reasons(new_form: ReasonForm | None = None, edited: tuple[int, ReasonForm] | None = None,
+                    status: int = 200):
+    reasons = service.all_reasons()
+    edit_forms = {r.id: ReasonForm(prefix=f"r{r.id}", obj=r, formdata=None) for r in reasons}
+    if edited:
+        edit_forms[edited[0]] = edited[1]
+    return render_template("review/reasons.html", reasons=reasons, edit_forms=edit_forms,
+                           form=new_form or ReasonForm(prefix="new", formdata=None)), status
+
+
+@bp.route("/reasons", methods=["GET", "POST"])
+@login_required
+def reasons():
+    _require_admin()
+    if request.method == "GET":
+        return _render_reasons()
+    form = ReasonForm(prefix="new")
+    if not form.validate_on_submit():
+        return _render_reasons(new_form=form, status=400)
+    service.save_reason(current_user, form.text_ko.data, form.text_en.data, form.active.data)
+    flash(_("Reason added."))
+    return redirect(url_for("review.reasons"))
+
+
+@bp.post("/reasons/<int:reason_id>")
+@login_required
+def edit_reason(reason_id: int):
+    _require_admin()
+    reason = db.get_or_404(ReviewReason, reason_id)
+    form = ReasonForm(prefix=f"r{reason_id}")
+    if not form.validate_on_submit():
+        return _render_reasons(edited=(reason_id, form), status=400)
+    service.save_reason(current_user, form.text_ko.data, form.text_en.data, form.active.data, reason=reason)
+    flash(_("Reason saved."))
+    return redirect(url_for("review.reasons"))
+
+
+# --- the publisher's view ---------------------------------------------------------------------
+
+@bp.get("/mine")
+@login_required
+def mine():
+    return render_template("review/mine.html", statuses=service.org_releases(current_user))
+

@@ -232,3 +232,19 @@ def test_archived_solution_takes_no_uploads(app, upload, vendor_token):
     service.set_solution_state(user, solution, "archived")
     response = upload(vendor_token, archive("parking-share", "1.3.0"))
     assert response.status_code == 409 and response.json["errors"][0]["code"] == "solution-archived"
+
+
+def test_operator_catalogue_extension_makes_a_type_known(app, upload, vendor_token):
+    extension = Path(__file__).resolve().parents[1] / "fixtures" / "catalogue" / "extension.json"
+    entities = [{"type": "CheonanBusShelter", "access": ["read"],
+                 "attributes": [{"name": "heated", "attributeType": "Property"}]}]
+    data = archive(dataHub={"api": "ngsi-ld", "specVersion": ">=1.6.1", "entities": entities})
+    assert upload(vendor_token, data).status_code == 201
+    assert db.session.scalar(select(Check).where(Check.name == "datahub")).status == "warn"
+    db.session.execute(Release.__table__.delete())
+    db.session.commit()
+    app.config["ENTITY_CATALOGUE_EXTRA"] = str(extension)
+    assert upload(vendor_token, archive("parking-share", "1.2.1", dataHub={
+        "api": "ngsi-ld", "specVersion": ">=1.6.1", "entities": entities})).status_code == 201
+    latest = db.session.scalar(select(Check).where(Check.name == "datahub").order_by(Check.id.desc()))
+    assert latest.status == "pass"

@@ -1,0 +1,406 @@
+"""The review workflow: the queue, claims, decisions and the reasons reviewers pick from.
+
+Concurrency: a claim and a decision each start with one conditional UPDATE of the release row
+(`... WHERE state = 'pending_review' AND <not held by someone else>`). On PostgreSQL that row
+lock makes a second decider wait and then find nothing to update; on SQLite the UPDATE takes the
+database's write lock. Either way exactly one of two concurrent decisions applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from registry.accounts.models import User
+from registry.audit import service as audit
+from registry.db import db, utcnow
+from registry.errors import Conflict, Forbidden, InvalidInput, NotFound
+from registry.notifications.service import notify_org
+from registry.publishing import states
+from registry.publishing.models import Check, Release, Solution
+from registry.publishing.service import queue_position
+from registry.review.models import DECISIONS, Review, ReviewReason
+from registry.spec.vocabulary import PROGRAMMES
+
+DEFAULT_CLAIM_MINUTES = 30
+CHECK_ORDER = {"fail": 0, "warn": 1, "pass": 2}
+CHECK_FILTERS = ("fail", "warn", "pass")
+KIND_FILTERS = ("first", "update")
+NEEDS_COMMENT = ("request_changes", "reject")
+MAX_COMMENT = 10_000
+
+
+# --- who may review -------------------------------------------------------------------------
+
+def require_reviewer(user: User | None) -> User:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_reviewer:
+        raise Forbidden("only reviewers can review releases")
+    return user
+
+
+def require_independent(user: User, release: Release) -> None:
+    """A reviewer never reviews their own organization's release."""
+    if user.member_of(release.solution.org_id):
+        raise Forbidden(f"you belong to {release.solution.org.name}, which published this release; "
+                        "another reviewer has to review it")
+
+
+def get_release(release_id: int) -> Release:
+    release = db.session.get(Release, release_id)
+    if release is None:
+        raise NotFound(f"no release with id {release_id}", field="release_id")
+    return release
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+def sorted_checks(release: Release) -> list[Check]:
+    """Failing first, then warnings, then passes; by name within each."""
+    return sorted(release.checks, key=lambda c: (CHECK_ORDER.get(c.status, -1), c.name))
+
+
+def check_status(release: Release) -> str:
+    """The worst status among the release's checks (pass when none ran)."""
+    return min((c.status for c in release.checks), key=lambda s: CHECK_ORDER.get(s, -1), default="pass")
+
+
+# --- first release and approvals -----------------------------------------------------------
+
+def is_first_release(release: Release) -> bool:
+    """True while no other release of the solution has ever been published."""
+    return not any(r.published_at is not None for r in release.solution.releases if r.id != release.id)
+
+
+def needs_two_approvals(release: Release) -> bool:
+    return bool(current_app.config.get("REVIEW_TWO_APPROVALS_FOR_FIRST_RELEASE")) and is_first_release(release)
+
+
+def approvals(release: Release) -> list[Review]:
+    return list(db.session.scalars(select(Review).where(Review.release_id == release.id, Review.decision == "approve")
+                                   .order_by(Review.id)))
+
+
+def reviews_of(release: Release) -> list[Review]:
+    return list(db.session.scalars(select(Review).where(Review.release_id == release.id).order_by(Review.id)))
+
+
+# --- claims ---------------------------------------------------------------------------------
+
+def claim_duration() -> timedelta:
+    return timedelta(minutes=int(current_app.config.get("REVIEW_CLAIM_MINUTES", DEFAULT_CLAIM_MINUTES)))
+
+
+def claim_expires_at(release: Release) -> datetime | None:
+    return release.claimed_at + claim_duration() if release.claimed_at else None
+
+
+def active_claim_holder(release: Release, now: datetime | None = None) -> User | None:
+    """Who holds the release right now, or None when nobody does or the claim expired."""
+    if release.claimed_by_id is None or release.claimed_at is None:
+        return None
+    if release.claimed_at + claim_duration() <= (now or utcnow()):
+        return None
+    return release.claimed_by
+
+
+def _free_for(user: User, now: datetime):
+    """SQL condition: the release is unclaimed, claimed by `user`, or the claim has expired."""
+    return or_(Release.claimed_by_id.is_(None), Release.claimed_by_id == user.id,
+               Release.claimed_at <= now - claim_duration())
+
+
+def _held_conflict(release: Release) -> Conflict:
+    holder = active_claim_holder(release)
+    if holder is None:  # released or expired between the UPDATE and this read
+        return Conflict("the release changed while you acted; reload and try again", code="claim-changed")
+    until = claim_expires_at(release)
+    return Conflict(f"{holder.username} is reviewing this release (claimed until {until:%Y-%m-%d %H:%M} UTC)",
+                    code="claimed")
+
+
+def _reload(release: Release) -> Release:
+    return db.session.scalars(select(Release).where(Release.id == release.id)
+                              .execution_options(populate_existing=True)).one()
+
+
+def claim(user: User, release: Release) -> Release:
+    """Take the review lock on a pending release; claiming again renews it. Exactly one of
+    concurrent claimants wins (conditional UPDATE); the others get 409 naming the holder."""
+    require_reviewer(user)
+    require_independent(user, release)
+    now = utcnow()
+    result = db.session.execute(
+        update(Release).where(Release.id == release.id, Release.state == "pending_review", _free_for(user, now))
+        .values(claimed_by_id=user.id, claimed_at=now).execution_options(synchronize_session=False))
+    release = _reload(release)
+    if result.rowcount != 1:
+        db.session.rollback()
+        release = _reload(release)
+        if release.state != "pending_review":
+            raise Conflict(f"this release is {release.state.replace('_', ' ')}, not waiting for review",
+                           code="invalid-state")
+        raise _held_conflict(release)
+    db.session.commit()
+    return release
+
+
+def unclaim(user: User, release: Release) -> Release:
+    """Give the lock back; only its holder (or an admin) can."""
+    require_reviewer(user)
+    condition = Release.id == release.id
+    if not user.is_admin:
+        condition = and_(condition, Release.claimed_by_id == user.id)
+    result = db.session.execute(update(Release).where(condition).values(claimed_by_id=None, claimed_at=None)
+                                .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("you do not hold this release's claim", code="not-claimed")
+    db.session.commit()
+    return _reload(release)
+
+
+# --- reasons --------------------------------------------------------------------------------
+
+def active_reasons() -> list[ReviewReason]:
+    return list(db.session.scalars(select(ReviewReason).where(ReviewReason.active.is_(True)).order_by(ReviewReason.id)))
+
+
+def all_reasons() -> list[ReviewReason]:
+    return list(db.session.scalars(select(ReviewReason).order_by(ReviewReason.id)))
+
+
+def _reason_snapshots(reason_ids: list[int]) -> list[dict]:
+    """The chosen reasons' texts as they read today, so later edits do not rewrite history."""
+    try:
+        wanted = sorted({int(i) for i in reason_ids})
+    except (TypeError, ValueError):
+        raise InvalidInput("reasons must be a list of reason ids", field="reasons") from None
+    if not wanted:
+        return []
+    found = {r.id: r for r in db.session.scalars(select(ReviewReason).where(ReviewReason.id.in_(wanted),
+                                                                            ReviewReason.active.is_(True)))}
+    unknown = [i for i in wanted if i not in found]
+    if unknown:
+        raise InvalidInput(f"unknown or retired reason id(s): {', '.join(map(str, unknown))}", field="reasons")
+    return [{"id": i, "ko": found[i].text_ko, "en": found[i].text_en} for i in wanted]
+
+
+def save_reason(actor: User, text_ko: str, text_en: str, active: bool = True,
+                reason: ReviewReason | None = None) -> ReviewReason:
+    if not actor.is_admin:
+        raise Forbidden("only admins edit review reasons")
+    text_ko, text_en = (text_ko or "").strip(), (text_en or "").strip()
+    if not text_ko:
+        raise InvalidInput("a reason needs its Korean text", field="text_ko")
+    if not text_en:
+        raise InvalidInput("a reason needs its English text", field="text_en")
+    created = reason is None
+    reason = reason or ReviewReason()
+    reason.text_ko, reason.text_en, reason.active = text_ko, text_en, active
+    db.session.add(reason)
+    db.session.flush()
+    audit.record("review_reason.create" if created else "review_reason.update", actor=actor,
+                 details={"reason_id": reason.id, "ko": text_ko, "en": text_en, "active": active})
+    db.session.commit()
+    return reason
+
+
+# --- decisions ------------------------------------------------------------------------------
+
+@dataclass
+class Decision:
+    review: Review
+    release: Release
+    published: bool  # False when a first approval was recorded and a second one is still needed
+
+
+def decide(user: User, release: Release, decision: str, comment: str = "",
+           reason_ids: list[int] | None = None) -> Decision:
+    """Approve, request changes or reject a pending release, as one transaction."""
+    require_reviewer(user)
+    if decision not in DECISIONS:
+        raise InvalidInput(f"unknown decision {decision!r}; choose one of {', '.join(DECISIONS)}", field="decision")
+    comment = (comment or "").strip()
+    if decision in NEEDS_COMMENT and not comment:
+        raise InvalidInput("say what has to change: a comment is required to request changes or reject",
+                           field="comment")
+    if len(comment) > MAX_COMMENT:
+        raise InvalidInput(f"the comment is longer than {MAX_COMMENT} characters", field="comment")
+    require_independent(user, release)
+    reasons = _reason_snapshots(reason_ids or [])
+
+    # The lock: only a pending release not held by another reviewer matches.
+    now = utcnow()
+    result = db.session.execute(
+        update(Release).where(Release.id == release.id, Release.state == "pending_review", _free_for(user, now))
+        .values(claimed_by_id=None, claimed_at=None).execution_options(synchronize_session=False))
+    release = _reload(release)
+    if result.rowcount != 1:
+        db.session.rollback()
+        release = _reload(release)
+        if release.state == "pending_review":
+            raise _held_conflict(release)
+        states.transition_release(release, decision)  # not pending: the state machine raises its 409
+        raise AssertionError("unreachable: no decision applies to a release that is not pending")
+
+    event = decision
+    if decision == "approve" and needs_two_approvals(release):
+        earlier = approvals(release)
+        if any(a.reviewer_id == user.id for a in earlier):
+            db.session.rollback()
+            raise Conflict("you already approved this first release; a second, different reviewer must approve it",
+                           code="already-approved")
+        if not earlier:
+            event = "first_approval"
+    review = Review(release_id=release.id, reviewer_id=user.id, decision=decision, comment=comment, reasons=reasons,
+                    created_at=now)
+    db.session.add(review)
+    previous_state = release.state
+    if event != "first_approval":
+        states.transition_release(release, decision)
+    db.session.flush()
+    solution = release.solution
+    audit.record(f"review.{event}", actor=user, org_id=solution.org_id, solution_id=solution.id,
+                 details={"version": release.version, "release_id": release.id, "review_id": review.id,
+                          "from": previous_state, "to": release.state, "comment": comment,
+                          "reasons": [r["id"] for r in reasons]})
+    _notify(release, review, event)
+    db.session.commit()
+    return Decision(review=review, release=release, published=release.state == "published")
+
+
+def _release_link(release: Release) -> str | None:
+    if not has_request_context():
+        return None
+    return url_for("catalog.release_page", name=release.solution.name, version=release.version, _external=True)
+
+
+def _notify(release: Release, review: Review, event: str) -> None:
+    # One stored message serves every member, so it is written in the registry's default language
+    # (also outside a request, where the reader's locale is unknown).
+    with force_locale(current_app.config.get("DEFAULT_LOCALE") or "ko"):
+        _notify_in_locale(release, review, event)
+
+
+def _notify_in_locale(release: Release, review: Review, event: str) -> None:
+    label = f"{release.solution.name} {release.version}"
+    message = {
+        "approve": _("%(release)s was approved and is published.", release=label),
+        "first_approval": _("%(release)s received its first approval; a second reviewer still has to approve it.",
+                            release=label),
+        "request_changes": _("Changes were requested for %(release)s: %(comment)s", release=label,
+                             comment=review.comment),
+        "reject": _("%(release)s was rejected: %(comment)s", release=label, comment=review.comment),
+    }[event]
+    notify_org(release.solution.org, f"review.{event}", message, _release_link(release),
+               email_subject=_("Review of %(release)s", release=label),
+               webhook_payload={"solution": release.solution.name, "version": release.version,
+                                "decision": review.decision, "state": release.state, "review_id": review.id,
+                                "comment": review.comment, "reasons": review.reasons})
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+@dataclass
+class QueueFilters:
+    programme: str | None = None
+    org: str | None = None
+    checks: str | None = None  # fail: any check fails | warn: any warns | pass: all pass
+    kind: str | None = None  # first | update
+
+    @classmethod
+    def parse(cls, args) -> QueueFilters:
+        """From query arguments; empty values mean 'any', unknown ones are a 400."""
+        filters = cls(**{k: (args.get(k) or "").strip() or None for k in ("programme", "org", "checks", "kind")})
+        for name, allowed in (("programme", PROGRAMMES), ("checks", CHECK_FILTERS), ("kind", KIND_FILTERS)):
+            value = getattr(filters, name)
+            if value is not None and value not in allowed:
+                raise InvalidInput(f"unknown {name} {value!r}; choose one of {', '.join(allowed)}", field=name)
+        return filters
+
+    def matches(self, entry: QueueEntry) -> bool:
+        statuses = {c.status for c in entry.release.checks}
+        if self.programme and entry.programme != self.programme:
+            return False
+        if self.org and entry.release.solution.org.slug != self.org.lower():
+            return False
+        if self.checks == "fail" and "fail" not in statuses:
+            return False
+        if self.checks == "warn" and "warn" not in statuses:
+            return False
+        if self.checks == "pass" and statuses - {"pass"}:
+            return False
+        if self.kind and (self.kind == "first") != entry.first_release:
+            return False
+        return True
+
+
+@dataclass
+class QueueEntry:
+    release: Release
+    position: int
+    waited: timedelta
+    check_status: str
+    first_release: bool
+    holder: User | None
+    claim_expires_at: datetime | None
+    approvals: int
+
+    @property
+    def programme(self) -> str | None:
+        return ((self.release.manifest or {}).get("funding") or {}).get("programme")
+
+
+def queue(filters: QueueFilters | None = None) -> list[QueueEntry]:
+    """Pending releases, oldest first (the order publishers see as their queue position)."""
+    filters = filters or QueueFilters()
+    now = utcnow()
+    pending = db.session.scalars(
+        select(Release).where(Release.state == "pending_review").order_by(Release.created_at, Release.id)
+        .options(selectinload(Release.checks), selectinload(Release.solution).selectinload(Solution.org),
+                 selectinload(Release.solution).selectinload(Solution.releases), selectinload(Release.claimed_by)))
+    approval_counts = dict(db.session.execute(
+        select(Review.release_id, func.count(Review.id)).join(Release, Review.release_id == Release.id)
+        .where(Release.state == "pending_review", Review.decision == "approve").group_by(Review.release_id)).all())
+    entries = []
+    for position, release in enumerate(pending, start=1):
+        holder = active_claim_holder(release, now)
+        entry = QueueEntry(release=release, position=position, waited=now - release.created_at,
+                           check_status=check_status(release), first_release=is_first_release(release),
+                           holder=holder, claim_expires_at=claim_expires_at(release) if holder else None,
+                           approvals=approval_counts.get(release.id, 0))
+        if filters.matches(entry):
+            entries.append(entry)
+    return entries
+
+
+# --- the publisher's side -------------------------------------------------------------------
+
+@dataclass
+class PublisherStatus:
+    release: Release
+    queue_position: int | None
+    reviews: list[Review]
+    answers: Review | None
+
+
+def publisher_status(release: Release) -> PublisherStatus:
+    answers = db.session.get(Review, release.answers_review_id) if release.answers_review_id else None
+    return PublisherStatus(release=release, queue_position=queue_position(release), reviews=reviews_of(release),
+                           answers=answers)
+
+
+def org_releases(user: User) -> list[PublisherStatus]:
+    """Every release of the user's organizations, newest first, with its review status."""
+    org_ids = [m.org_id for m in user.memberships]
+    if not org_ids:
+        return []
+    releases = db.session.scalars(select(Release).join(Solution).where(Solution.org_id.in_(org_ids))
+                                  .order_by(Release.created_at.desc(), Release.id.desc()))
+    return [publisher_status(r) for r in releases]

@@ -1,0 +1,190 @@
+"""Shared fixtures of the browser tests: a real registry server on 127.0.0.1 with its own
+migrated SQLite database, Playwright pages driving Debian's chromium, and seeding helpers.
+
+Without /usr/bin/chromium the tests are skipped, unless REGISTRY_REQUIRE_BROWSER=1 (CI), where
+they fail. The catalog engineer may append fixtures at the end of this file.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+from flask import Flask
+from werkzeug.serving import make_server
+
+from registry import create_app
+from registry.db import db
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PASSWORD = "correct-horse-1"
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"{CHROMIUM} is missing; install it with `apt-get install -y chromium`"
+    if os.environ.get("REGISTRY_REQUIRE_BROWSER") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Flask
+
+    def seed(self, function, *args, **kwargs):
+        """Run `function` inside the server app's context and commit (for seeding data)."""
+        with self.app.app_context():
+            result = function(*args, **kwargs)
+            db.session.commit()
+            return result
+
+    def user(self, username: str, *, role: str | None = None, org: str | None = None, org_kind: str = "vendor",
+             member_role: str = "owner") -> str:
+        """Create a user (password PASSWORD), optionally as a member of `org` (created if missing)."""
+        from registry.accounts import service
+
+        def _create():
+            user = service.create_user(username, f"{username}@example.org", PASSWORD, role)
+            if org:
+                from sqlalchemy import select
+
+                from registry.accounts.models import Organization
+
+                existing = db.session.scalar(select(Organization).where(Organization.slug == org))
+                service.add_member(existing or service.create_org(org, org.title(), org_kind), user, member_role)
+            return username
+
+        return self.seed(_create)
+
+    def token(self, username: str, org: str, scopes: list[str]) -> str:
+        from registry.accounts import service
+
+        return self.seed(lambda: service.issue_token(service.get_user(username), service.get_org(org), scopes).raw)
+
+    def upload(self, token: str, data: bytes, name: str) -> dict:
+        """Publish through the real HTTP API; returns the release JSON."""
+        response = requests.post(f"{self.url}/api/v1/solutions/{name}/releases",
+                                 files={"archive": (f"{name}.tar.gz", data)},
+                                 headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        assert response.status_code == 201, response.text
+        return response.json()["release"]
+
+
+@pytest.fixture
+def live_server(tmp_path) -> Iterator[LiveServer]:
+    """A real registry on 127.0.0.1 (werkzeug, threaded) with a freshly migrated SQLite database."""
+    from flask_migrate import upgrade
+
+    app = create_app({
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}", "STORAGE_PATH": str(tmp_path / "blobs"),
+        "SECRET_KEY": "browser-test-secret", "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": True,
+    })
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def browser():
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def new_browser_page(browser):
+    """A factory of pages, each in its own browser context (its own cookies: one per person)."""
+    contexts = []
+
+    def _page():
+        context = browser.new_context(locale="en-US")
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def browser_page(new_browser_page):
+    return new_browser_page()
+
+
+def sign_in(page, base_url: str, username: str, *, language: str = "en") -> None:
+    """Sign in through the login form, then switch the interface language."""
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.goto(f"{base_url}/lang/{language}")
+
+
+# --- appended by the catalog engineer: axe-core checks and published solutions ---------------
+
+AXE_SCRIPT = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:
+    """Run axe-core's WCAG 2.1 A/AA rules on the page as it is now; the violations of these impacts."""
+    page.add_script_tag(path=str(AXE_SCRIPT))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    return [v for v in result["violations"] if v["impact"] in impacts]
+
+
+def describe_violations(violations: list[dict]) -> str:
+    return "\n".join(f"{v['id']} ({v['impact']}): {v['help']} -> "
+                     + "; ".join(n["target"][0] if isinstance(n["target"][0], str) else str(n["target"])
+                                 for n in v["nodes"][:5]) for v in violations)
+
+
+@pytest.fixture
+def publish_live(live_server):
+    """Upload a real package through the live server's API (manifest changes as keywords) and,
+    unless pending=True, approve it; returns the release JSON."""
+    from tests.publishing.packages import archive
+
+    tokens: dict[str, str] = {}
+
+    def _publish(name: str = "parking-share", version: str = "1.0.0", *, org: str = "hanbit", pending: bool = False,
+                 **changes) -> dict:
+        if org not in tokens:
+            live_server.user(f"{org}-owner", org=org)
+            tokens[org] = live_server.token(f"{org}-owner", org, ["publish", "yank", "read"])
+        release = live_server.upload(tokens[org], archive(name, version, **changes), name)
+        if not pending:
+            from registry.publishing import service, states
+
+            live_server.seed(lambda: states.transition_release(service.get_release(name, version), "approve"))
+        release["token"] = tokens[org]
+        return release
+
+    return _publish
