@@ -83,11 +83,12 @@ def _register_blueprints(app: Flask) -> None:
     from registry.notifications.views import bp as notifications_bp
     from registry.ops.views import bp as ops_bp
     from registry.review.views import bp as review_bp
+    from registry.sbom.views import bp as sbom_bp
 
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
     limiter.limit(lambda: app.config["RATELIMIT_API"], key_func=api_rate_key)(api_bp)
-    for bp in (ops_bp, accounts_bp, catalog_bp, review_bp, notifications_bp, audit_bp, api_bp):
+    for bp in (ops_bp, accounts_bp, catalog_bp, review_bp, sbom_bp, notifications_bp, audit_bp, api_bp):
         app.register_blueprint(bp)
 
 
@@ -125,9 +126,10 @@ def _register_cli(app: Flask) -> None:
     from registry.accounts.cli import orgs_cli, tokens_cli, users_cli
     from registry.audit.cli import audit_cli
     from registry.ops.demo import demo_command
+    from registry.sbom.cli import osv_cli
     from registry.storage.cli import storage_cli
 
-    for command in (users_cli, orgs_cli, tokens_cli, storage_cli, audit_cli, demo_command):
+    for command in (users_cli, orgs_cli, tokens_cli, storage_cli, audit_cli, osv_cli, demo_command):
         app.cli.add_command(command)
 
 

@@ -169,20 +169,13 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
 
 
 def _parse_sbom(data: bytes, path: str):
-    try:
-        from registry.sbom.parser import parse_sbom
-    except ImportError:  # the SBOM engine is optional until it lands
-        return None
+    from registry.sbom.parser import parse_sbom
+
     return parse_sbom(data, filename=path)
 
 
 def _store_sbom(release: Release, parsed) -> None:
-    if parsed is None:
-        return
-    try:
-        from registry.sbom.service import evaluate_release, store_components
-    except ImportError:  # TODO(sbom): remove once the SBOM engine lands
-        return
+    from registry.sbom.service import evaluate_release, store_components
 
     store_components(release, parsed)
     evaluate_release(release)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.db import db, utcnow
@@ -29,6 +29,11 @@ class Component(db.Model):
     hashes: Mapped[dict] = mapped_column(default=dict)
     supplier: Mapped[str | None] = mapped_column(String(300))
     parent_ref: Mapped[str | None] = mapped_column(String(500))
+    # OSV ecosystem and normalised package name derived from the purl: the key into VulnerabilityPackage.
+    ecosystem: Mapped[str | None] = mapped_column(String(64))
+    package_name: Mapped[str | None] = mapped_column(String(300))
+
+    __table_args__ = (Index("ix_components_ecosystem_package_name", "ecosystem", "package_name"),)
 
 
 class ComponentDependency(db.Model):
@@ -53,6 +58,17 @@ class Vulnerability(db.Model):
     record: Mapped[dict] = mapped_column(default=dict)
 
 
+class VulnerabilityAlias(db.Model):
+    """Every id a stored record is also known by (its aliases, and ids of duplicates folded into it)."""
+
+    __tablename__ = "vulnerability_aliases"
+    __table_args__ = (UniqueConstraint("vulnerability_id", "alias"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vulnerability_id: Mapped[str] = mapped_column(ForeignKey("vulnerabilities.id", ondelete="CASCADE"), index=True)
+    alias: Mapped[str] = mapped_column(String(100), index=True)
+
+
 class VulnerabilityPackage(db.Model):
     """Index of the packages an OSV record affects, to match components without scanning all records."""
 
@@ -62,8 +78,13 @@ class VulnerabilityPackage(db.Model):
     vulnerability_id: Mapped[str] = mapped_column(ForeignKey("vulnerabilities.id", ondelete="CASCADE"), index=True)
     ecosystem: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(300))
+    # The record's `affected` entries for this package only, so matching never loads whole records.
+    affected: Mapped[list] = mapped_column(default=list)
 
-    __table_args__ = (UniqueConstraint("vulnerability_id", "ecosystem", "name"),)
+    __table_args__ = (
+        UniqueConstraint("vulnerability_id", "ecosystem", "name"),
+        Index("ix_vulnerability_packages_ecosystem_name", "ecosystem", "name"),
+    )
 
 
 class Finding(db.Model):
@@ -82,6 +103,21 @@ class Finding(db.Model):
 
     component: Mapped["Component"] = relationship()
     vulnerability: Mapped[Vulnerability] = relationship()
+
+
+class VexStatement(db.Model):
+    """What the release's own SBOM says about a vulnerability (CycloneDX `vulnerabilities[].analysis`)."""
+
+    __tablename__ = "vex_statements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    vulnerability_ref: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(32))
+    justification: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    # bom-refs of the components the statement is about; empty means every component.
+    affects: Mapped[list] = mapped_column(default=list)
 
 
 class LicensePolicyRule(db.Model):

@@ -1,0 +1,31 @@
+"""`flask --app registry osv import PATH`: load OSV records for offline vulnerability matching."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+osv_cli = AppGroup("osv", help="Offline known-vulnerability data (OSV).")
+
+
+@osv_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--no-rematch", is_flag=True, help="Do not recompute every release's findings afterwards.")
+def import_command(path: Path, no_rematch: bool) -> None:
+    """Import OSV records from a directory of JSON files, an OSV all.zip, or one JSON file."""
+    from registry.sbom.osv import import_osv
+
+    report = import_osv(path, rematch=not no_rematch)
+    click.echo(f"imported: {report.imported}")
+    click.echo(f"updated: {report.updated}")
+    click.echo(f"unchanged: {report.unchanged}")
+    click.echo(f"withdrawn: {report.withdrawn}")
+    click.echo(f"duplicates: {report.duplicates}")
+    click.echo(f"failed files: {len(report.failed)}")
+    for name, reason in report.failed:
+        click.echo(f"  {name}: {reason}", err=True)
+    if report.failed:
+        sys.exit(1)
