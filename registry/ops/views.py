@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, g, render_template, request
+from flask import Blueprint, Flask, current_app, g, render_template, request, send_file
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
@@ -32,6 +33,15 @@ def healthz():
     if failing:
         return {"status": "unavailable", "failing": failing}, 503
     return {"status": "ok", "database": "ok", "storage": "ok"}
+
+
+@bp.get("/schema/solution/v1.json")
+def manifest_schema():
+    """The JSON Schema of solution.yaml v1, straight from registry/spec."""
+    schema = Path(__file__).resolve().parents[1] / "spec" / "solution-v1.schema.json"
+    response = send_file(schema, mimetype="application/schema+json", max_age=3600)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def wants_json() -> bool:

@@ -47,3 +47,13 @@ def test_language_switch_is_remembered(client):
     assert 'lang="ko"' in client.get("/").get_data(as_text=True)
     client.get("/lang/en")
     assert 'lang="en"' in client.get("/").get_data(as_text=True)
+
+
+def test_manifest_schema_is_served(client):
+    import jsonschema
+
+    response = client.get("/schema/solution/v1.json")
+    assert response.status_code == 200 and response.mimetype == "application/schema+json"
+    schema = response.json
+    assert schema["$schema"].endswith("2020-12/schema") and schema["$id"].endswith("/schema/solution/v1.json")
+    jsonschema.Draft202012Validator.check_schema(schema)
