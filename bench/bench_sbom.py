@@ -1,7 +1,9 @@
 """SBOM ingest and vulnerability matching at scale, on SQLite.
 
 1. Ingest a generated 10,000-component CycloneDX 1.5 JSON: parse + schema validation + store
-   (target < 3 s).
+   (target < 3 s), with parse + validate and store also timed apart. The schema validator is
+   compiled once per process before the runs; that one-off cost (and that of importing the
+   validation libraries) is reported on lines of its own.
 2. Match those 10,000 components against 200,000 synthetic OSV records through the
    (ecosystem, name) index (target < 2 s). The records are bulk-inserted, not imported.
 """
@@ -25,6 +27,7 @@ COMPONENTS = 10_000
 RECORDS = 200_000
 PACKAGES = 100_000  # records are spread over this many package names, two per package
 RUNS = 3
+INGEST_RUNS = 5  # the ingest varies most on a shared machine
 
 
 def make_sbom(count: int) -> bytes:
@@ -67,6 +70,7 @@ def main() -> int:
     from registry.db import db
     from registry.publishing.models import Release, Solution
     from registry.sbom.parser import parse_sbom
+    from registry.sbom.schema import fast_validator
     from registry.sbom.service import refresh_findings, store_components
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -81,15 +85,28 @@ def main() -> int:
             db.session.flush()
             data = make_sbom(COMPONENTS)
 
-            ingest, releases = [], []
-            for run in range(RUNS):
+            started = time.perf_counter()
+            import cyclonedx.validation.json  # noqa: F401  (the validation libraries, imported on first use)
+            import fastjsonschema  # noqa: F401
+            import jsonschema  # noqa: F401
+            import_seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            fast_validator("1.5")
+            compile_seconds = time.perf_counter() - started
+
+            ingest, parsing, storing, releases = [], [], [], []
+            for run in range(INGEST_RUNS):
                 release = Release(solution_id=solution.id, version=f"1.0.{run}", manifest={}, sha256="0" * 64, size=len(data))
                 db.session.add(release)
                 db.session.commit()
                 started = time.perf_counter()
-                store_components(release, parse_sbom(data))
+                parsed = parse_sbom(data)
+                parsed_at = time.perf_counter()
+                store_components(release, parsed)
                 db.session.commit()
                 ingest.append(time.perf_counter() - started)
+                parsing.append(parsed_at - started)
+                storing.append(ingest[-1] - parsing[-1])
                 releases.append(release.id)
 
             started = time.perf_counter()
@@ -106,12 +123,19 @@ def main() -> int:
 
     rows = []
     for label, samples, target in ((f"ingest {COMPONENTS:,}-component SBOM (parse + validate + store)", ingest, 3.0),
+                                   ("… of which parse + schema validation (`parse_sbom`)", parsing, None),
+                                   ("… of which store + commit (`store_components`)", storing, None),
+                                   ("once per process, before the runs: import the validation libraries",
+                                    [import_seconds], None),
+                                   ("once per process, before the runs: load + compile the CycloneDX 1.5 schema",
+                                    [compile_seconds], None),
                                    (f"match {COMPONENTS:,} components vs {RECORDS:,} OSV records", matching, 2.0)):
         stats = summarize(samples)
-        rows.append([label, f"{stats['median']:.2f}", f"{stats['max']:.2f}", f"< {target:.0f}",
-                     "yes" if stats["median"] < target else "**no**"])
-    body = markdown_table(["operation (SQLite)", "median s", "max s", "target s", "met"], rows)
-    body += (f"\n\n{RUNS} runs each. SBOM size {len(data) / 1e6:.1f} MB. Bulk insert of the OSV records (setup, not measured "
+        met = "" if target is None else "yes" if stats["median"] < target else "**no**"
+        rows.append([label, len(samples), f"{stats['median']:.2f}", f"{stats['max']:.2f}",
+                     "" if target is None else f"< {target:.0f}", met])
+    body = markdown_table(["operation (SQLite)", "runs", "median s", "max s", "target s", "met"], rows)
+    body += (f"\n\nSBOM size {len(data) / 1e6:.1f} MB. Bulk insert of the OSV records (setup, not measured "
              f"against a target): {load_seconds:.1f} s. Findings per match run: {found:,}.")
     write_report("sbom", "SBOM ingest and vulnerability matching", body)
     return 0

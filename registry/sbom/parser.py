@@ -1,21 +1,25 @@
 """Reading CycloneDX SBOMs (JSON or XML, spec 1.2–1.6) into plain data.
 
 The document is size-capped, parsed safely (bounded JSON nesting; XML without DTDs,
-entities or network), validated against the official schema with
-cyclonedx-python-lib, and then read our own way from the raw tree, because the
-library's object model drops parts we need (VEX analysis, unknown licence names).
+entities or network), validated against the official schema of its spec version as
+cyclonedx-python-lib bundles it (JSON: `registry.sbom.schema`; XML: the library's XSD
+validator), and then read our own way from the raw tree, because the library's object
+model drops parts we need (VEX analysis, unknown licence names).
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterator
 from xml.etree.ElementTree import Element
 
 from registry.errors import PayloadTooLarge, Unprocessable
+from registry.sbom.schema import schema_problems
 
 MAX_SBOM_BYTES = 50 * 1024 * 1024
 MAX_JSON_DEPTH = 64
@@ -95,20 +99,43 @@ def _named(filename: str, message: str) -> str:
 # --- JSON -------------------------------------------------------------------------------------
 
 
-def _parse_json(text: str, filename: str) -> ParsedSbom:
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a while.
+
+    A 10,000-component SBOM becomes ~200,000 Python containers, and each full collection
+    while they are built, validated and read walks all of them again: that was half the
+    time of parsing one. Garbage made meanwhile waits for the next collection.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
-        document = json.loads(text)
-    except RecursionError:
-        raise SbomError(_named(filename, f"the SBOM nests deeper than {MAX_JSON_DEPTH} levels")) from None
-    except ValueError as exc:
-        raise SbomError(_named(filename, f"the SBOM is not valid JSON: {exc}")) from None
-    _check_depth(document, filename)
-    if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":
-        raise SbomError(_named(filename, 'not a CycloneDX SBOM: "bomFormat" must be "CycloneDX"'), path="$.bomFormat")
-    spec_version = document.get("specVersion")
-    _check_spec_version(spec_version, filename, "$.specVersion")
-    _validate_json_schema(document, str(spec_version), filename)
-    return _read_json(document, str(spec_version))
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse_json(text: str, filename: str) -> ParsedSbom:
+    with _collector_paused():
+        try:
+            document = json.loads(text, parse_constant=_refuse_non_json_number)
+        except RecursionError:
+            raise SbomError(_named(filename, f"the SBOM nests deeper than {MAX_JSON_DEPTH} levels")) from None
+        except ValueError as exc:
+            raise SbomError(_named(filename, f"the SBOM is not valid JSON: {exc}")) from None
+        _check_depth(document, filename)
+        if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":
+            raise SbomError(_named(filename, 'not a CycloneDX SBOM: "bomFormat" must be "CycloneDX"'), path="$.bomFormat")
+        spec_version = document.get("specVersion")
+        _check_spec_version(spec_version, filename, "$.specVersion")
+        _validate_json_schema(document, str(spec_version), filename)
+        return _read_json(document, str(spec_version))
+
+
+def _refuse_non_json_number(name: str) -> Any:
+    # Python's json accepts NaN and Infinity; JSON (and so CycloneDX) has no such numbers.
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _check_depth(document: Any, filename: str) -> None:
@@ -130,65 +157,6 @@ def _check_spec_version(spec_version: Any, filename: str, path: str) -> None:
                                          f"{', '.join(SUPPORTED_SPEC_VERSIONS)} are accepted"), path=path)
 
 
-def _unique_items(validator, unique, instance, schema):
-    """`uniqueItems` in linear time: jsonschema compares every pair, which takes minutes for 10,000 components.
-
-    Items are compared by their canonical JSON text, so 1 and 1.0 count as different (the
-    only case where this is laxer than the JSON Schema definition).
-    """
-    from jsonschema.exceptions import ValidationError
-
-    if not unique or not validator.is_type(instance, "array"):
-        return
-    seen: set[str] = set()
-    for item in instance:
-        key = json.dumps(item, sort_keys=True, separators=(",", ":"))
-        if key in seen:
-            yield ValidationError(f"has non-unique elements: {_short(key, 120)}")
-            return
-        seen.add(key)
-
-
-_ENUM_SETS: dict[int, tuple[list, frozenset]] = {}
-
-
-def _enum(validator, enums, instance, schema):
-    """`enum` by set lookup for strings: the licence-id enum has ~700 SPDX ids, checked for every component."""
-    from jsonschema._keywords import enum as generic_enum
-    from jsonschema.exceptions import ValidationError
-
-    if not isinstance(instance, str):
-        yield from generic_enum(validator, enums, instance, schema)
-        return
-    cached = _ENUM_SETS.get(id(enums))
-    if cached is None or cached[0] is not enums:
-        cached = _ENUM_SETS[id(enums)] = (enums, frozenset(e for e in enums if isinstance(e, str)))
-    if instance not in cached[1]:
-        yield ValidationError(f"{_short(repr(instance), 120)} is not one of the allowed values")
-
-
-@lru_cache(maxsize=None)
-def _json_validator(spec_version: str):
-    """cyclonedx-python-lib's strict validator (its schema, registry and format checks) with fast
-    `uniqueItems` and `enum` checks, so 10,000 components validate in seconds, not minutes."""
-    from cyclonedx.schema import SchemaVersion
-    from cyclonedx.validation.json import JsonStrictValidator
-    from jsonschema.validators import extend
-
-    from referencing import Registry
-    from referencing.jsonschema import DRAFT7
-
-    library = JsonStrictValidator(SchemaVersion.from_version(spec_version))._validator
-    fast = extend(type(library), {"uniqueItems": _unique_items, "enum": _enum})
-    # jsonschema picks the stock validator class for a referenced document that names its
-    # "$schema" (the SPDX licence list does); without it, referenced parts use ours too.
-    registry = Registry().with_resources(
-        (uri, DRAFT7.create_resource({k: v for k, v in library._registry[uri].contents.items() if k != "$schema"}))
-        for uri in library._registry
-    )
-    return fast(library.schema, registry=registry, format_checker=library.format_checker)
-
-
 @lru_cache(maxsize=None)
 def _xml_validator(spec_version: str):
     from cyclonedx.schema import SchemaVersion
@@ -202,19 +170,14 @@ def _short(value: str, limit: int = 200) -> str:
 
 
 def _validate_json_schema(document: dict, spec_version: str, filename: str) -> None:
-    found = []
-    for error in _json_validator(spec_version).iter_errors(document):
-        found.append({"path": error.json_path, "message": _short(error.message)})
-        if len(found) >= _MAX_REPORTED_ERRORS:
-            break
-    if not found:
+    problems = schema_problems(document, spec_version, limit=_MAX_REPORTED_ERRORS)
+    if not problems:
         return
-    found.sort(key=lambda e: e["path"])
-    first = found[0]
+    first = problems[0]
     raise SbomError(
-        _named(filename, f"the SBOM does not match the CycloneDX {spec_version} schema: {first['path']}: {first['message']}"),
-        path=first["path"],
-        errors=[{"code": "invalid-sbom", "detail": f"{e['path']}: {e['message']}", "field": e["path"]} for e in found[1:]],
+        _named(filename, f"the SBOM does not match the CycloneDX {spec_version} schema: {first.path}: {_short(first.message)}"),
+        path=first.path,
+        errors=[{"code": "invalid-sbom", "detail": f"{p.path}: {_short(p.message)}", "field": p.path} for p in problems[1:]],
     )
 
 

@@ -206,3 +206,52 @@ def test_json_1_2():
 
 def test_utf8_bom_is_tolerated():
     assert parse_sbom(b"\xef\xbb\xbf" + as_bytes(minimal())).components == []
+
+
+def test_nan_is_not_json():
+    with pytest.raises(SbomError, match="not valid JSON: NaN is not a JSON number"):
+        parse_sbom(b'{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": NaN}')
+
+
+def test_unknown_licence_id_is_reported_with_its_path():
+    document = minimal(components=[{"type": "library", "name": "a", "licenses": [{"license": {"id": "MIT"}}]},
+                                   {"type": "library", "name": "b", "licenses": [{"license": {"id": "Not-A-Licence"}}]}])
+    with pytest.raises(SbomError) as caught:
+        parse_sbom(as_bytes(document))
+    assert caught.value.path == "$.components[1].licenses"
+    assert "is not valid under any of the given schemas" in caught.value.detail
+
+
+def test_duplicate_component_in_a_large_sbom_is_found():
+    components = [{"type": "library", "bom-ref": f"c{i}", "name": f"c{i}", "version": "1.0.0",
+                   "licenses": [{"license": {"id": "Apache-2.0"}}]} for i in range(2_000)]
+    components.append(dict(components[1_234]))
+    with pytest.raises(SbomError, match="has non-unique elements") as caught:
+        parse_sbom(as_bytes(minimal(components=components)))
+    assert caught.value.path == "$.components"
+
+
+def test_large_valid_sbom_is_read_whole():
+    components = [{"type": "library", "bom-ref": f"c{i}", "name": f"c{i}", "version": "1.0.0",
+                   "purl": f"pkg:pypi/c{i}@1.0.0", "hashes": [{"alg": "SHA-256", "content": f"{i:064x}"}]}
+                  for i in range(5_000)]
+    parsed = parse_sbom(as_bytes(minimal(components=components)))
+    assert len(parsed.components) == 5_000
+    assert parsed.components[4_999].hashes == {"SHA-256": f"{4_999:064x}"}
+
+
+def test_parsing_leaves_the_garbage_collector_as_it_found_it():
+    import gc
+
+    assert gc.isenabled()
+    parse_sbom(as_bytes(minimal()))
+    assert gc.isenabled()
+    with pytest.raises(SbomError):
+        parse_sbom(as_bytes(minimal(components=[{"type": "nonsense"}])))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_sbom(as_bytes(minimal()))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

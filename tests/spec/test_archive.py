@@ -7,7 +7,6 @@ import hashlib
 import io
 import os
 import tarfile
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
@@ -266,15 +265,12 @@ def test_gzip_bomb_is_refused_by_ratio_early(zeros_bomb: Path) -> None:
     assert size < 2 * 1024 * 1024
     with zeros_bomb.open("rb") as handle:
         counting = CountingReader(handle)
-        started = time.monotonic()
         with pytest.raises(ArchiveError) as info:
             read_archive(counting)
-        elapsed = time.monotonic() - started
     assert info.value.code == "ratio"
     assert "100:1" in info.value.message
     # Stopped after a small part of the ~1 MB input, i.e. long before inflating 1 GiB.
     assert counting.consumed < size // 10
-    assert elapsed < 2.0
 
 
 def test_the_ratio_limit_is_configurable(tmp_path: Path) -> None:

@@ -207,14 +207,12 @@ def test_sbom_in_package_is_large_but_fine(tmp_path: Path, catalogue) -> None:
 
 def test_import_is_light() -> None:
     code = (
-        "import sys, time; t = time.perf_counter(); import registry.spec; t = time.perf_counter() - t; "
-        "heavy = [m for m in ('flask', 'sqlalchemy', 'license_expression', 'defusedxml', 'jsonschema') if m in sys.modules]; "
-        "print(heavy, t)"
+        "import sys; import registry.spec; "
+        "print([m for m in ('flask', 'sqlalchemy', 'license_expression', 'defusedxml', 'jsonschema') if m in sys.modules])"
     )
-    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    heavy, seconds = output.rsplit(" ", 1)
+    # Import time itself is measured in bench/bench_validate.py and bench/bench_cli.py, not asserted here.
+    heavy = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.strip()
     assert heavy == "[]"
-    assert float(seconds) < 0.5  # target is < 150 ms; generous for slow CI machines
 
 
 def test_type_uri_may_be_a_urn(catalogue) -> None:
