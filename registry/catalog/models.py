@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.accounts.models import Organization
@@ -53,3 +53,46 @@ class Subscription(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     solution_id: Mapped[int] = mapped_column(ForeignKey("solutions.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchDocument(db.Model):
+    """One row per solution with a published release: what search matches, sorts and shows.
+
+    Written only by registry.catalog.service.reindex_solution (kept in sync by ORM events).
+    The text columns are normalised (NFKC, casefolded); the engine-native index over them
+    (SQLite FTS5 trigram table `search_fts`, PostgreSQL pg_trgm GIN) is made in migration 0005.
+    """
+
+    __tablename__ = "search_documents"
+
+    solution_id: Mapped[int] = mapped_column(ForeignKey("solutions.id", ondelete="CASCADE"), primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(128))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    # Titles, summaries and facet values as shown in result lists, so a page of hits is one query.
+    display: Mapped[dict] = mapped_column(default=dict)
+    # Name, titles and keywords: matches here rank higher.
+    head: Mapped[str] = mapped_column(Text, default="")
+    # Everything searchable, head included.
+    body: Mapped[str] = mapped_column(Text, default="")
+    # Every two-character piece of every word of body, space-separated: indexes one- and two-syllable
+    # queries (주차, 버스), which a trigram index cannot serve.
+    grams: Mapped[str] = mapped_column(Text, default="")
+    requirements: Mapped[list] = mapped_column(default=list)  # manifest dataHub.entities, for fit
+    spec_range: Mapped[str | None] = mapped_column(String(200))
+    adoption_count: Mapped[int] = mapped_column(default=0, index=True)
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Indexed: max(indexed_at) with count(*) is the index state that in-process caches are keyed by.
+    indexed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class SearchFacet(db.Model):
+    """One row per (solution, facet, value): facet filters and live counts are plain indexed SQL."""
+
+    __tablename__ = "search_facets"
+    __table_args__ = (Index("ix_search_facets_facet_value", "facet", "value", "solution_id"),)
+
+    solution_id: Mapped[int] = mapped_column(ForeignKey("solutions.id", ondelete="CASCADE"), primary_key=True)
+    facet: Mapped[str] = mapped_column(String(24), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)

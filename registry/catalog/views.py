@@ -1,25 +1,120 @@
-"""The public catalog: what municipalities browse."""
+"""The public catalog: home, search, solution pages, a municipality's data hub and alerts, feeds."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, session
-from flask_login import current_user
-from sqlalchemy import func, select
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
 
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from registry.accounts import service as accounts
+from registry.accounts.models import Organization
+from registry.audit.models import AuditEvent
+from registry.catalog import adoption, feeds, fit, search
+from registry.catalog import service as catalog_service  # noqa: F401  (registers the index events)
+from registry.catalog.forms import AdoptionForm, ProfileForm, SubscriptionForm, WebhookForm
+from registry.catalog.markdown import render_markdown
+from registry.catalog.models import DataHubProfile, SearchDocument
 from registry.db import db
+from registry.errors import InvalidInput, RegistryError
 from registry.publishing import service as publishing
 from registry.publishing.models import Release, Solution
+from registry.review.models import Review
+from registry.spec.vocabulary import (
+    CATEGORIES,
+    CATEGORY_LABELS,
+    DEVELOPMENT_STATUS_LABELS,
+    MAINTENANCE_TYPE_LABELS,
+    PROGRAMME_LABELS,
+    label,
+)
 
 bp = Blueprint("catalog", __name__)
 
+HOME_NEWEST = 8
+HOME_MOST_ADOPTED = 6
+HISTORY_LIMIT = 100
+
+
+def locale() -> str:
+    return str(get_locale() or "ko")
+
+
+@bp.app_context_processor
+def _catalog_helpers() -> dict[str, Any]:
+    lang = locale()
+    labels = {"category": CATEGORY_LABELS, "programme": PROGRAMME_LABELS, "status": DEVELOPMENT_STATUS_LABELS,
+              "maintenance": MAINTENANCE_TYPE_LABELS}
+
+    def vocabulary_label(kind: str, key: str | None) -> str:
+        return label(labels[kind], key, lang) if key else ""
+
+    def search_url(args: list[tuple[str, str]]) -> str:
+        """The search page URL holding a whole search, so it can be shared."""
+        return url_for("catalog.search_page") + ("?" + urlencode(args) if args else "")
+
+    def my_municipalities() -> list[Organization]:
+        return adoption.user_municipalities(current_user)
+
+    return {"vocabulary_label": vocabulary_label, "format_number": format_decimal, "search_url": search_url,
+            "my_municipalities": my_municipalities,
+            "format_day": lambda value: format_date(value, "medium") if value else ""}
+
+
+# --- the reader's data hub --------------------------------------------------------------------
+
+def reader_profile() -> DataHubProfile | None:
+    """The data-hub profile of the signed-in reader's (first) municipality that has one."""
+    for org in adoption.user_municipalities(current_user):
+        profile = fit.get_profile(org.id)
+        if profile is not None:
+            return profile
+    return None
+
+
+# --- home and search ------------------------------------------------------------------------
 
 @bp.get("/")
 def home():
-    newest = db.session.scalars(
-        select(Release).where(Release.state == "published").order_by(Release.published_at.desc()).limit(10)
-    ).all()
-    solution_count = db.session.scalar(select(func.count(Solution.id)))
-    return render_template("catalog/home.html", newest=newest, solution_count=solution_count)
+    return render_template("catalog/home.html", **home_data())
+
+
+def home_data() -> dict[str, Any]:
+    overview = search.cached_search(search.SearchQuery())
+    newest = db.session.scalars(select(Release).where(Release.state == "published")
+                                .order_by(Release.published_at.desc(), Release.id.desc()).limit(HOME_NEWEST)).all()
+    docs = SearchDocument.__table__
+    most_adopted = db.session.execute(
+        select(docs.c.name, docs.c.version, docs.c.display, docs.c.adoption_count)
+        .where(docs.c.adoption_count > 0)
+        .order_by(docs.c.adoption_count.desc(), docs.c.published_at.desc()).limit(HOME_MOST_ADOPTED)).all()
+    return {"total": overview.total, "categories": overview.facets["category"],
+            "programmes": overview.facets["programme"], "newest": newest, "most_adopted": most_adopted}
+
+
+@bp.get("/search")
+def search_page():
+    try:
+        query = search.SearchQuery.from_args(request.args)
+    except InvalidInput as exc:
+        return render_template("catalog/search.html", error=exc.detail, query=None, result=None), 400
+    profile = reader_profile()
+    fit_ids = fit.fitting_solution_ids(profile) if profile else None
+    result = search.cached_search(query, fit_ids)
+    return render_template("catalog/search.html", error=None, query=query, result=result, has_profile=bool(profile),
+                           facet_names=facet_names())
+
+
+def facet_names() -> dict[str, str]:
+    return {"category": _("Category"), "programme": _("Funding programme"), "year": _("Funding year"),
+            "entity_type": _("Data-hub entity type"), "deploy": _("Deployment"), "license": _("Licence"),
+            "status": _("Development status"), "maintenance": _("Maintenance"),
+            "municipality": _("Origin municipality")}
 
 
 @bp.get("/lang/<code>")
@@ -35,14 +130,145 @@ def set_language(code: str):
     return response
 
 
+# --- solution pages -------------------------------------------------------------------------
+
+@dataclass
+class InstallStep:
+    kind: str
+    path: str
+    commands: list[str]
+    note: str = ""
+
+
+def install_steps(release: Release) -> list[InstallStep]:
+    name, version = release.solution.name, release.version
+    archive = release.artifact("archive")
+    filename = archive.filename if archive else f"{name}-{version}.tar.gz"
+    url = url_for("api.download_artifact", name=name, version=version, kind="archive", _external=True)
+    fetch = [f"curl -fLo {filename} {url}", f"echo '{release.sha256}  {filename}' | sha256sum -c -",
+             f"tar xzf {filename} && cd {name}-{version}"]
+    steps = []
+    for target in release.deploy_targets:
+        path = target.path
+        if target.kind == "helm":
+            kube = (target.details or {}).get("kubeVersion")
+            steps.append(InstallStep("helm", path, [*fetch, f"helm install {name} ./{path}"],
+                                     _("Kubernetes %(range)s", range=kube) if kube else ""))
+        elif target.kind == "compose":
+            steps.append(InstallStep("compose", path, [*fetch, f"docker compose -f {path} up -d"]))
+        elif target.kind == "kubernetes":
+            steps.append(InstallStep("kubernetes", path, [*fetch, f"kubectl apply -R -f {path}"]))
+        else:
+            script = path if path.endswith(".sh") else f"{path.rstrip('/')}/install.sh"
+            steps.append(InstallStep("vm", path, [*fetch, f"sudo sh {script}"]))
+    return steps
+
+
+@dataclass
+class SbomSummary:
+    components: int
+    licences: list[tuple[str, int]]
+    findings: list[Any]
+    risk: dict | None = None
+
+
+def sbom_summary(release: Release) -> SbomSummary | None:
+    try:
+        from registry.sbom.models import Component, Finding
+    except ImportError:  # pragma: no cover - the SBOM engine ships with the registry
+        return None
+    components = db.session.scalars(select(Component).where(Component.release_id == release.id)).all()
+    if not components:
+        return None
+    licences: dict[str, int] = {}
+    for component in components:
+        key = component.license_expression or ", ".join(component.licenses or []) or _("unknown")
+        licences[key] = licences.get(key, 0) + 1
+    findings = db.session.scalars(select(Finding).where(Finding.release_id == release.id).order_by(Finding.id)).all()
+    risk = None
+    try:
+        from registry.sbom.service import risk_summary
+    except ImportError:  # pragma: no cover
+        risk_summary = None
+    if risk_summary is not None:
+        risk = risk_summary(release)
+    return SbomSummary(len(components), sorted(licences.items(), key=lambda kv: (-kv[1], kv[0])), list(findings), risk)
+
+
+@dataclass
+class PageData:
+    solution: Solution
+    release: Release
+    releases: list[Release]
+    latest: Release | None
+    adopters: list[adoption.Adopter]
+    approvals: list[Review]
+    history: list[AuditEvent]
+    install: list[InstallStep]
+    sbom: SbomSummary | None
+    fit: fit.Fit | None = None
+    profile_org: Organization | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def page_data(solution: Solution, release: Release, releases: list[Release]) -> PageData:
+    approvals = db.session.scalars(select(Review).where(Review.release_id == release.id, Review.decision == "approve")
+                                   .order_by(Review.id)).all()
+    history = db.session.scalars(select(AuditEvent).where(AuditEvent.solution_id == solution.id)
+                                 .order_by(AuditEvent.id.desc()).limit(HISTORY_LIMIT)).all()
+    data = PageData(solution, release, releases, publishing.latest_published(solution), adoption.adopters(solution),
+                    list(approvals), list(history), install_steps(release), sbom_summary(release))
+    profile = reader_profile()
+    if profile is not None:
+        data.fit = fit.release_fit(release, profile)
+        data.profile_org = profile.org
+    return data
+
+
+def _visible_releases(solution: Solution, token=None) -> list[Release]:
+    """The releases the reader may see, newest version first."""
+    import semver
+
+    visible = [r for r in solution.releases if publishing.can_see(r, current_user, token)]
+    return sorted(visible, key=lambda r: semver.Version.parse(r.version), reverse=True)
+
+
+def _render_solution(solution: Solution, release: Release, releases: list[Release], adoption_form=None,
+                     status: int = 200):
+    data = page_data(solution, release, releases)
+    municipalities = adoption.user_municipalities(current_user)
+    if adoption_form is None and municipalities:
+        adoption_form = AdoptionForm(prefix="adopt")
+    if adoption_form is not None:
+        adoption_form.org.choices = [(o.slug, o.name) for o in municipalities]
+        adoption_form.version.choices = [(r.version, r.version) for r in releases if r.state in ("published", "yanked")]
+        if request.method == "GET":
+            adoption_form.version.data = release.version
+    readme = render_markdown(release.readme) if release.readme else None
+    description = render_markdown(_localized((release.manifest or {}).get("description")))
+    return render_template("catalog/solution.html", page=data, solution=solution, release=release, releases=releases,
+                           readme=readme, description=description, adoption_form=adoption_form,
+                           subscription_form=SubscriptionForm(prefix="follow"),
+                           subscribed=adoption.is_subscribed(current_user, solution),
+                           is_member=getattr(current_user, "is_authenticated", False)
+                           and current_user.member_of(solution.org_id)), status
+
+
+def _localized(texts) -> str:
+    if not isinstance(texts, dict):
+        return str(texts or "")
+    lang = locale()
+    return texts.get(lang) or texts.get("en" if lang == "ko" else "ko") or ""
+
+
 @bp.get("/solutions/<name>")
 def solution_page(name: str):
     solution = publishing.get_solution(name)
-    releases = [r for r in solution.releases if publishing.can_see(r, current_user, None)]
+    releases = _visible_releases(solution)
     if not releases:
         abort(404)
-    latest = publishing.latest_published(solution) or releases[-1]
-    return render_template("catalog/solution.html", solution=solution, release=latest, releases=releases)
+    latest = publishing.latest_published(solution) or releases[0]
+    return _render_solution(solution, latest, releases)
 
 
 @bp.get("/solutions/<name>/<version>")
@@ -50,5 +276,139 @@ def release_page(name: str, version: str):
     release = publishing.get_release(name, version)
     if not publishing.can_see(release, current_user, None):
         abort(404)
-    releases = [r for r in release.solution.releases if publishing.can_see(r, current_user, None)]
-    return render_template("catalog/solution.html", solution=release.solution, release=release, releases=releases)
+    return _render_solution(release.solution, release, _visible_releases(release.solution))
+
+
+@bp.post("/solutions/<name>/adoptions")
+@login_required
+def record_adoption(name: str):
+    solution = publishing.get_solution(name)
+    releases = _visible_releases(solution)
+    if not releases:
+        abort(404)
+    form = AdoptionForm(prefix="adopt")
+    form.org.choices = [(o.slug, o.name) for o in adoption.user_municipalities(current_user)]
+    form.version.choices = [(r.version, r.version) for r in releases if r.state in ("published", "yanked")]
+    shown = publishing.latest_published(solution) or releases[0]
+    if not form.validate_on_submit():
+        return _render_solution(solution, shown, releases, form, status=400)
+    try:
+        release = publishing.get_release(solution.name, form.version.data)
+        org = accounts.get_org(form.org.data)
+        adoption.record_adoption(current_user, org, release, form.stage.data, form.deployed_on.data)
+    except RegistryError as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.detail)
+        return _render_solution(solution, shown, releases, form, status=exc.status)
+    flash(_("Recorded: %(org)s runs %(name)s %(version)s.", org=org.name, name=solution.name, version=release.version))
+    return redirect(url_for("catalog.solution_page", name=solution.name) + "#adopters")
+
+
+@bp.post("/solutions/<name>/subscription")
+@login_required
+def toggle_subscription(name: str):
+    solution = publishing.get_solution(name)
+    if not _visible_releases(solution):
+        abort(404)
+    if SubscriptionForm(prefix="follow").validate_on_submit():
+        following = adoption.set_subscription(current_user, solution, request.form.get("action") == "follow")
+        flash(_("You follow %(name)s: new releases arrive in your notifications.", name=solution.name) if following
+              else _("You no longer follow %(name)s.", name=solution.name))
+    return redirect(url_for("catalog.solution_page", name=solution.name))
+
+
+# --- a municipality's data hub, deployments and alerts ---------------------------------------
+
+def _org_for_member(slug: str) -> Organization:
+    org = accounts.get_org(slug)
+    adoption.require_member(current_user, org)
+    return org
+
+
+def _render_datahub(org: Organization, profile_form=None, webhook_form=None, status: int = 200):
+    profile = fit.get_profile(org.id)
+    if profile_form is None:
+        profile_form = ProfileForm(prefix="profile")
+        if profile is not None:
+            profile_form.spec_version.data = profile.spec_version
+            profile_form.text.data = fit.profile_text(profile.entity_types or [])
+            modes = {m for e in profile.entity_types or [] for m in e.get("access") or []}
+            profile_form.access.data = [m for m in ("read", "write", "subscribe", "temporal") if m in modes] or None
+    if webhook_form is None:
+        webhook_form = WebhookForm(prefix="webhook")
+        webhook_form.url.data = org.webhook_url
+    is_owner = org.id in adoption.owner_orgs(current_user)
+    return render_template("catalog/datahub.html", org=org, profile=profile, profile_form=profile_form,
+                           webhook_form=webhook_form, is_owner=is_owner,
+                           adoptions=adoption.org_adoptions(org)), status
+
+
+@bp.get("/orgs/<slug>/datahub")
+@login_required
+def datahub(slug: str):
+    org = _org_for_member(slug)
+    adoption.require_municipality(org)
+    return _render_datahub(org)
+
+
+@bp.post("/orgs/<slug>/datahub")
+@login_required
+def save_datahub(slug: str):
+    org = _org_for_member(slug)
+    form = ProfileForm(prefix="profile")
+    if not form.validate_on_submit():
+        return _render_datahub(org, profile_form=form, status=400)
+    try:
+        spec_version = fit.check_spec_version(form.spec_version.data)
+        access = form.access.data or ["read"]
+        upload = form.document.data
+        if upload and getattr(upload, "filename", ""):
+            types = fit.parse_profile_document(upload.read(fit.MAX_DOCUMENT_BYTES + 1), access)
+        elif (form.pasted.data or "").strip():
+            types = fit.parse_profile_document(form.pasted.data, access)
+        else:
+            types = fit.parse_profile_text(form.text.data or "", access)
+        adoption.save_profile(current_user, org, spec_version, types)
+    except RegistryError as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.detail)
+        return _render_datahub(org, profile_form=form, status=exc.status)
+    flash(_("Data hub profile saved: %(count)s entity types.", count=len(types)))
+    return redirect(url_for("catalog.datahub", slug=org.slug))
+
+
+@bp.post("/orgs/<slug>/webhook")
+@login_required
+def save_webhook(slug: str):
+    org = _org_for_member(slug)
+    form = WebhookForm(prefix="webhook")
+    if not form.validate_on_submit():
+        return _render_datahub(org, webhook_form=form, status=400)
+    try:
+        adoption.set_webhook(current_user, org, form.url.data, form.secret.data)
+    except RegistryError as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.detail)
+        return _render_datahub(org, webhook_form=form, status=exc.status)
+    flash(_("Alert webhook saved.") if org.webhook_url else _("Alert webhook removed."))
+    return redirect(url_for("catalog.datahub", slug=org.slug))
+
+
+# --- feeds ----------------------------------------------------------------------------------
+
+def _atom(category: str | None) -> Response:
+    body = feeds.atom_feed(feeds.recent_releases(category), title=feeds.feed_title(category, locale()),
+                           self_url=request.base_url, lang=locale())
+    return Response(body, mimetype="application/atom+xml")
+
+
+@bp.get("/feeds/releases.atom")
+def releases_feed():
+    return _atom(None)
+
+
+@bp.get("/feeds/categories/<category>.atom")
+def category_feed(category: str):
+    if category not in CATEGORIES:
+        abort(404, description=_("No category %(category)s.", category=category))
+    return _atom(category)

@@ -15,6 +15,18 @@ fileConfig(config.config_file_name)
 logger = logging.getLogger('alembic.env')
 
 
+# Search indexes are engine-specific (SQLite FTS5 tables, PostgreSQL trigram indexes) and made
+# by hand in 0005_catalog; autogenerate must not propose dropping them.
+SEARCH_TABLES = ("search_fts", "search_grams")
+SEARCH_INDEXES = ("ix_search_documents_body_trgm", "ix_search_documents_head_trgm", "ix_search_documents_grams")
+
+
+def include_name(name, type_, parent_names):
+    if type_ == "table" and name and name.startswith(SEARCH_TABLES):
+        return False
+    return not (type_ == "index" and name in SEARCH_INDEXES)
+
+
 def get_engine():
     return current_app.extensions['migrate'].db.engine
 
@@ -60,7 +72,7 @@ def run_migrations_offline():
     """
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
+        url=url, target_metadata=get_metadata(), literal_binds=True, include_name=include_name
     )
 
     with context.begin_transaction():
@@ -95,6 +107,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_name=include_name,
             **conf_args
         )
 

@@ -180,12 +180,24 @@ def evaluate_release(release: Release) -> list[Check]:
 
 
 def rematch_all() -> int:
-    """Recompute findings for every release (after an OSV import) and refresh their vulnerability checks."""
+    """Recompute findings for every release (after an OSV import), refresh their vulnerability checks,
+    and tell adopters about findings their release did not have before."""
+    from registry.catalog.alerts import notify_new_findings
+
+    def known() -> set[tuple[int, int, str]]:
+        return set(db.session.execute(select(Finding.release_id, Finding.component_id, Finding.vulnerability_id)))
+
+    before = known()
     total = refresh_findings(None)
     db.session.flush()
+    gained = known() - before
     release_ids = db.session.scalars(select(Component.release_id).distinct())
     for release in db.session.scalars(select(Release).where(Release.id.in_(list(release_ids)))):
         vulnerability_check(release)
+        new = [f for f in _findings(release.id)
+               if (f.release_id, f.component_id, f.vulnerability_id) in gained and counted(f)]
+        if new:
+            notify_new_findings(release, new)
     return total
 
 

@@ -1,0 +1,167 @@
+"""What municipalities record: the versions they deployed, their alert webhook, the solutions they follow."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from registry.accounts.models import Membership, Organization, User
+from registry.audit import service as audit
+from registry.catalog.models import ADOPTION_STAGES, Adoption, DataHubProfile, Subscription
+from registry.db import db, utcnow
+from registry.errors import Forbidden, InvalidInput
+from registry.publishing.models import Release, Solution
+
+WEBHOOK_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+MIN_SECRET = 16
+
+
+def require_member(user: User | None, org: Organization, *, owner: bool = False) -> User:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.member_of(org.id):
+        raise Forbidden(f"only members of {org.name} can do this")
+    if owner and not any(m.org_id == org.id and m.role == "owner" for m in user.memberships):
+        raise Forbidden(f"only owners of {org.name} can do this")
+    return user
+
+
+def require_municipality(org: Organization) -> None:
+    if org.kind != "municipality":
+        raise Forbidden(f"{org.name} is not a municipality; only municipalities record deployments and data hubs",
+                        field="org")
+
+
+def parse_date(value: str | date | None, field: str = "deployed_on") -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        raise InvalidInput(f"{field} must be a date like 2024-05-31", field=field) from None
+
+
+def record_adoption(user: User, org: Organization, release: Release, stage: str, deployed_on: date) -> Adoption:
+    """Record (or update) that `org` runs `release`; commits."""
+    require_member(user, org)
+    require_municipality(org)
+    if stage not in ADOPTION_STAGES:
+        raise InvalidInput(f"unknown stage {stage!r}; choose one of {', '.join(ADOPTION_STAGES)}", field="stage")
+    if release.state not in ("published", "yanked"):
+        raise InvalidInput(f"{release.solution.name} {release.version} is not published", field="version")
+    # A day of slack: the reader's "today" may be ahead of the server's UTC date.
+    if deployed_on > utcnow().date() + timedelta(days=1):
+        raise InvalidInput("the deployment date is in the future", field="deployed_on")
+    adoption = db.session.scalar(select(Adoption).where(Adoption.org_id == org.id, Adoption.release_id == release.id))
+    if adoption is None:
+        adoption = Adoption(org_id=org.id, solution_id=release.solution_id, release_id=release.id,
+                            created_by_id=user.id, stage=stage, deployed_on=deployed_on)
+        db.session.add(adoption)
+    else:
+        adoption.stage, adoption.deployed_on = stage, deployed_on
+    db.session.flush()
+    audit.record("adoption.record", actor=user, org_id=org.id, solution_id=release.solution_id,
+                 details={"version": release.version, "stage": stage, "deployed_on": deployed_on.isoformat()})
+    db.session.commit()
+    return adoption
+
+
+@dataclass
+class Adopter:
+    org: Organization
+    version: str
+    stage: str
+    deployed_on: date
+
+
+def adopters(solution: Solution) -> list[Adopter]:
+    """Each adopting organization once, with its most recent deployment of the solution."""
+    rows = db.session.execute(select(Adoption, Release.version).join(Release, Release.id == Adoption.release_id)
+                              .where(Adoption.solution_id == solution.id)
+                              .order_by(Adoption.deployed_on.desc(), Adoption.id.desc())).all()
+    latest: dict[int, Adopter] = {}
+    for adoption, version in rows:
+        latest.setdefault(adoption.org_id, Adopter(adoption.org, version, adoption.stage, adoption.deployed_on))
+    return sorted(latest.values(), key=lambda a: (a.stage == "retired", a.org.name))
+
+
+def org_adoptions(org: Organization) -> list[Adoption]:
+    return list(db.session.scalars(select(Adoption).where(Adoption.org_id == org.id)
+                                   .order_by(Adoption.deployed_on.desc(), Adoption.id.desc())))
+
+
+def user_municipalities(user: User | None) -> list[Organization]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    return [m.org for m in user.memberships if m.org.kind == "municipality"]
+
+
+def set_webhook(user: User, org: Organization, url: str | None, secret: str | None) -> None:
+    """Set or clear (empty url) the org's alert webhook; owners only; commits."""
+    require_member(user, org, owner=True)
+    url = (url or "").strip()
+    secret = (secret or "").strip()
+    if url:
+        if len(url) > 500 or not WEBHOOK_URL.match(url):
+            raise InvalidInput("the webhook URL must start with https:// (or http://) and be at most 500 characters",
+                               field="webhook_url")
+        if len(secret) < MIN_SECRET and not org.webhook_secret:
+            raise InvalidInput(f"choose a secret of at least {MIN_SECRET} characters to sign the webhooks with",
+                               field="webhook_secret")
+        if secret and len(secret) < MIN_SECRET:
+            raise InvalidInput(f"the secret needs at least {MIN_SECRET} characters", field="webhook_secret")
+        if len(secret) > 128:
+            raise InvalidInput("the secret is longer than 128 characters", field="webhook_secret")
+        org.webhook_url = url
+        org.webhook_secret = secret or org.webhook_secret
+    else:
+        org.webhook_url = org.webhook_secret = None
+    audit.record("org.webhook", actor=user, org_id=org.id, details={"url": org.webhook_url})
+    db.session.commit()
+
+
+def save_profile(user: User, org: Organization, spec_version: str | None, entity_types: list[dict]) -> DataHubProfile:
+    """Replace the org's data-hub profile; commits."""
+    require_member(user, org)
+    require_municipality(org)
+    profile = db.session.scalar(select(DataHubProfile).where(DataHubProfile.org_id == org.id))
+    if profile is None:
+        profile = DataHubProfile(org_id=org.id)
+        db.session.add(profile)
+    profile.spec_version = spec_version
+    profile.entity_types = entity_types
+    profile.updated_at = utcnow()
+    db.session.flush()
+    audit.record("datahub.profile", actor=user, org_id=org.id,
+                 details={"spec_version": spec_version, "entity_types": [e["type"] for e in entity_types]})
+    db.session.commit()
+    return profile
+
+
+def is_subscribed(user: User | None, solution: Solution) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return db.session.scalar(select(Subscription.id).where(Subscription.user_id == user.id,
+                                                           Subscription.solution_id == solution.id)) is not None
+
+
+def set_subscription(user: User, solution: Solution, subscribed: bool) -> bool:
+    """Follow or stop following a solution's new releases; commits; returns the new state."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise Forbidden("sign in to follow a solution")
+    existing = db.session.scalar(select(Subscription).where(Subscription.user_id == user.id,
+                                                            Subscription.solution_id == solution.id))
+    if subscribed and existing is None:
+        db.session.add(Subscription(user_id=user.id, solution_id=solution.id))
+    elif not subscribed and existing is not None:
+        db.session.delete(existing)
+    db.session.commit()
+    return subscribed
+
+
+def owner_orgs(user: User | None) -> set[int]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    return {m.org_id for m in db.session.scalars(select(Membership).where(Membership.user_id == user.id,
+                                                                          Membership.role == "owner"))}

@@ -1,0 +1,122 @@
+"""Alerts to the municipalities running a release, and to people following a solution.
+
+Adopters (organizations with a non-retired adoption of the release) are told through
+`notify_org`: an in-app notification, an e-mail to every member, and the org's webhook
+(HMAC-SHA256 signed) when one is set. Each function adds to the current transaction;
+the caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import semver
+from flask import has_request_context, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from registry.accounts.models import Organization, User
+from registry.catalog.models import Adoption, Subscription
+from registry.db import db
+from registry.notifications.service import notify_org, notify_user
+from registry.publishing.models import Release
+
+
+def release_link(release: Release) -> str:
+    name, version = release.solution.name, release.version
+    if has_request_context():
+        return url_for("catalog.release_page", name=name, version=version, _external=True)
+    return f"/solutions/{name}/{version}"
+
+
+def _running(release_ids: Iterable[int]) -> list[Adoption]:
+    """Adoptions still deployed (piloting or production) of these releases, one per org and release."""
+    ids = list(release_ids)
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Adoption).where(Adoption.release_id.in_(ids), Adoption.stage != "retired")
+                                   .order_by(Adoption.org_id, Adoption.id)))
+
+
+def _orgs(adoptions: list[Adoption]) -> list[Organization]:
+    seen: dict[int, Organization] = {}
+    for adoption in adoptions:
+        seen.setdefault(adoption.org_id, adoption.org)
+    return list(seen.values())
+
+
+def _payload(event: str, release: Release, **extra) -> dict:
+    return {"event": event, "solution": release.solution.name, "version": release.version, **extra}
+
+
+def notify_yank(release: Release) -> int:
+    """Tell every municipality running this release that it was yanked, and why; returns how many orgs."""
+    orgs = _orgs(_running([release.id]))
+    label = f"{release.solution.name} {release.version}"
+    for org in orgs:
+        notify_org(org, "adoption.yanked",
+                   _("%(release)s, which you run, was yanked: %(reason)s", release=label, reason=release.yank_reason),
+                   release_link(release), email_subject=_("Yanked: %(release)s", release=label),
+                   webhook_payload=_payload("release.yanked", release, reason=release.yank_reason))
+    return len(orgs)
+
+
+def notify_new_findings(release: Release, findings: Iterable) -> int:
+    """Tell the release's adopters about newly known vulnerabilities (Finding rows or dicts with
+    vulnerability_id and severity). The SBOM engine calls this after matching new advisories."""
+    items = [(getattr(f, "vulnerability_id", None) or f.get("vulnerability_id"),
+              getattr(f, "severity", None) if not isinstance(f, dict) else f.get("severity")) for f in findings]
+    items = [(vid, severity) for vid, severity in items if vid]
+    if not items:
+        return 0
+    orgs = _orgs(_running([release.id]))
+    label = f"{release.solution.name} {release.version}"
+    listed = ", ".join(f"{vid} ({severity or 'unknown'})" for vid, severity in items)
+    for org in orgs:
+        notify_org(org, "adoption.vulnerability",
+                   _("%(release)s, which you run, has newly known vulnerabilities: %(list)s", release=label,
+                     list=listed),
+                   release_link(release), email_subject=_("Vulnerabilities in %(release)s", release=label),
+                   webhook_payload=_payload("release.vulnerabilities", release,
+                                            vulnerabilities=[{"id": v, "severity": s} for v, s in items]))
+    return len(orgs)
+
+
+def notify_superseded(release: Release) -> int:
+    """Tell municipalities running an older version of the solution that this newer one is published."""
+    if release.state != "published":
+        return 0
+    newer = semver.Version.parse(release.version)
+    older_ids = [r.id for r in db.session.scalars(select(Release).where(Release.solution_id == release.solution_id,
+                                                                        Release.id != release.id))
+                 if semver.Version.parse(r.version) < newer]
+    running = _running(older_ids)
+    # An org that already runs this or a newer version somewhere does not need telling.
+    current = {a.org_id for a in _running([r.id for r in db.session.scalars(
+        select(Release).where(Release.solution_id == release.solution_id))
+        if semver.Version.parse(r.version) >= newer])}
+    orgs = [org for org in _orgs(running) if org.id not in current]
+    label = f"{release.solution.name} {release.version}"
+    for org in orgs:
+        yours = sorted({a.release.version for a in running if a.org_id == org.id})
+        notify_org(org, "adoption.superseded",
+                   _("%(release)s is published; you run %(versions)s.", release=label, versions=", ".join(yours)),
+                   release_link(release), email_subject=_("New version: %(release)s", release=label),
+                   webhook_payload=_payload("release.superseded", release, running=yours))
+    return len(orgs)
+
+
+def notify_subscribers(release: Release) -> int:
+    """Tell everyone following the solution that a release was published."""
+    users = db.session.scalars(select(User).join(Subscription, Subscription.user_id == User.id)
+                               .where(Subscription.solution_id == release.solution_id).order_by(User.id)).all()
+    label = f"{release.solution.name} {release.version}"
+    for user in users:
+        notify_user(user, "subscription.release", _("New release: %(release)s", release=label), release_link(release))
+    return len(users)
+
+
+def on_release_published(release: Release) -> None:
+    """A release passed review: alert adopters of older versions and the solution's subscribers."""
+    notify_superseded(release)
+    notify_subscribers(release)

@@ -1,0 +1,250 @@
+"""Catalog endpoints of the JSON API: the JSON twins of the catalog pages, data-hub profiles, adoptions."""
+
+from __future__ import annotations
+
+from flask import Response, request, url_for
+from flask_babel import get_locale
+
+from registry.accounts import service as accounts
+from registry.accounts.models import ApiToken, Organization
+from registry.accounts.service import require_scope
+from registry.api import bp
+from registry.api.auth import current_token, optional_token
+from registry.api.serializers import iso, json_body
+from registry.catalog import adoption, fit, search
+from registry.catalog import views as catalog_views
+from registry.errors import InvalidInput, NotFound
+from registry.publishing import service as publishing
+from registry.spec.publiccode import PubliccodeError, export_publiccode, publiccode_to_yaml
+from registry.spec.vocabulary import CATEGORY_LABELS, PROGRAMME_LABELS
+
+
+def _localized(texts) -> str:
+    return catalog_views._localized(texts)
+
+
+def _hit_json(hit: search.Hit) -> dict:
+    display = hit.display or {}
+    return {
+        "name": hit.name,
+        "title": _localized(display.get("title")) or hit.name,
+        "summary": _localized(display.get("summary")),
+        "titles": display.get("title") or {},
+        "summaries": display.get("summary") or {},
+        "latest_version": hit.version,
+        "org": hit.org_slug,
+        "org_name": hit.org_name,
+        "categories": display.get("categories") or [],
+        "programme": display.get("programme"),
+        "year": display.get("year"),
+        "municipality": display.get("municipality"),
+        "license": display.get("license"),
+        "status": display.get("status"),
+        "deploy": display.get("deploy") or [],
+        "adoption_count": hit.adoption_count,
+        "published_at": iso(hit.published_at),
+        "url": url_for("catalog.solution_page", name=hit.name, _external=True),
+    }
+
+
+def _token_profile(token: ApiToken | None):
+    if token is None or token.org.kind != "municipality":
+        return None
+    return fit.get_profile(token.org_id)
+
+
+@bp.get("/solutions")
+def search_solutions():
+    query = search.SearchQuery.from_args(request.args)
+    token = optional_token()
+    profile = _token_profile(token) or catalog_views.reader_profile()
+    if query.fits_hub and profile is None:
+        raise InvalidInput("fits_hub needs a data-hub profile: send a token of a municipality that recorded one",
+                           field="fits_hub")
+    result = search.cached_search(query, fit.fitting_solution_ids(profile) if profile else None)
+    key = (str(get_locale() or "ko"), request.host_url)
+    if key not in result.rendered:  # a cached result keeps its JSON too
+        result.rendered[key] = _search_json(result)
+    return result.rendered[key]
+
+
+def _search_json(result: search.SearchResult) -> dict:
+    query = result.query
+    facets = {facet: [{"value": v.value, "count": v.count, "selected": v.selected} for v in values]
+              for facet, values in result.facets.items()}
+    if result.fits_hub_count is not None:
+        facets["fits_hub"] = [{"value": "1", "count": result.fits_hub_count, "selected": query.fits_hub}]
+    return {"query": query.text, "results": [_hit_json(h) for h in result.hits], "total": result.total,
+            "page": result.page, "pages": result.pages, "page_size": search.PAGE_SIZE, "sort": query.sort,
+            "shortened": result.shortened, "facets": facets}
+
+
+@bp.get("/catalog")
+def catalog_home():
+    data = catalog_views.home_data()
+    lang = str(get_locale() or "ko")
+
+    def counted(values, labels):
+        return [{"value": v.value, "label": labels.get(v.value, {}).get(lang, v.value), "count": v.count}
+                for v in values]
+
+    return {
+        "total": data["total"],
+        "categories": counted(data["categories"], CATEGORY_LABELS),
+        "programmes": counted(data["programmes"], PROGRAMME_LABELS),
+        "newest": [{"name": r.solution.name, "version": r.version, "title": _localized(r.manifest.get("title")),
+                    "summary": _localized(r.manifest.get("summary")), "org": r.solution.org.slug,
+                    "published_at": iso(r.published_at),
+                    "url": url_for("catalog.release_page", name=r.solution.name, version=r.version, _external=True)}
+                   for r in data["newest"]],
+        "most_adopted": [{"name": row.name, "version": row.version, "title": _localized(row.display.get("title")),
+                          "adoption_count": row.adoption_count} for row in data["most_adopted"]],
+    }
+
+
+@bp.get("/solutions/<name>/releases/<version>/publiccode.yml")
+def publiccode_yml(name: str, version: str):
+    release = publishing.get_release(name, version)
+    if not publishing.can_see(release, None, optional_token()):
+        raise NotFound(f"{release.solution.name} has no version {version!r}", field="version")
+    try:
+        exported = export_publiccode(release.manifest or {},
+                                     release_date=(release.published_at or release.created_at).date(),
+                                     landing_url=url_for("catalog.solution_page", name=release.solution.name,
+                                                         _external=True))
+    except PubliccodeError as exc:
+        raise InvalidInput(f"this manifest cannot be exported as publiccode.yml: {exc}") from None
+    return Response(publiccode_to_yaml(exported.document), mimetype="application/yaml",
+                    headers={"Content-Disposition": 'inline; filename="publiccode.yml"'})
+
+
+@bp.get("/solutions/<name>/overview")
+def solution_overview(name: str):
+    """The solution page as JSON: versions, adopters, requirements, install steps, SBOM, provenance, fit."""
+    solution = publishing.get_solution(name)
+    token = optional_token()
+    releases = catalog_views._visible_releases(solution, token)
+    if not releases:
+        raise NotFound(f"no solution named {name!r}", field="name")
+    release = publishing.latest_published(solution) or releases[0]
+    page = catalog_views.page_data(solution, release, releases)
+    profile = _token_profile(token)
+    page_fit = fit.release_fit(release, profile) if profile else page.fit
+    sbom = page.sbom
+    return {
+        "name": solution.name,
+        "version": release.version,
+        "state": release.state,
+        "title": (release.manifest or {}).get("title"),
+        "summary": (release.manifest or {}).get("summary"),
+        "org": solution.org.slug,
+        "funding": (release.manifest or {}).get("funding"),
+        "versions": [{"version": r.version, "state": r.state, "published_at": iso(r.published_at),
+                      "yank_reason": r.yank_reason} for r in releases],
+        "adopters": [{"org": a.org.slug, "name": a.org.name, "version": a.version, "stage": a.stage,
+                      "deployed_on": a.deployed_on.isoformat()} for a in page.adopters],
+        "datahub_requirements": [{"type": r.entity_type, "typeUri": r.type_uri, "access": r.access,
+                                  "attributes": r.attributes} for r in release.datahub_requirements],
+        "install": [{"kind": s.kind, "path": s.path, "commands": s.commands} for s in page.install],
+        "sbom": None if sbom is None else {"components": sbom.components, "licenses": dict(sbom.licences),
+                                           "findings": [{"id": f.vulnerability_id, "severity": f.severity,
+                                                         "component": f.component.name} for f in sbom.findings],
+                                           "risk": sbom.risk},
+        "provenance": {"repository": release.provenance_repository, "tag": release.provenance_tag,
+                       "commit": release.provenance_commit,
+                       "signer": release.signer_key.user.username if release.signer_key else None,
+                       "approved_by": [r.reviewer.username for r in page.approvals]},
+        "sha256": release.sha256,
+        "archive_url": url_for("api.download_artifact", name=solution.name, version=release.version, kind="archive",
+                               _external=True),
+        "publiccode_url": url_for("api.publiccode_yml", name=solution.name, version=release.version, _external=True),
+        "history": [{"at": iso(e.created_at), "action": e.action, "actor": e.actor_name,
+                     "version": (e.details or {}).get("version")} for e in page.history],
+        "fit": page_fit.to_json() if page_fit else None,
+    }
+
+
+# --- organizations: data-hub profile and adoptions ---------------------------------------------
+
+def _org_token(slug: str, scope: str) -> tuple[ApiToken, Organization]:
+    token = current_token()
+    org = accounts.get_org(slug)
+    require_scope(token, scope, org_id=org.id)
+    return token, org
+
+
+def _profile_json(org: Organization) -> dict:
+    profile = fit.get_profile(org.id)
+    if profile is None:
+        raise NotFound(f"{org.slug} has recorded no data-hub profile yet", field="org")
+    return {"org": org.slug, "specVersion": profile.spec_version, "entityTypes": profile.entity_types,
+            "updated_at": iso(profile.updated_at)}
+
+
+@bp.get("/orgs/<slug>/datahub-profile")
+def get_datahub_profile(slug: str):
+    _token, org = _org_token(slug, "read")
+    return _profile_json(org)
+
+
+@bp.put("/orgs/<slug>/datahub-profile")
+def put_datahub_profile(slug: str):
+    token, org = _org_token(slug, "publish")
+    body = json_body()
+    document = body.get("entityTypes", body.get("document"))
+    if document is None:
+        raise InvalidInput("send the entity types as 'entityTypes' (any accepted document shape)", field="entityTypes")
+    access = body.get("access")
+    types = fit.parse_profile_document(document, access)
+    spec_version = fit.check_spec_version(body.get("specVersion") if isinstance(body.get("specVersion"), str) else None)
+    adoption.save_profile(token.user, org, spec_version, types)
+    return _profile_json(org)
+
+
+def _adoption_json(a) -> dict:
+    return {"org": a.org.slug, "solution": a.solution.name, "version": a.release.version, "stage": a.stage,
+            "deployed_on": a.deployed_on.isoformat(), "release_state": a.release.state,
+            "recorded_at": iso(a.created_at)}
+
+
+@bp.get("/orgs/<slug>/adoptions")
+def list_adoptions(slug: str):
+    org = accounts.get_org(slug)
+    return {"org": org.slug, "adoptions": [_adoption_json(a) for a in adoption.org_adoptions(org)]}
+
+
+@bp.post("/orgs/<slug>/adoptions")
+def create_adoption(slug: str):
+    token, org = _org_token(slug, "publish")
+    body = json_body()
+    for key in ("solution", "version", "stage"):
+        if not isinstance(body.get(key), str) or not body[key].strip():
+            raise InvalidInput(f"'{key}' is required", field=key)
+    release = publishing.get_release(body["solution"], body["version"])
+    if not publishing.can_see(release, None, None):
+        raise NotFound(f"{release.solution.name} has no version {body['version']!r}", field="version")
+    deployed_on = adoption.parse_date(body.get("deployed_on") if isinstance(body.get("deployed_on"), str) else None)
+    record = adoption.record_adoption(token.user, org, release, body["stage"], deployed_on)
+    return {"adoption": _adoption_json(record)}, 201
+
+
+# --- following a solution ------------------------------------------------------------------------
+
+def _follow(name: str, subscribed: bool) -> dict:
+    token = current_token()
+    require_scope(token, "read")
+    solution = publishing.get_solution(name)
+    if not any(r.state in ("published", "yanked") for r in solution.releases):
+        raise NotFound(f"no solution named {name!r}", field="name")
+    adoption.set_subscription(token.user, solution, subscribed)
+    return {"solution": solution.name, "subscribed": subscribed}
+
+
+@bp.put("/solutions/<name>/subscription")
+def subscribe(name: str):
+    return _follow(name, True)
+
+
+@bp.delete("/solutions/<name>/subscription")
+def unsubscribe(name: str):
+    return _follow(name, False)

@@ -1,0 +1,57 @@
+"""Web forms of the catalog: adoption, following a solution, the data-hub profile, the alert webhook."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms.validators import DataRequired, Length, Optional
+
+from registry.catalog.models import ADOPTION_STAGES
+from registry.spec.vocabulary import ACCESS_MODES
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices shown as checkboxes (a fieldset), not a multi-select box."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def stage_choices() -> list[tuple[str, str]]:
+    labels = {"piloting": _l("Piloting"), "production": _l("In production"), "retired": _l("Retired")}
+    return [(stage, labels[stage]) for stage in ADOPTION_STAGES]
+
+
+def access_choices() -> list[tuple[str, str]]:
+    labels = {"read": _l("Read entities"), "write": _l("Write entities"), "subscribe": _l("Subscriptions"),
+              "temporal": _l("Temporal (history) queries")}
+    return [(mode, labels[mode]) for mode in ACCESS_MODES]
+
+
+class AdoptionForm(FlaskForm):
+    org = SelectField(_l("Municipality"), validators=[DataRequired()])
+    version = SelectField(_l("Version deployed"), validators=[DataRequired()])
+    stage = SelectField(_l("Stage"), choices=stage_choices(), validators=[DataRequired()])
+    deployed_on = DateField(_l("Deployed on"), validators=[DataRequired()])
+
+
+class SubscriptionForm(FlaskForm):
+    """A follow / unfollow button carrying only the CSRF token."""
+
+
+class ProfileForm(FlaskForm):
+    spec_version = StringField(_l("NGSI-LD spec version of the data hub"), validators=[Optional(), Length(max=32)])
+    access = CheckboxesField(_l("Operations the data hub allows"), choices=access_choices(),
+                             default=["read", "write", "subscribe"])
+    document = FileField(_l("Upload a broker answer or data-model list (JSON)"))
+    pasted = TextAreaField(_l("… or paste that JSON here"), validators=[Optional(), Length(max=2 * 1024 * 1024)])
+    text = TextAreaField(_l("… or list the entity types, one per line (Type: attribute, attribute)"),
+                         validators=[Optional(), Length(max=200_000)])
+
+
+class WebhookForm(FlaskForm):
+    url = StringField(_l("Webhook URL (empty: no webhook)"), validators=[Optional(), Length(max=500)])
+    secret = PasswordField(_l("Signing secret (at least 16 characters; empty keeps the current one)"),
+                           validators=[Optional(), Length(max=128)])

@@ -1,0 +1,250 @@
+"""Search over published solutions: Korean the way people type it, English, facets, sorting, bad input."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from registry.catalog import search as search_module
+from registry.catalog.search import SearchQuery, parse_query, search, strip_particle
+from registry.catalog.service import reindex_all
+from registry.db import db
+from registry.errors import InvalidInput
+from registry.publishing import states
+from tests.catalog.conftest import texts
+
+COMPOSE_ONLY = {"targets": [{"kind": "compose", "path": "deploy/compose.yaml"}], "architectures": ["amd64"]}
+COMMUNITY = {"type": "community", "contacts": [{"name": "Park", "email": "park@example.org"}]}
+
+
+def names(result) -> list[str]:
+    return [hit.name for hit in result.hits]
+
+
+def run(q: str = "", **filters) -> search_module.SearchResult:
+    args = MultiDict([("q", q)] + [(k, v) for k, values in filters.items()
+                                   for v in (values if isinstance(values, list) else [values])])
+    return search(SearchQuery.from_args(args))
+
+
+@pytest.fixture
+def corpus(publish):
+    publish("parking-share")  # the full example: 스마트 주차 공유, 천안시, mobility+parking, helm+compose
+    publish("bus-shelter", org="urban-lab", title=texts("스마트 버스 쉼터", "Smart Bus Shelter"),
+            summary=texts("버스 정류장의 냉난방과 안내를 자동으로 제어합니다",
+                          "Controls heating and signage of bus stops"),
+            description=texts("정류장 센서로 쉼터를 제어합니다.", "Uses stop sensors."), keywords=["shelter"],
+            categories=["transport-infrastructure"],
+            funding={"programme": "hub", "year": 2022, "municipality": "광명시"},
+            dataHub={"api": "ngsi-ld", "specVersion": ">=1.6.1", "entities": [
+                {"type": "WeatherObserved", "access": ["read"], "attributes": [
+                    {"name": "temperature", "attributeType": "Property", "required": True}]}]},
+            deploy=COMPOSE_ONLY, maintenance=COMMUNITY, developmentStatus="beta")
+    publish("flood-alert", org="urban-lab", title=texts("침수 경보", "Flood Alert"),
+            summary=texts("하천 수위가 오르면 주민에게 알립니다", "Warns residents when river levels rise"),
+            description=texts("수위 센서를 구독합니다.", "Subscribes to water level sensors."), keywords=["flood"],
+            categories=["disaster", "water"], funding={"programme": "hub", "year": 2023, "municipality": "태백시"},
+            legal={"license": "MIT", "copyrightOwner": "태백시"}, deploy=COMPOSE_ONLY, dataHub=None)
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("주차", ["parking-share"]),  # two syllables: the LIKE fallback
+    ("버스", ["bus-shelter"]),
+    ("주차장을", ["parking-share"]),  # the description says 주차장의; the particle is tried off
+    ("버스를", ["bus-shelter"]),
+    ("정류장에서", ["bus-shelter"]),
+    ("PARK", ["parking-share"]),  # English: case-insensitive, part of a word
+    ("shelter SMART", ["bus-shelter"]),  # every term must match
+    ("offstreetpark", ["parking-share"]),  # entity type
+    ("Urban-Lab", ["bus-shelter", "flood-alert"]),  # vendor (org name)
+    ("태백", ["flood-alert"]),  # origin municipality
+    ("수위", ["flood-alert"]),  # summary, Korean
+    ("river levels", ["flood-alert"]),  # summary, English
+    ("재난", ["flood-alert"]),  # the category's Korean label
+    ("침수 주차", []),
+])
+def test_finds_what_people_type(corpus, query, expected):
+    assert sorted(names(run(query))) == sorted(expected)
+
+
+def test_particles_are_stripped_only_when_a_real_stem_remains():
+    assert strip_particle("주차장을") == "주차장"
+    assert strip_particle("정류장에서") == "정류장"
+    assert strip_particle("버스로") == "버스"
+    assert strip_particle("차를") is None  # one syllable would match far too much
+    assert strip_particle("parking") is None
+    assert [t.forms for t in parse_query("주차장을 parking")[0]] == [("주차장을", "주차장"), ("parking",)]
+
+
+def test_query_terms_are_normalised_deduplicated_and_bounded():
+    terms, shortened = parse_query('  "Parking"  parking  ＰＡＲＫ  (주차) ')
+    assert [t.text for t in terms] == ["parking", "park", "주차"]  # quotes stripped, NFKC, casefolded
+    assert not shortened
+    terms, shortened = parse_query("a" * 10_000)
+    assert shortened and len(terms[0].text) == search_module.MAX_QUERY_CHARS
+    terms, shortened = parse_query(" ".join(f"w{i}" for i in range(20)))
+    assert shortened and len(terms) == search_module.MAX_TERMS
+
+
+@pytest.mark.parametrize("query", [
+    '"', '""', "'", "주차 AND", "NOT parking", "park*", "^park", "body:park", "NEAR(a b)", "a OR", "(", ")",
+    "'; DROP TABLE solutions; --", "%", "_", "\\", "%%%", "1' OR '1'='1", "주차" * 5000, "\x00", "🙂",
+])
+def test_hostile_queries_never_fail(corpus, query):
+    result = run(query)
+    assert result.total >= 0
+    assert len(result.hits) <= search_module.PAGE_SIZE
+
+
+def test_like_wildcards_in_queries_are_literal(corpus):
+    assert names(run("p_rking")) == []
+    assert names(run("p%ing")) == []
+    assert names(run("park*")) == ["parking-share"]  # a trailing * is edge punctuation, not an operator
+    assert run("%").total == 3  # nothing left to search for: everything
+
+
+def test_fts_operators_are_plain_words(corpus):
+    assert names(run("NOT")) == []  # would be an FTS syntax error if passed through
+    assert names(run("parking NEAR")) == []  # "near" is a term that no document contains
+    assert names(run("parking OR flood")) == []  # OR is a term too: all three must match
+
+
+def test_only_published_latest_releases_are_searchable(corpus, publish):
+    publish("noise-map", org="urban-lab", pending=True, title=texts("소음 지도", "Noise Map"))
+    assert names(run("소음")) == []
+
+    newer = publish("parking-share", "1.1.0", title=texts("주차 공유 플러스", "Parking Share Plus"))
+    result = run("parking")
+    assert [(h.name, h.version) for h in result.hits] == [("parking-share", "1.1.0")]
+    assert names(run("플러스")) == ["parking-share"]
+
+    states.transition_release(newer, "yank", reason="broken booking")
+    db.session.commit()
+    assert [(h.name, h.version) for h in run("parking").hits] == [("parking-share", "1.0.0")]
+    assert names(run("플러스")) == []
+
+    from registry.publishing import service as publishing
+
+    older = publishing.get_release("parking-share", "1.0.0")
+    states.transition_release(older, "yank", reason="also broken")
+    db.session.commit()
+    assert names(run("parking")) == []
+
+    states.transition_release(newer, "unyank")
+    db.session.commit()
+    assert [(h.name, h.version) for h in run("parking").hits] == [("parking-share", "1.1.0")]
+
+
+def test_reindex_all_rebuilds_the_same_index(corpus):
+    before = [(h.name, h.version) for h in run("").hits]
+    assert reindex_all() == 3
+    db.session.commit()
+    assert [(h.name, h.version) for h in run("").hits] == before
+    assert names(run("주차")) == ["parking-share"]
+
+
+def test_facets_count_with_the_other_facets_applied(corpus):
+    result = run("")
+    counts = {f: {v.value: v.count for v in values} for f, values in result.facets.items()}
+    assert counts["category"] == {"mobility": 1, "parking": 1, "transport-infrastructure": 1, "disaster": 1, "water": 1}
+    assert counts["programme"] == {"hub": 2, "small-strong-population": 1}
+    assert counts["year"] == {"2022": 1, "2023": 2}
+    assert counts["deploy"] == {"compose": 3, "helm": 1}
+    assert counts["license"] == {"Apache-2.0": 2, "MIT": 1}
+    assert counts["status"] == {"stable": 2, "beta": 1}
+    assert counts["maintenance"] == {"contract": 2, "community": 1}
+    assert counts["municipality"] == {"천안시": 1, "광명시": 1, "태백시": 1}
+    assert counts["entity_type"] == {"OffStreetParking": 1, "ParkingSpot": 1, "WeatherObserved": 1}
+    assert [v.value for v in result.facets["year"]] == ["2023", "2022"]
+
+    result = run("", programme="hub")
+    assert sorted(names(result)) == ["bus-shelter", "flood-alert"]
+    counts = {f: {v.value: v.count for v in values} for f, values in result.facets.items()}
+    # Its own facet ignores its filter (so alternatives stay visible); the others apply it.
+    assert counts["programme"] == {"hub": 2, "small-strong-population": 1}
+    assert counts["year"] == {"2022": 1, "2023": 1}
+    assert [v.selected for v in result.facets["programme"]] == [True, False]
+
+    result = run("", programme="hub", year="2023")
+    assert names(result) == ["flood-alert"]
+    counts = {f: {v.value: v.count for v in values} for f, values in result.facets.items()}
+    assert counts["programme"] == {"hub": 1, "small-strong-population": 1}
+    assert counts["year"] == {"2022": 1, "2023": 1}
+
+    assert sorted(names(run("", category=["parking", "disaster"]))) == ["flood-alert", "parking-share"]
+    assert names(run("스마트", deploy="compose", status="beta")) == ["bus-shelter"]
+    assert names(run("", entity_type="WeatherObserved")) == ["bus-shelter"]
+    assert names(run("", municipality="천안시", maintenance="contract", license="Apache-2.0")) == ["parking-share"]
+
+
+def test_a_chosen_value_without_results_stays_visible(corpus):
+    result = run("flood", category="parking")
+    assert result.total == 0
+    assert [(v.value, v.count, v.selected) for v in result.facets["category"] if v.value == "parking"] == \
+        [("parking", 0, True)]
+
+
+@pytest.mark.parametrize("args, field", [
+    ({"category": "parkingg"}, "category"), ({"programme": "x"}, "programme"), ({"year": "twenty"}, "year"),
+    ({"sort": "random"}, "sort"), ({"status": "done"}, "status"), ({"license": "x" * 500}, "license"),
+])
+def test_bad_filters_are_refused_with_the_reason(app, args, field):
+    with pytest.raises(InvalidInput) as caught:
+        SearchQuery.from_args(MultiDict(args))
+    assert caught.value.field == field
+    assert field in caught.value.detail
+
+
+@pytest.mark.parametrize("page, expected", [("2", 2), ("0", 1), ("-3", 1), ("abc", 1), ("1e9", 1), ("99999999", 1000)])
+def test_bad_page_numbers_fall_back(page, expected):
+    assert SearchQuery.from_args(MultiDict({"page": page})).page == expected
+
+
+def test_pagination_and_sorting(corpus, monkeypatch, make_user, municipality):
+    from registry.catalog.adoption import record_adoption
+    from registry.publishing import service as publishing
+
+    monkeypatch.setattr(search_module, "PAGE_SIZE", 2)
+    first, second = run("", page="1"), run("", page="2")
+    assert (first.total, first.pages, len(first.hits), len(second.hits)) == (3, 2, 2, 1)
+    assert set(names(first)) | set(names(second)) == {"parking-share", "bus-shelter", "flood-alert"}
+    assert run("", page="7").hits == []
+
+    assert names(run("", sort="newest"))[:1] == ["flood-alert"]  # approved last
+    from datetime import date
+
+    from registry.accounts.models import User
+
+    owner = db.session.scalar(db.select(User).where(User.username == "cheonan"))
+    record_adoption(owner, municipality, publishing.get_release("bus-shelter", "1.0.0"), "production", date(2024, 3, 1))
+    monkeypatch.setattr(search_module, "PAGE_SIZE", 20)
+    assert names(run("", sort="adopted"))[0] == "bus-shelter"
+    assert run("", sort="adopted").hits[0].adoption_count == 1
+
+
+def test_relevance_prefers_title_matches_over_body_matches(publish):
+    publish("parking-share")  # "parking" in its name and title
+    publish("bus-shelter", org="urban-lab", title=texts("버스 쉼터", "Bus Shelter"), keywords=["bus"],
+            summary=texts("쉼터 옆 parking 안내", "Shows parking next to the shelter"), categories=["mobility"])
+    assert names(run("parking")) == ["parking-share", "bus-shelter"]
+    assert names(run("parking-share")) == ["parking-share"]
+
+
+def test_bigrams_index_every_two_character_piece_of_every_word():
+    assert search_module.bigrams("주차장 ab-cd e") == "ab cd 주차 차장"
+    assert search_module.bigrams("") == ""
+
+
+def test_one_character_queries_scan(corpus):
+    assert sorted(names(run("쉼"))) == ["bus-shelter"]
+    assert names(run("ev")) == ["flood-alert"]  # two letters, through the two-character index: "levels"
+    assert names(run("qz")) == []
+
+
+def test_repeated_searches_are_served_from_the_cache_until_the_index_changes(corpus, publish):
+    first = search_module.cached_search(SearchQuery(text="스마트"))
+    assert search_module.cached_search(SearchQuery(text="스마트")) is first
+    publish("smart-crosswalk", org="urban-lab", title=texts("스마트 횡단보도", "Smart Crosswalk"))
+    again = search_module.cached_search(SearchQuery(text="스마트"))
+    assert again is not first and "smart-crosswalk" in names(again)
+    assert again.total == first.total + 1
