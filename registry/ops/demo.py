@@ -65,9 +65,10 @@ def demo_command(serve: bool, port: int):
     upgrade(directory=current_app.extensions["migrate"].directory)
     created = seed_accounts()
     click.echo(f"demo accounts ready ({len(created)} new records); publishing the sample solutions:")
-    from registry.ops.demo_publish import publish_samples
+    from registry.ops.demo_publish import publish_samples, record_adoptions
 
     published = publish_samples(echo=click.echo)
+    record_adoptions(echo=click.echo)
     click.echo(f"demo data ready ({published} new releases)")
     click.echo("sign in with any of these (password: %s):" % DEMO_PASSWORD)
     for username, _email, role, memberships in USERS:

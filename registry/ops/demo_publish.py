@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -34,11 +35,12 @@ class DemoRelease:
     vendor: str
     version: str | None = None  # None: the sample's own version; otherwise an earlier one derived from it
     approve: bool = True
+    older_components: tuple[tuple[str, str], ...] = ()  # (name, version) pins of that earlier release
 
 
 # An earlier parking-share is approved and the sample's own version waits, so the queue shows a real diff.
 PLAN = [
-    DemoRelease("parking-share", "vendor", version="1.1.0"),
+    DemoRelease("parking-share", "vendor", version="1.1.0", older_components=(("requests", "2.31.0"),)),
     DemoRelease("parking-share", "vendor", approve=False),
     DemoRelease("smart-bus-shelter", "vendor"),
     DemoRelease("safe-patrol-route", "vendor"),
@@ -48,6 +50,26 @@ PLAN = [
     DemoRelease("drt-ageing-town", "vendor2", approve=False),
     DemoRelease("air-quality-dashboard", "vendor2"),
 ]
+
+
+# municipality user, solution, version, stage, deployed on
+ADOPTIONS = [
+    ("cheonan", "parking-share", "1.1.0", "production", date(2025, 9, 1)),
+    ("cheonan", "flood-alert", "2.1.0", "piloting", date(2025, 11, 3)),
+    ("gwangmyeong", "air-quality-dashboard", "3.0.1", "production", date(2025, 7, 15)),
+    ("gwangmyeong", "parking-share", "1.1.0", "piloting", date(2025, 10, 20)),
+]
+
+
+def record_adoptions(echo=print) -> None:
+    """Cities that run sample releases, so reuse counts and adoption alerts have something to show."""
+    from registry.catalog.adoption import record_adoption
+
+    for username, name, version, stage, deployed_on in ADOPTIONS:
+        user = accounts.get_user(username)
+        release = publishing.get_release(name, version)
+        record_adoption(user, user.memberships[0].org, release, stage, deployed_on)
+        echo(f"  {user.memberships[0].org.name} runs {name} {version} ({stage})")
 
 
 def publish_samples(reviewer_username: str = "reviewer", echo=print) -> int:
@@ -72,7 +94,7 @@ def _publish_one(item: DemoRelease, scratch: Path, reviewer_username: str, echo)
     existing = publishing.find_solution(item.sample)
     if existing and any(r.version == version for r in existing.releases):
         return False
-    repo_dir = _tagged_repository(item.sample, version, scratch / f"{item.sample}-{version}")
+    repo_dir = _tagged_repository(item, version, scratch / f"{item.sample}-{version}")
     from publisher_cli.commands.build import build_release
 
     built = build_release(repo_dir, scratch / "dist")
@@ -103,13 +125,14 @@ def _publish_one(item: DemoRelease, scratch: Path, reviewer_username: str, echo)
     return True
 
 
-def _tagged_repository(sample: str, version: str, target: Path) -> Path:
+def _tagged_repository(item: DemoRelease, version: str, target: Path) -> Path:
     import git
 
+    sample = item.sample
     shutil.copytree(SAMPLES_DIR / sample, target, ignore=shutil.ignore_patterns(
         "__pycache__", ".pytest_cache", "*.pyc", "dist", "*.sqlite3"))
     if version != str(_sample_manifest(sample)["version"]):
-        _rewrite_version(target, version)
+        _rewrite_version(target, version, item.older_components)
     repo = git.Repo.init(target, initial_branch="main")
     with repo.config_writer() as config:
         config.set_value("user", "name", "Demo Publisher")
@@ -122,16 +145,32 @@ def _tagged_repository(sample: str, version: str, target: Path) -> Path:
     return target
 
 
-def _rewrite_version(directory: Path, version: str) -> None:
-    """An earlier release for the demo: same code, the version in the manifest and the SBOM's root set back."""
+def _rewrite_version(directory: Path, version: str, older_components: tuple[tuple[str, str], ...]) -> None:
+    """An earlier release for the demo: the same code with the version set back in the manifest and the
+    SBOM's root, and some dependencies pinned older, so reviewers see a real component diff."""
     manifest_path = directory / "solution.yaml"
     text = manifest_path.read_text(encoding="utf-8")
     original = str(yaml.safe_load(text)["version"])
     manifest_path.write_text(text.replace(f"version: {original}", f"version: {version}", 1), encoding="utf-8")
     sbom_path = directory / "sbom.cdx.json"
-    sbom = json.loads(sbom_path.read_text(encoding="utf-8"))
+    text = sbom_path.read_text(encoding="utf-8")
+    sbom = json.loads(text)
+    for name, older in older_components:
+        current = next(c["version"] for c in sbom["components"] if c["name"] == name)
+        # bom-refs, purls and dependency edges all spell name + version; change them together.
+        for old, new in ((f"{name}=={current}", f"{name}=={older}"), (f"{name}@{current}", f"{name}@{older}")):
+            text = text.replace(old, new)
+    sbom = json.loads(text)
+    for component in sbom["components"]:
+        component["version"] = dict(older_components).get(component["name"], component["version"])
     sbom["metadata"]["component"]["version"] = version
     sbom_path.write_text(json.dumps(sbom, indent=2), encoding="utf-8")
+    requirements = directory / "requirements.txt"
+    if requirements.exists():
+        lines = requirements.read_text(encoding="utf-8")
+        for name, older in older_components:
+            lines = lines.replace(f"{name}==", f"{name}=={older} #", 1)
+        requirements.write_text(lines, encoding="utf-8")
 
 
 def _sign(provenance: Path, user) -> Path:
