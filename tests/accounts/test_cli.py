@@ -52,10 +52,19 @@ def test_every_command_has_help(runner):
 
 
 def test_demo_is_idempotent(runner):
+    from registry.catalog.models import Adoption
+    from registry.publishing.models import Release
+
+    def counts():
+        return [db.session.scalar(select(func.count(model.id))) for model in (User, Organization, Release, Adoption)]
+
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
-    users = db.session.scalar(select(func.count(User.id)))
+    after_first = counts()
+    states = sorted(db.session.scalars(select(Release.state)))
+    assert states.count("pending_review") == 2 and states.count("published") == 7  # every sample, some pending
+    assert after_first[3] > 0
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
-    assert db.session.scalar(select(func.count(User.id))) == users
+    assert counts() == after_first
     assert "천안시" in {o.name for o in db.session.scalars(select(Organization))}
