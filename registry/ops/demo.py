@@ -74,5 +74,8 @@ def demo_command(serve: bool, port: int):
     for username, _email, role, memberships in USERS:
         click.echo(f"  {username:<12} {role or 'member':<9} {', '.join(s for s, _ in memberships)}")
     if serve:
-        click.echo(f"serving the registry on http://127.0.0.1:{port}")
-        current_app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False)
+        from werkzeug.serving import run_simple
+
+        click.echo(f"serving the registry on http://127.0.0.1:{port}  (Ctrl+C stops it)")
+        # Flask refuses app.run() inside a CLI command, so serve with Werkzeug directly.
+        run_simple("127.0.0.1", port, current_app._get_current_object(), threaded=True)
