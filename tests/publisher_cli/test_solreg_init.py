@@ -81,3 +81,52 @@ def test_init_imports_publiccode(solreg, tmp_path):
     assert manifest["legal"]["license"] == "EUPL-1.2"
     assert manifest["version"] == "2.1.0"
     assert manifest["source"]["repository"] == "https://git.example.org/city/bike-share"
+
+
+def test_init_asks_on_a_terminal_and_writes_the_answers(tmp_path, config_home):
+    """On a terminal (a real pseudo-terminal here) and without --yes, init asks for the blanks."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    directory = tmp_path / "parking"
+    directory.mkdir()
+    answers = ["parking-share", "주차 공유", "Parking sharing", "빈 주차면 공유", "Share idle parking spaces",
+               "mobility,parking", "small-strong-population", "2024", "국토교통부", "천안시", "Apache-2.0",
+               "천안시", "김담당", "parking@example.org", "https://git.example.org/cheonan/parking-share"]
+    master, slave = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "publisher_cli", "init", str(directory)], stdin=slave,
+                               stdout=slave, stderr=slave, env={**os.environ, "XDG_CONFIG_HOME": str(config_home)},
+                               close_fds=True)
+    os.close(slave)
+    os.write(master, ("\n".join(answers) + "\n").encode())
+    output = b""
+    deadline = time.monotonic() + 60  # a hang guard: an unanswered prompt would wait forever
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+        elif process.poll() is not None:
+            break
+    if process.poll() is None:
+        process.kill()
+    assert process.wait(timeout=10) == 0, output.decode(errors="replace")
+    os.close(master)
+    assert b"funding programme" in output  # it really asked
+    manifest = yaml.safe_load((directory / "solution.yaml").read_text(encoding="utf-8"))
+    assert manifest["name"] == "parking-share"
+    assert manifest["title"] == {"ko": "주차 공유", "en": "Parking sharing"}
+    assert manifest["categories"] == ["mobility", "parking"]
+    assert manifest["funding"]["programme"] == "small-strong-population" and manifest["funding"]["year"] == 2024
+    assert manifest["legal"]["license"] == "Apache-2.0"
+    assert manifest["maintenance"]["contacts"][0]["email"] == "parking@example.org"
+    assert manifest["source"]["repository"] == "https://git.example.org/cheonan/parking-share"
