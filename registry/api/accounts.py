@@ -1,6 +1,5 @@
 """Who am I, and the signing keys the registry trusts."""
 
-from flask import request
 
 from registry.accounts import service as accounts
 from registry.api import bp

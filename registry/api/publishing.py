@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request, send_file, url_for
+from flask import Response, current_app, request, send_file
 from flask_login import current_user
 from sqlalchemy import update
 

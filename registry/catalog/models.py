@@ -60,7 +60,7 @@ class SearchDocument(db.Model):
 
     Written only by registry.catalog.service.reindex_solution (kept in sync by ORM events).
     The text columns are normalised (NFKC, casefolded); the engine-native index over them
-    (SQLite FTS5 trigram table `search_fts`, PostgreSQL pg_trgm GIN) is made in migration 0005.
+    (SQLite FTS5 trigram table `search_fts`, PostgreSQL pg_trgm GIN) is made in migration 0003.
     """
 
     __tablename__ = "search_documents"

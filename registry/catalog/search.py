@@ -250,7 +250,7 @@ def _fts_match(index, name: str, forms: list[str]) -> ColumnElement[bool]:
 
 
 def _has_bigram(form: str) -> ColumnElement[bool]:
-    # search_pieces(grams) is the expression of the GIN index made in migration 0005.
+    # search_pieces(grams) is the expression of the GIN index made in migration 0003.
     return func.search_pieces(docs.c.grams).op("@>")(cast(postgresql.array([form]), postgresql.ARRAY(Text)))
 
 

@@ -16,7 +16,7 @@ logger = logging.getLogger('alembic.env')
 
 
 # Search indexes are engine-specific (SQLite FTS5 tables, PostgreSQL trigram indexes) and made
-# by hand in 0005_catalog; autogenerate must not propose dropping them.
+# by hand in 0003_catalog; autogenerate must not propose dropping them.
 SEARCH_TABLES = ("search_fts", "search_grams")
 SEARCH_INDEXES = ("ix_search_documents_body_trgm", "ix_search_documents_head_trgm", "ix_search_documents_grams")
 

@@ -74,85 +74,35 @@ def get_release(name: str, version: str) -> Release:
 
 
 def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
-    if not NAME_RE.match(normalize_name(name)):
-        raise InvalidInput(f"{name!r} is not a valid solution name (lowercase letters, digits and '-', 3-64 chars)",
-                           field="name")
-    if upload.declared_sha256 is not None:
-        if not SHA256_RE.match(upload.declared_sha256.lower()):
-            raise InvalidInput("sha256 must be 64 hex digits", field="sha256")
-        if upload.declared_sha256.lower() != upload.archive_sha256:
-            raise InvalidInput("the archive's sha256 differs from the one declared; the upload was damaged, "
-                               "send it again", field="sha256", code="digest-mismatch")
-
+    _check_declared(name, upload)
     solution = find_solution(name)
     require_scope(token, "publish", org_id=solution.org_id if solution else token.org_id, solution=name)
     if solution is not None:
         if solution.state == "archived":
             raise Conflict(f"{solution.name} is archived and takes no new releases", code="solution-archived")
-        same_bytes = db.session.scalar(select(Release).where(Release.solution_id == solution.id,
-                                                             Release.sha256 == upload.archive_sha256))
-        if same_bytes is not None:
-            return PublishResult(same_bytes, created=False)
+        identical = _identical_release(solution, upload)
+        if identical is not None:
+            return PublishResult(identical, created=False)
 
     inspected = inspect_archive(upload.archive)
-    manifest = inspected.manifest
-    if normalize_name(manifest["name"]) != normalize_name(name):
-        raise Unprocessable(f"solution.yaml names {manifest['name']!r} but the upload is for {name!r}", field="name",
-                            code="name-mismatch")
-    version = str(manifest["version"])
-    if upload.declared_version is not None and upload.declared_version != version:
-        raise Unprocessable(f"solution.yaml says version {version} but {upload.declared_version} was declared",
-                            field="version", code="version-mismatch")
-    if solution is not None and db.session.scalar(
-            select(Release.id).where(Release.solution_id == solution.id, Release.version == version)):
-        raise Conflict(f"{solution.name} {version} already exists with different content; versions are immutable, "
-                       "publish a new version", field="version", code="version-exists")
-
-    org = token.org
-    provenance = verify_provenance(org, upload.archive_sha256, upload.provenance, upload.signature)
-    sbom_path = manifest["sbom"]
+    version = _new_version(inspected.manifest, name, solution, upload)
+    provenance = verify_provenance(token.org, upload.archive_sha256, upload.provenance, upload.signature)
+    sbom_path = inspected.manifest["sbom"]
     try:
         sbom_bytes = inspected.files.read(sbom_path, 1024 * 1024)
     except FileTooLargeError:
         sbom_bytes = read_large_member(upload.archive, sbom_path)
     parsed_sbom = _parse_sbom(sbom_bytes, sbom_path)
+    artifacts, blobs = _artifacts(upload, inspected.manifest, version, provenance.statement, sbom_bytes)
 
-    blobs = [(upload.archive, upload.archive_sha256)]
-    extra = {"provenance": provenance.statement, "signature": upload.signature, "sbom": sbom_bytes}
     created_blobs: list[str] = []
     try:
-        artifacts = [Artifact(kind="archive", filename=upload.filename or f"{manifest['name']}-{version}.tar.gz",
-                              media_type="application/gzip", sha256=upload.archive_sha256, size=upload.archive_size)]
-        for kind, data in extra.items():
-            if data is None:
-                continue
-            digest = hashlib.sha256(data).hexdigest()
-            blobs.append((io.BytesIO(data), digest))
-            artifacts.append(Artifact(kind=kind, filename=_artifact_name(kind, manifest, version, sbom_path),
-                                      media_type=_media_type(kind, sbom_path), sha256=digest, size=len(data)))
         for fileobj, digest in blobs:
             if storage().put(fileobj, digest):
                 created_blobs.append(digest)
-
-        answers_review_id = _open_change_request(solution) if solution is not None else None
-        if solution is None:
-            solution = Solution(name=manifest["name"], normalized_name=normalize_name(name), org_id=org.id)
-            db.session.add(solution)
-        release = Release(solution=solution, version=version, manifest=manifest, readme=inspected.readme,
-                          sha256=upload.archive_sha256, size=upload.archive_size, uploader_id=token.user_id,
-                          signer_key_id=provenance.signer.id if provenance.signer else None,
-                          artifacts=artifacts)
-        if provenance.info is not None:
-            release.provenance_repository = provenance.info.repository
-            release.provenance_tag = provenance.info.tag
-            release.provenance_commit = provenance.info.commit
-        release.answers_review_id = answers_review_id
-        _record_requirements(release, manifest)
-        db.session.add(release)
-        upload_checks(release, inspected, provenance)
-        db.session.flush()
+        release = _record_release(token, solution, name, version, inspected, provenance, artifacts)
         _store_sbom(release, parsed_sbom)
-        audit.record("release.upload", actor=token.user, org_id=org.id, solution_id=solution.id,
+        audit.record("release.upload", actor=token.user, org_id=token.org_id, solution_id=release.solution_id,
                      details={"version": version, "sha256": upload.archive_sha256,
                               "signed_by": provenance.signer.keyid if provenance.signer else None})
         db.session.commit()
@@ -166,6 +116,79 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
         _remove_unreferenced(created_blobs)
         raise
     return PublishResult(release, created=True)
+
+
+def _check_declared(name: str, upload: Upload) -> None:
+    if not NAME_RE.match(normalize_name(name)):
+        raise InvalidInput(f"{name!r} is not a valid solution name (lowercase letters, digits and '-', 3-64 chars)",
+                           field="name")
+    if upload.declared_sha256 is not None:
+        if not SHA256_RE.match(upload.declared_sha256.lower()):
+            raise InvalidInput("sha256 must be 64 hex digits", field="sha256")
+        if upload.declared_sha256.lower() != upload.archive_sha256:
+            raise InvalidInput("the archive's sha256 differs from the one declared; the upload was damaged, "
+                               "send it again", field="sha256", code="digest-mismatch")
+
+
+def _identical_release(solution: Solution, upload: Upload) -> Release | None:
+    """The release these very bytes already made (an idempotent retry), if any."""
+    return db.session.scalar(select(Release).where(Release.solution_id == solution.id,
+                                                   Release.sha256 == upload.archive_sha256))
+
+
+def _new_version(manifest: dict, name: str, solution: Solution | None, upload: Upload) -> str:
+    if normalize_name(manifest["name"]) != normalize_name(name):
+        raise Unprocessable(f"solution.yaml names {manifest['name']!r} but the upload is for {name!r}", field="name",
+                            code="name-mismatch")
+    version = str(manifest["version"])
+    if upload.declared_version is not None and upload.declared_version != version:
+        raise Unprocessable(f"solution.yaml says version {version} but {upload.declared_version} was declared",
+                            field="version", code="version-mismatch")
+    if solution is not None and db.session.scalar(
+            select(Release.id).where(Release.solution_id == solution.id, Release.version == version)):
+        raise Conflict(f"{solution.name} {version} already exists with different content; versions are immutable, "
+                       "publish a new version", field="version", code="version-exists")
+    return version
+
+
+def _artifacts(upload: Upload, manifest: dict, version: str, statement: bytes | None,
+               sbom_bytes: bytes) -> tuple[list[Artifact], list[tuple[BinaryIO, str]]]:
+    """The release's artifact rows and the blobs behind them (archive first)."""
+    artifacts = [Artifact(kind="archive", filename=upload.filename or f"{manifest['name']}-{version}.tar.gz",
+                          media_type="application/gzip", sha256=upload.archive_sha256, size=upload.archive_size)]
+    blobs: list[tuple[BinaryIO, str]] = [(upload.archive, upload.archive_sha256)]
+    sbom_path = manifest["sbom"]
+    for kind, data in (("provenance", statement), ("signature", upload.signature), ("sbom", sbom_bytes)):
+        if data is None:
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        blobs.append((io.BytesIO(data), digest))
+        artifacts.append(Artifact(kind=kind, filename=_artifact_name(kind, manifest, version, sbom_path),
+                                  media_type=_media_type(kind, sbom_path), sha256=digest, size=len(data)))
+    return artifacts, blobs
+
+
+def _record_release(token: ApiToken, solution: Solution | None, name: str, version: str, inspected,
+                    provenance, artifacts: list[Artifact]) -> Release:
+    """Add the release (and, on a first upload, the solution it claims) to the session, with its checks."""
+    manifest = inspected.manifest
+    answers_review_id = _open_change_request(solution) if solution is not None else None
+    if solution is None:
+        solution = Solution(name=manifest["name"], normalized_name=normalize_name(name), org_id=token.org_id)
+        db.session.add(solution)
+    info = provenance.info
+    release = Release(solution=solution, version=version, manifest=manifest, readme=inspected.readme,
+                      sha256=artifacts[0].sha256, size=artifacts[0].size, uploader_id=token.user_id,
+                      signer_key_id=provenance.signer.id if provenance.signer else None, artifacts=artifacts,
+                      answers_review_id=answers_review_id,
+                      provenance_repository=info.repository if info else None,
+                      provenance_tag=info.tag if info else None,
+                      provenance_commit=info.commit if info else None)
+    _record_requirements(release, manifest)
+    db.session.add(release)
+    upload_checks(release, inspected, provenance)
+    db.session.flush()
+    return release
 
 
 def _parse_sbom(data: bytes, path: str):

@@ -1,4 +1,3 @@
-import os
 
 
 def test_healthz_ok(client):

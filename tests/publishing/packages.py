@@ -42,7 +42,7 @@ def package_files(name: str = "parking-share", version: str = "1.2.0", **changes
     return {
         "solution.yaml": yaml.safe_dump(doc, allow_unicode=True, sort_keys=False).encode(),
         "README.md": f"# {name}\n\n주차 공유 솔루션입니다.\n".encode(),
-        f"deploy/helm/parking-share/Chart.yaml": CHART.format(name="parking-share", version=version).encode(),
+        "deploy/helm/parking-share/Chart.yaml": CHART.format(name="parking-share", version=version).encode(),
         "deploy/compose.yaml": COMPOSE.format(name=name, version=version).encode(),
         "sbom.cdx.json": sbom(name, version),
     }

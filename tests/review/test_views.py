@@ -13,7 +13,6 @@ from registry.publishing.models import Release
 from registry.review import service
 from registry.review.models import Review, ReviewReason
 from tests.helpers import csrf_token, login
-from tests.review.conftest import auth
 from tests.review.test_service import BUSL, decide
 
 

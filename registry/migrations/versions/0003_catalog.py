@@ -1,4 +1,4 @@
-"""catalog: schema changes of the catalog domain
+"""Catalog: the search index (FTS5 on SQLite, pg_trgm on PostgreSQL)
 
 The search index: `search_documents` (one row per solution with a published release)
 and `search_facets` (one row per facet value), plus the engine's own text index:
@@ -11,8 +11,8 @@ and `search_facets` (one row per facet value), plus the engine's own text index:
   serve `LIKE '%term%'` directly, and a GIN index over the words of `grams` (every
   two-character piece of every word) for two-character terms.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0003
+Revises: 0002
 """
 from alembic import op
 import sqlalchemy as sa
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 import registry.db
 
 
-revision = '0005'
-down_revision = '0004'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -1,21 +1,21 @@
-"""sbom: schema changes of the sbom domain
+"""SBOM: matching keys, OSV aliases and VEX statements
 
 Components and OSV packages get the (ecosystem, name) key that matching joins on,
 OSV packages keep their own `affected` entries, every id a record is known by is
 indexed (alias de-duplication), and VEX statements from a release's
 SBOM get a table.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0002
+Revises: 0001
 """
 from alembic import op
 import sqlalchemy as sa
 
-import registry.db
 
 
-revision = '0003'
-down_revision = '0002'
+
+revision = '0002'
+down_revision = '0001'
 branch_labels = None
 depends_on = None
 
