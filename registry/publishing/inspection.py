@@ -11,40 +11,15 @@ from flask import current_app
 
 from registry.errors import Unprocessable
 from registry.spec.archive import ArchiveContents, ArchiveError, ArchiveLimits, read_archive
-from registry.spec.files import FileTooLargeError, MappingFiles, PackageFileNotFound, normalise_path
+from registry.spec.files import FileTooLargeError, PackageFileNotFound, PackageFiles, normalise_path
 from registry.spec.problems import Report
 from registry.spec.validator import MANIFEST_FILE_NAME, validate_manifest
-
-
-class ArchiveFiles(MappingFiles):
-    """The archive's kept files, plus the knowledge of every member (large ones are listed, not kept)."""
-
-    def __init__(self, contents: ArchiveContents):
-        super().__init__(contents.files)
-        self._sizes = {m.path: m.size for m in contents.members}
-        for path in self._sizes:
-            parts = path.split("/")[:-1]
-            self._dirs.update("/".join(parts[: i + 1]) for i in range(len(parts)))
-        self._dirs.update(contents.directories)
-
-    def exists(self, path: str) -> bool:
-        return normalise_path(path) in self._sizes or super().exists(path)
-
-    def read(self, path: str, max_bytes: int) -> bytes:
-        normal = normalise_path(path)
-        if normal in self._sizes and normal not in self._files:
-            raise FileTooLargeError(normal, self._sizes[normal], max_bytes)
-        return super().read(path, max_bytes)
-
-    def list(self, prefix: str = "") -> list[str]:
-        prefix = normalise_path(prefix)
-        return sorted(p for p in self._sizes if not prefix or p == prefix or p.startswith(prefix + "/"))
 
 
 @dataclass
 class InspectedPackage:
     contents: ArchiveContents
-    files: ArchiveFiles
+    files: PackageFiles
     report: Report
     manifest: dict
     readme: str | None = None
@@ -80,7 +55,7 @@ def inspect_archive(stream: BinaryIO) -> InspectedPackage:
         contents = read_archive(stream, archive_limits())
     except ArchiveError as exc:
         raise Unprocessable(f"archive refused: {exc.message}", field="archive", code=f"archive-{exc.code}") from None
-    files = ArchiveFiles(contents)
+    files = contents.as_package_files()
     try:
         raw_manifest = files.read(MANIFEST_FILE_NAME, 1024 * 1024)
     except (PackageFileNotFound, FileTooLargeError):
@@ -116,7 +91,7 @@ def _problem_text(problem) -> str:
     return f"{problem.message}{where}.{hint}".replace("..", ".")
 
 
-def _readme(files: ArchiveFiles) -> str | None:
+def _readme(files: PackageFiles) -> str | None:
     for name in ("README.md", "README.ko.md", "README.en.md", "README"):
         if files.exists(name):
             try:

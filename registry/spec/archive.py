@@ -93,16 +93,12 @@ class ArchiveContents:
     def member(self, path: str) -> MemberInfo | None:
         return next((m for m in self.members if m.path == path), None)
 
-    def as_package_files(self) -> PackageFiles | dict[str, bytes]:
-        """The kept files for the validator (``registry.spec.files.MappingFiles``).
+    def as_package_files(self) -> PackageFiles:
+        """The package as the validator sees it: every member exists, the kept ones can be read,
+        reading one that was too large to keep raises FileTooLargeError."""
+        from registry.spec.files import MappingFiles
 
-        Files that were not kept (too large) are absent from the result.
-        """
-        try:
-            from registry.spec.files import MappingFiles
-        except ImportError:  # lets this reader work without the validator's module
-            return dict(self.files)
-        return MappingFiles(self.files)
+        return MappingFiles(self.files, sizes={m.path: m.size for m in self.members}, directories=self.directories)
 
 
 def read_archive(

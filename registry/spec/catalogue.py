@@ -8,7 +8,6 @@ existing types and may override their other fields).
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -16,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from registry.spec.problems import SpecError
+from registry.spec.problems import SpecError, did_you_mean
 from registry.spec.vocabulary import ATTRIBUTE_TYPES
 
 DEFAULT_CATALOGUE_PATH = Path(__file__).with_name("data") / "entity_types.json"
@@ -98,21 +97,12 @@ class EntityCatalogue:
 
     def suggest_type(self, name: str) -> str | None:
         """The closest known type name, for "did you mean" hints."""
-        return _closest(name, self._by_name)
+        return did_you_mean(name, self._by_name)
 
     def suggest_attribute(self, type_or_uri: str, name: str) -> str | None:
         """The closest known attribute of an entity type, for "did you mean" hints."""
         entity = self.get(type_or_uri)
-        return _closest(name, entity.attributes) if entity else None
-
-
-def _closest(name: str, candidates: Iterable[str]) -> str | None:
-    candidates = list(candidates)
-    folded = {c.casefold(): c for c in candidates}
-    if name.casefold() in folded:
-        return folded[name.casefold()]
-    matches = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    return matches[0] if matches else None
+        return did_you_mean(name, entity.attributes) if entity else None
 
 
 @cache

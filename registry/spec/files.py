@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -118,35 +118,41 @@ class DirectoryFiles:
 
 
 class MappingFiles:
-    """Files already held in memory, e.g. read safely from an uploaded archive."""
+    """Files already held in memory, e.g. read safely from an uploaded archive.
 
-    def __init__(self, files: Mapping[str, bytes]) -> None:
+    ``sizes`` may list more files than ``files`` holds: files too large to have been kept
+    still exist (and are listed), but reading one raises FileTooLargeError.
+    """
+
+    def __init__(self, files: Mapping[str, bytes], *, sizes: Mapping[str, int] | None = None,
+                 directories: Iterable[str] = ()) -> None:
         self._files = {normalise_path(path): data for path, data in files.items()}
-        self._dirs = {""}
-        for path in self._files:
+        self._sizes = {path: len(data) for path, data in self._files.items()}
+        self._sizes.update({normalise_path(path): size for path, size in (sizes or {}).items()})
+        self._dirs = {""} | {normalise_path(d) for d in directories}
+        for path in self._sizes:
             parts = path.split("/")[:-1]
             self._dirs.update("/".join(parts[: i + 1]) for i in range(len(parts)))
 
     def exists(self, path: str) -> bool:
         path = normalise_path(path)
-        return path in self._files or path in self._dirs
+        return path in self._sizes or path in self._dirs
 
     def is_dir(self, path: str) -> bool:
         return normalise_path(path) in self._dirs
 
     def read(self, path: str, max_bytes: int) -> bytes:
         normal = normalise_path(path)
-        if normal not in self._files:
+        if normal not in self._sizes:
             raise PackageFileNotFound(f"{normal or '.'} is not a file in the package.")
-        data = self._files[normal]
-        if len(data) > max_bytes:
-            raise FileTooLargeError(normal, len(data), max_bytes)
-        return data
+        if normal not in self._files or self._sizes[normal] > max_bytes:
+            raise FileTooLargeError(normal, self._sizes[normal], max_bytes)
+        return self._files[normal]
 
     def list(self, prefix: str = "") -> list[str]:
         prefix = normalise_path(prefix)
-        if prefix in self._files:
+        if prefix in self._sizes:
             return [prefix]
         if not prefix:
-            return sorted(self._files)
-        return sorted(p for p in self._files if p.startswith(prefix + "/"))
+            return sorted(self._sizes)
+        return sorted(p for p in self._sizes if p.startswith(prefix + "/"))

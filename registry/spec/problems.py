@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -78,3 +80,13 @@ class Report:
             "problems": [p.to_dict() for p in self.problems],
             "manifest": self.manifest,
         }
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """The closest choice (a case-only difference first), for "did you mean" hints."""
+    choices = list(choices)
+    folded = {c.casefold(): c for c in choices}
+    if word.casefold() in folded:
+        return folded[word.casefold()]
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return close[0] if close else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -15,7 +14,7 @@ from urllib.parse import urlsplit
 from registry.spec import vocabulary as vocab
 from registry.spec.catalogue import EntityCatalogue, default_catalogue
 from registry.spec.files import FileTooLargeError, PackageFileError, PackageFiles, UnsafePathError, normalise_path
-from registry.spec.problems import Problem, Report, Severity
+from registry.spec.problems import Problem, Report, Severity, did_you_mean
 from registry.spec.ranges import RangeError, is_semver, parse_range
 from registry.spec.yamlload import MANIFEST_LIMITS, LoadedYaml, YamlLoadError, child_path, load_yaml_mapping
 
@@ -93,15 +92,6 @@ def _kind_of(value: Any) -> str:
 def _has_kind(value: Any, kind: str) -> bool:
     actual = _kind_of(value)
     return kind == "any" or actual == kind or (kind == "number" and actual == "integer")
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    choices = list(choices)
-    folded = {c.casefold(): c for c in choices}
-    if word.casefold() in folded:
-        return folded[word.casefold()]
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return close[0] if close else None
 
 
 class _Checker:

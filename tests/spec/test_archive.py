@@ -136,12 +136,19 @@ def test_keep_predicate_selects_files(tmp_path: Path) -> None:
 
 def test_as_package_files_serves_the_kept_files(tmp_path: Path) -> None:
     files = read_archive(build(tmp_path, good_entries())).as_package_files()
-    if isinstance(files, dict):
-        assert files == GOOD_FILES
-    else:
-        assert files.read("deploy/compose.yaml", 1024) == GOOD_FILES["deploy/compose.yaml"]
-        assert files.is_dir("deploy")
-        assert sorted(files.list()) == sorted(GOOD_FILES)
+    assert files.read("deploy/compose.yaml", 1024) == GOOD_FILES["deploy/compose.yaml"]
+    assert files.is_dir("deploy")
+    assert sorted(files.list()) == sorted(GOOD_FILES)
+
+
+def test_files_too_large_to_keep_still_exist_but_cannot_be_read(tmp_path: Path) -> None:
+    from registry.spec.files import FileTooLargeError
+
+    contents = read_archive(build(tmp_path, good_entries()), keep=lambda path: path != "solution.yaml")
+    files = contents.as_package_files()
+    assert files.exists("solution.yaml") and "solution.yaml" in files.list()
+    with pytest.raises(FileTooLargeError):
+        files.read("solution.yaml", 1024 * 1024)
 
 
 def test_concatenated_gzip_members_are_one_stream(tmp_path: Path) -> None:
