@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from registry.accounts.models import ApiToken, User
 from registry.accounts.service import require_scope
 from registry.audit import service as audit
+from registry.catalog.alerts import notify_yank
 from registry.db import db
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from registry.publishing import states
@@ -30,6 +31,9 @@ from registry.spec.files import FileTooLargeError
 from registry.publishing.models import Artifact, DataHubRequirement, DeployTarget, Release, Solution
 from registry.publishing.names import normalize_name
 from registry.publishing.signatures import verify_provenance
+from registry.review.models import Review
+from registry.sbom.parser import parse_sbom
+from registry.sbom.service import evaluate_release, store_components
 from registry.storage import storage
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
@@ -92,7 +96,7 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
         sbom_bytes = inspected.files.read(sbom_path, 1024 * 1024)
     except FileTooLargeError:
         sbom_bytes = read_large_member(upload.archive, sbom_path)
-    parsed_sbom = _parse_sbom(sbom_bytes, sbom_path)
+    parsed_sbom = parse_sbom(sbom_bytes, filename=sbom_path)
     artifacts, blobs = _artifacts(upload, inspected.manifest, version, provenance.statement, sbom_bytes)
 
     created_blobs: list[str] = []
@@ -101,7 +105,8 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
             if storage().put(fileobj, digest):
                 created_blobs.append(digest)
         release = _record_release(token, solution, name, version, inspected, provenance, artifacts)
-        _store_sbom(release, parsed_sbom)
+        store_components(release, parsed_sbom)
+        evaluate_release(release)
         audit.record("release.upload", actor=token.user, org_id=token.org_id, solution_id=release.solution_id,
                      details={"version": version, "sha256": upload.archive_sha256,
                               "signed_by": provenance.signer.keyid if provenance.signer else None})
@@ -191,19 +196,6 @@ def _record_release(token: ApiToken, solution: Solution | None, name: str, versi
     return release
 
 
-def _parse_sbom(data: bytes, path: str):
-    from registry.sbom.parser import parse_sbom
-
-    return parse_sbom(data, filename=path)
-
-
-def _store_sbom(release: Release, parsed) -> None:
-    from registry.sbom.service import evaluate_release, store_components
-
-    store_components(release, parsed)
-    evaluate_release(release)
-
-
 def _artifact_name(kind: str, manifest: dict, version: str, sbom_path: str) -> str:
     base = f"{manifest['name']}-{version}"
     return {"provenance": f"{base}.provenance.json", "signature": f"{base}.provenance.dsse.json",
@@ -228,8 +220,6 @@ def _record_requirements(release: Release, manifest: dict) -> None:
 
 def _open_change_request(solution: Solution) -> int | None:
     """A release uploaded after 'changes requested' answers the latest such review."""
-    from registry.review.models import Review
-
     return db.session.scalar(
         select(Review.id).join(Release, Review.release_id == Release.id)
         .where(Release.solution_id == solution.id, Review.decision == "request_changes")
@@ -253,7 +243,7 @@ def yank(token: ApiToken, release: Release, reason: str) -> Release:
     states.transition_release(release, "yank", reason=reason)
     audit.record("release.yank", actor=token.user, org_id=release.solution.org_id, solution_id=release.solution_id,
                  details={"version": release.version, "reason": release.yank_reason})
-    _notify_adopters_of_yank(release)
+    notify_yank(release)
     db.session.commit()
     return release
 
@@ -265,14 +255,6 @@ def unyank(token: ApiToken, release: Release) -> Release:
                  details={"version": release.version})
     db.session.commit()
     return release
-
-
-def _notify_adopters_of_yank(release: Release) -> None:
-    try:
-        from registry.catalog.alerts import notify_yank
-    except ImportError:  # adoption alerts arrive with the catalog
-        return
-    notify_yank(release)
 
 
 def can_see(release: Release, user: User | None, token: ApiToken | None) -> bool:
