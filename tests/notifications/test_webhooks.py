@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import ssl
 import time
+from pathlib import Path
 
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -206,3 +208,65 @@ def test_the_allow_list_setting_names_hosts_and_networks(app, dns, monkeypatch, 
             webhooks.vet("https://third.city.example/h", allowed)
         with pytest.raises(webhooks.Refused, match="내부"):
             webhooks.vet("https://hooks.city.local/h", webhooks.AllowList.parse(""))
+
+
+def test_the_receiver_example_in_the_docs_verifies_and_refuses_replays():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
+    namespace: dict = {}
+    exec(re.search(r"```python\n(.*?)```", docs, re.S).group(1), namespace)  # noqa: S102 (our own docs)
+    secret, body = webhooks.new_secret(), json.dumps(PAYLOAD, ensure_ascii=False).encode()
+    headers = webhooks.signed_headers(secret, webhooks.new_message_id(), body)
+    assert namespace["verify"](secret, headers, body) == PAYLOAD
+    with pytest.raises(ValueError, match="signature"):
+        namespace["verify"](secret, headers, body.replace("예약".encode(), "결제".encode()))
+    old = webhooks.signed_headers(secret, "msg_old", body, timestamp=int(time.time()) - 301)
+    with pytest.raises(ValueError, match="replay"):
+        namespace["verify"](secret, old, body)
+
+
+def _certificate(tmp_path, name: str) -> tuple[str, str]:
+    """A self-signed certificate for `name`: (cert file, key file)."""
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+@pytest.mark.parametrize("served_name, delivered", [(NAME, True), ("other.example", False)])
+def test_https_checks_the_certificate_for_the_name_though_connected_to_an_address(
+        app, cheonan, dns, receivers, monkeypatch, tmp_path, served_name, delivered):
+    app.config["WEBHOOK_ALLOWED_HOSTS"] = "127.0.0.1/32"
+    cert, key = _certificate(tmp_path, served_name)
+    receiver = receivers()
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    sni: list[str] = []
+    server_context.sni_callback = lambda sock, name, context: sni.append(name)
+    receiver.server.socket = server_context.wrap_socket(receiver.server.socket, server_side=True)
+    trusting = ssl.create_default_context
+    monkeypatch.setattr(webhooks.ssl, "create_default_context", lambda: trusting(cafile=cert))
+    dns.answers[NAME] = [["127.0.0.1"]]
+    secret = use(cheonan, f"https://{NAME}:{receiver.port}/hook")
+    alert(cheonan)
+    assert sni == [NAME]
+    if delivered:
+        [(headers, body)] = receiver.received
+        assert headers["Host"] == f"{NAME}:{receiver.port}" and Webhook(secret).verify(body, headers)
+    else:
+        assert receiver.received == []
