@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "ENTITY_CATALOGUE_EXTRA": "",  # os.pathsep-separated extra catalogue files
     "LOG_LEVEL": "INFO",
     "DEFAULT_LOCALE": "ko",
+    # Comma-separated host names and CIDRs that webhooks may reach although internal (and over plain http).
+    "WEBHOOK_ALLOWED_HOSTS": "",
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -13,10 +12,8 @@ from registry.audit import service as audit
 from registry.catalog.models import ADOPTION_STAGES, Adoption, DataHubProfile, Subscription
 from registry.db import db, utcnow
 from registry.errors import Forbidden, InvalidInput
+from registry.notifications import webhooks
 from registry.publishing.models import Release, Solution
-
-WEBHOOK_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
-MIN_SECRET = 16
 
 
 def require_member(user: User | None, org: Organization, *, owner: bool = False) -> User:
@@ -97,28 +94,25 @@ def user_municipalities(user: User | None) -> list[Organization]:
     return [m.org for m in user.memberships if m.org.kind == "municipality"]
 
 
-def set_webhook(user: User, org: Organization, url: str | None, secret: str | None) -> None:
-    """Set or clear (empty url) the org's alert webhook; owners only; commits."""
+def set_webhook(user: User, org: Organization, url: str | None, *, new_secret: bool = False) -> str | None:
+    """Set or clear (empty url) the org's alert webhook; owners only; commits.
+
+    The registry makes the signing secret (the first time, or when asked) and returns it, so that the
+    owner sees it once; otherwise returns None."""
     require_member(user, org, owner=True)
     url = (url or "").strip()
-    secret = (secret or "").strip()
+    made = None
     if url:
-        if len(url) > 500 or not WEBHOOK_URL.match(url):
-            raise InvalidInput("the webhook URL must start with https:// (or http://) and be at most 500 characters",
-                               field="webhook_url")
-        if len(secret) < MIN_SECRET and not org.webhook_secret:
-            raise InvalidInput(f"choose a secret of at least {MIN_SECRET} characters to sign the webhooks with",
-                               field="webhook_secret")
-        if secret and len(secret) < MIN_SECRET:
-            raise InvalidInput(f"the secret needs at least {MIN_SECRET} characters", field="webhook_secret")
-        if len(secret) > 128:
-            raise InvalidInput("the secret is longer than 128 characters", field="webhook_secret")
+        webhooks.check_url(url)
+        if new_secret or not org.webhook_secret:
+            made = org.webhook_secret = webhooks.new_secret()
         org.webhook_url = url
-        org.webhook_secret = secret or org.webhook_secret
     else:
         org.webhook_url = org.webhook_secret = None
-    audit.record("org.webhook", actor=user, org_id=org.id, details={"url": org.webhook_url})
+    audit.record("org.webhook", actor=user, org_id=org.id,
+                 details={"url": org.webhook_url, "new_secret": made is not None})
     db.session.commit()
+    return made
 
 
 def save_profile(user: User, org: Organization, spec_version: str | None, entity_types: list[dict]) -> DataHubProfile:

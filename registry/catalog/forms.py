@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length, Optional
 
 from registry.catalog.models import ADOPTION_STAGES
@@ -53,5 +53,4 @@ class ProfileForm(FlaskForm):
 
 class WebhookForm(FlaskForm):
     url = StringField(_l("Webhook URL (empty: no webhook)"), validators=[Optional(), Length(max=500)])
-    secret = PasswordField(_l("Signing secret (at least 16 characters; empty keeps the current one)"),
-                           validators=[Optional(), Length(max=128)])
+    new_secret = BooleanField(_l("Make a new signing secret (the current one stops working)"))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -325,7 +325,8 @@ def _org_for_member(slug: str) -> Organization:
     return org
 
 
-def _render_datahub(org: Organization, profile_form=None, webhook_form=None, status: int = 200):
+def _render_datahub(org: Organization, profile_form=None, webhook_form=None, status: int = 200,
+                    new_secret: str | None = None):
     profile = fit.get_profile(org.id)
     if profile_form is None:
         profile_form = ProfileForm(prefix="profile")
@@ -339,7 +340,7 @@ def _render_datahub(org: Organization, profile_form=None, webhook_form=None, sta
         webhook_form.url.data = org.webhook_url
     is_owner = org.id in adoption.owner_orgs(current_user)
     return render_template("catalog/datahub.html", org=org, profile=profile, profile_form=profile_form,
-                           webhook_form=webhook_form, is_owner=is_owner,
+                           webhook_form=webhook_form, is_owner=is_owner, new_secret=new_secret,
                            adoptions=adoption.org_adoptions(org)), status
 
 
@@ -385,11 +386,16 @@ def save_webhook(slug: str):
     if not form.validate_on_submit():
         return _render_datahub(org, webhook_form=form, status=400)
     try:
-        adoption.set_webhook(current_user, org, form.url.data, form.secret.data)
+        secret = adoption.set_webhook(current_user, org, form.url.data, new_secret=form.new_secret.data)
     except RegistryError as exc:
         db.session.rollback()
-        form.form_errors.append(exc.detail)
+        (form.url.errors if exc.field == "webhook_url" else form.form_errors).append(exc.detail)
         return _render_datahub(org, webhook_form=form, status=exc.status)
+    if secret:
+        # Shown on this answer only (not flashed: the session cookie is readable), and not cached.
+        response = make_response(_render_datahub(org, new_secret=secret))
+        response.headers["Cache-Control"] = "no-store"
+        return response
     flash(_("Alert webhook saved.") if org.webhook_url else _("Alert webhook removed."))
     return redirect(url_for("catalog.datahub", slug=org.slug))
 

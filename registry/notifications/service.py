@@ -6,18 +6,19 @@ also sent, and the row records the outcome. Nothing is lost when no mail server 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import smtplib
 from email.message import EmailMessage
+from http.client import HTTPException
 
 from flask import current_app
 from sqlalchemy import func, select, update
 
 from registry.accounts.models import Organization, User
 from registry.db import db, utcnow
+from registry.errors import RegistryError
+from registry.notifications import webhooks
 from registry.notifications.models import Notification, OutboxEmail
 
 log = logging.getLogger("registry.notifications")
@@ -72,14 +73,12 @@ def deliver_outbox(limit: int = 100) -> int:
     return sent
 
 
-def webhook_signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
 def queue_webhook(org: Organization, payload: dict) -> None:
-    """Webhooks are delivered after the transaction commits, signed with the org's secret (HMAC-SHA256)."""
+    """Webhooks are delivered after the transaction commits, signed with the org's secret (docs/webhooks.md).
+    The message id is fixed here, so that a later retry would carry the same one."""
     pending = db.session.info.setdefault("pending_webhooks", [])
-    pending.append((org.webhook_url, org.webhook_secret or "", json.dumps(payload, ensure_ascii=False, sort_keys=True)))
+    pending.append((org.webhook_url, org.webhook_secret or "", webhooks.new_message_id(),
+                    json.dumps(payload, ensure_ascii=False, sort_keys=True)))
 
 
 def unread_count(user: User) -> int:
@@ -105,15 +104,16 @@ def mark_all_read(user: User) -> None:
 
 
 def _deliver_webhooks(session) -> None:
-    import requests
-
-    for url, secret, body in session.info.pop("pending_webhooks", []):
-        data = body.encode()
+    for url, secret, message_id, body in session.info.pop("pending_webhooks", []):
         try:
-            requests.post(url, data=data, timeout=5, allow_redirects=False, headers={
-                "Content-Type": "application/json", "X-Registry-Signature": webhook_signature(secret, data)})
-        except requests.RequestException as exc:
-            log.warning("webhook to %s failed: %s", url, exc)
+            status = webhooks.post(url, secret, message_id, body.encode())
+        except RegistryError as exc:
+            log.warning("webhook %s to %s refused: %s", message_id, url, exc.detail)
+        except (OSError, HTTPException) as exc:
+            log.warning("webhook %s to %s failed: %s", message_id, url, exc)
+        else:
+            if not 200 <= status < 300:
+                log.warning("webhook %s to %s answered %s (redirects are not followed)", message_id, url, status)
 
 
 def _drop_webhooks(session) -> None:
