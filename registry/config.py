@@ -72,7 +72,7 @@ def load_settings(instance_path: str, overrides: dict[str, Any] | None) -> dict[
     # Flask refuses larger bodies before reading them; multipart overhead is small.
     settings["MAX_CONTENT_LENGTH"] = int(settings["MAX_UPLOAD_MB"]) * 1024 * 1024 + 8 * 1024 * 1024
     settings["BABEL_DEFAULT_LOCALE"] = settings["DEFAULT_LOCALE"]
-    settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
+    settings.setdefault("REMEMBER_COOKIE_SECURE", settings["SESSION_COOKIE_SECURE"])
     settings["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
     return settings
 
