@@ -59,6 +59,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     register_request_logging(app)
+    from registry.ops.security import register_security
+
+    register_security(app)
     from registry.ops.templating import register_template_helpers
 
     register_template_helpers(app)

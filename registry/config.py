@@ -5,6 +5,7 @@ Every setting is documented in docs/operations.md.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -39,17 +40,26 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_LOCALE": "ko",
     # Comma-separated host names and CIDRs that webhooks may reach although internal (and over plain http).
     "WEBHOOK_ALLOWED_HOSTS": "",
+    "SESSION_COOKIE_SECURE": False,  # also REMEMBER_COOKIE_SECURE; true in production (https)
+    "PROXY_FIX": 0,  # how many reverse proxies in front set X-Forwarded-For/-Proto
 }
+PREFIX = "REGISTRY_"
+# REGISTRY_* variables of the test suite, not settings of the app.
+NOT_SETTINGS = frozenset({"REGISTRY_TEST_POSTGRES_URL", "REGISTRY_REQUIRE_BROWSER"})
+
+log = logging.getLogger("registry.config")
+_warned: set[str] = set()
 
 
 def load_settings(instance_path: str, overrides: dict[str, Any] | None) -> dict[str, Any]:
     """Merge defaults, REGISTRY_* environment and explicit overrides into Flask config keys."""
     settings = dict(DEFAULTS)
     for key, default in DEFAULTS.items():
-        raw = os.environ.get(f"REGISTRY_{key}")
+        raw = os.environ.get(PREFIX + key)
         if raw is not None:
             settings[key] = _coerce(raw, default)
     settings.update(overrides or {})
+    _warn_about_unknown_variables()
 
     instance = Path(instance_path)
     settings["DATABASE_URL"] = normalize_database_url(
@@ -64,6 +74,7 @@ def load_settings(instance_path: str, overrides: dict[str, Any] | None) -> dict[
     # Flask refuses larger bodies before reading them; multipart overhead is small.
     settings["MAX_CONTENT_LENGTH"] = int(settings["MAX_UPLOAD_MB"]) * 1024 * 1024 + 8 * 1024 * 1024
     settings["BABEL_DEFAULT_LOCALE"] = settings["DEFAULT_LOCALE"]
+    settings.setdefault("REMEMBER_COOKIE_SECURE", settings["SESSION_COOKIE_SECURE"])
     settings["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
     return settings
 
@@ -74,6 +85,20 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _warn_about_unknown_variables() -> None:
+    """A misspelt setting would otherwise be silently ignored; say so once per process."""
+    from registry.spec.problems import did_you_mean
+
+    known = [PREFIX + key for key in DEFAULTS]
+    for name in sorted(os.environ):
+        if not name.startswith(PREFIX) or name in known or name in NOT_SETTINGS or name in _warned:
+            continue
+        _warned.add(name)
+        closest = did_you_mean(name, known)
+        hint = f"; did you mean {closest}?" if closest else "; see docs/operations.md"
+        log.warning("%s is not a registry setting and is ignored%s", name, hint)
 
 
 def _coerce(raw: str, default: Any) -> Any:

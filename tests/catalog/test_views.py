@@ -168,7 +168,7 @@ def test_readme_is_rendered_and_sanitised(client, upload, vendor_tokens):
     page = text_of(client.get("/solutions/parking-share"))
     readme = page[page.index('id="readme-h"'):page.index('id="sbom-h"')]
     assert "<h3>Parking</h3>" in readme and "<strong>bold</strong>" in readme and "<table>" in readme
-    assert '<a href="https://example.org/docs" rel="noopener noreferrer nofollow">docs</a>' in readme
+    assert '<a href="https://example.org/docs" rel="nofollow noopener noreferrer ugc">docs</a>' in readme
     for bad in ("<script", "<iframe", "<img", 'href="javascript'):
         assert bad not in readme, bad
     assert not re.search(r"<[^>]*\son\w+=", readme)  # no event handler attribute on any tag
