@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from registry.accounts import service
 from registry.accounts.forms import ConfirmForm, LoginForm, SigningKeyForm, TokenForm
-from registry.accounts.models import ApiToken, SigningKey
+from registry.accounts.models import TOKEN_SCOPES, ApiToken, SigningKey
 from registry.db import db
 from registry.errors import RegistryError
 from registry.extensions import limiter
@@ -54,8 +54,16 @@ def account():
     return _render_account(TokenForm(prefix="token"), SigningKeyForm(prefix="key"))
 
 
+def _with_choices(form: TokenForm) -> TokenForm:
+    """Offer the user's organisations and the scopes that any of them allows the user to hold."""
+    form.org.choices = [(o.slug, o.name) for o in current_user.orgs]
+    offered = {s for o in current_user.orgs for s in service.allowed_scopes(current_user, o)}
+    form.scopes.choices = [(s, s) for s in TOKEN_SCOPES if s in offered]
+    return form
+
+
 def _render_account(token_form, key_form, new_token: str | None = None, status: int = 200):
-    token_form.org.choices = [(o.slug, o.name) for o in current_user.orgs]
+    _with_choices(token_form)
     tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc()))
     keys = db.session.scalars(select(SigningKey).where(SigningKey.user_id == current_user.id).order_by(SigningKey.id.desc()))
     return render_template("accounts/account.html", token_form=token_form, key_form=key_form, tokens=list(tokens),
@@ -65,12 +73,17 @@ def _render_account(token_form, key_form, new_token: str | None = None, status: 
 @bp.post("/account/tokens")
 @login_required
 def create_token():
-    form = TokenForm(prefix="token")
-    form.org.choices = [(o.slug, o.name) for o in current_user.orgs]
+    form = _with_choices(TokenForm(prefix="token"))
     if not form.validate_on_submit():
         return _render_account(form, SigningKeyForm(prefix="key"), status=400)
+    org = service.get_org(form.org.data)
+    refused = [s for s in form.scopes.data if s not in service.allowed_scopes(current_user, org)]
+    if refused:
+        form.scopes.errors.append(_("%(org)s cannot hold the scope %(scope)s; choose from: %(allowed)s.", org=org.name,
+                                    scope=refused[0], allowed=", ".join(service.allowed_scopes(current_user, org))))
+        return _render_account(form, SigningKeyForm(prefix="key"), status=403)
     try:
-        issued = service.issue_token(current_user, service.get_org(form.org.data), form.scopes.data,
+        issued = service.issue_token(current_user, org, form.scopes.data,
                                      name=form.name.data or "", solution=form.solution.data or None,
                                      expires_days=form.expires_days.data)
     except RegistryError as exc:
