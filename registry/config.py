@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "ENTITY_CATALOGUE_EXTRA": "",  # os.pathsep-separated extra catalogue files
     "LOG_LEVEL": "INFO",
     "DEFAULT_LOCALE": "ko",
+    "REQUIRE_2FA_FOR_STAFF": True,  # reviewers and admins must enrol in TOTP two-factor sign-in
 }
 
 
@@ -63,6 +64,10 @@ def load_settings(instance_path: str, overrides: dict[str, Any] | None) -> dict[
     settings["MAX_CONTENT_LENGTH"] = int(settings["MAX_UPLOAD_MB"]) * 1024 * 1024 + 8 * 1024 * 1024
     settings["BABEL_DEFAULT_LOCALE"] = settings["DEFAULT_LOCALE"]
     settings["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+    # Sign-in cookies: out of reach of scripts, and not sent along with cross-site requests.
+    for cookie in ("SESSION_COOKIE", "REMEMBER_COOKIE"):
+        settings.setdefault(f"{cookie}_HTTPONLY", True)
+        settings.setdefault(f"{cookie}_SAMESITE", "Lax")
     return settings
 
 

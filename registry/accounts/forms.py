@@ -11,6 +11,11 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me signed in"))
 
 
+class TwoFactorForm(FlaskForm):
+    code = StringField(_l("Authentication code or recovery code"), validators=[DataRequired(), Length(max=32)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "text"})
+
+
 class TokenForm(FlaskForm):
     name = StringField(_l("Token name"), validators=[Optional(), Length(max=100)])
     org = SelectField(_l("Organization"), validators=[DataRequired()])
