@@ -298,7 +298,7 @@ def start_registry(workdir: Path) -> tuple[Server, str]:
     env = registry_env(workdir)
     operator(env, "db", "upgrade")
     operator(env, "users", "create", "bench", "--email", "bench@example.org", stdin="bench-password-not-secret\n")
-    operator(env, "orgs", "create", "bench-city", "--kind", "municipality", "--name", "Bench City")
+    operator(env, "orgs", "create", "bench-city", "--kind", "vendor", "--name", "Bench City")
     operator(env, "orgs", "add-member", "bench-city", "bench", "--role", "owner")
     token = operator(env, "tokens", "create", "bench", "--org", "bench-city",
                      "--scope", "publish", "--scope", "read").strip().splitlines()[-1]

@@ -46,11 +46,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["blob_storage"] = make_storage(app.config)
 
     from registry import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
-    from registry.accounts.models import User
+    from registry.accounts.service import load_session_user
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id))
+    login_manager.user_loader(load_session_user)
 
     _register_blueprints(app)
     _register_cli(app)

@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_ALLOWED_HOSTS": "",
     "SESSION_COOKIE_SECURE": False,  # also REMEMBER_COOKIE_SECURE; true in production (https)
     "PROXY_FIX": 0,  # how many reverse proxies in front set X-Forwarded-For/-Proto
+    "REQUIRE_2FA_FOR_STAFF": True,  # reviewers and admins must enrol in TOTP two-factor sign-in
 }
 PREFIX = "REGISTRY_"
 # REGISTRY_* variables of the test suite, not settings of the app.
@@ -76,6 +77,10 @@ def load_settings(instance_path: str, overrides: dict[str, Any] | None) -> dict[
     settings["BABEL_DEFAULT_LOCALE"] = settings["DEFAULT_LOCALE"]
     settings.setdefault("REMEMBER_COOKIE_SECURE", settings["SESSION_COOKIE_SECURE"])
     settings["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+    # Sign-in cookies: out of reach of scripts, and not sent along with cross-site requests.
+    for cookie in ("SESSION_COOKIE", "REMEMBER_COOKIE"):
+        settings.setdefault(f"{cookie}_HTTPONLY", True)
+        settings.setdefault(f"{cookie}_SAMESITE", "Lax")
     return settings
 
 

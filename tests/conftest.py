@@ -84,6 +84,8 @@ def app_config(db_url, tmp_path) -> dict:
         "SECRET_KEY": "test-secret",
         "RATELIMIT_ENABLED": False,
         "WTF_CSRF_ENABLED": True,
+        # Staff sign in with a password alone here; tests/accounts/test_two_factor.py covers the default (on).
+        "REQUIRE_2FA_FOR_STAFF": False,
     }
 
 

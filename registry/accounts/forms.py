@@ -3,7 +3,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from registry.accounts.models import TOKEN_SCOPES
 
 
 class LoginForm(FlaskForm):
@@ -12,10 +11,16 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me signed in"))
 
 
+class TwoFactorForm(FlaskForm):
+    code = StringField(_l("Authentication code or recovery code"), validators=[DataRequired(), Length(max=32)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "text"})
+
+
 class TokenForm(FlaskForm):
     name = StringField(_l("Token name"), validators=[Optional(), Length(max=100)])
     org = SelectField(_l("Organization"), validators=[DataRequired()])
-    scopes = SelectMultipleField(_l("Scopes"), choices=[(s, s) for s in TOKEN_SCOPES], validators=[DataRequired()])
+    # Choices are what the user's role and organisations allow (set by the view).
+    scopes = SelectMultipleField(_l("Scopes"), validators=[DataRequired()])
     solution = StringField(_l("Only for solution (optional)"), validators=[Optional(), Length(max=64)])
     expires_days = IntegerField(_l("Expires after days (optional)"), validators=[Optional(), NumberRange(min=1, max=3650)])
 

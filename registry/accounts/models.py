@@ -14,7 +14,7 @@ from registry.db import db, utcnow
 ORG_KINDS = ("vendor", "municipality", "agency")
 SITE_ROLES = ("admin", "reviewer")
 MEMBER_ROLES = ("owner", "member")
-TOKEN_SCOPES = ("publish", "yank", "review", "read")
+TOKEN_SCOPES = ("publish", "yank", "review", "adopt", "read")
 
 
 class Organization(db.Model):
@@ -43,12 +43,36 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     site_role: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of the id kept in session and remember cookies; raising it voids every cookie issued before.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Two-factor: the TOTP secret (set at enrolment, in force once confirmed) and the last time-step
+    # accepted, so a code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     def set_password(self, password: str) -> None:
         # werkzeug's default is scrypt, a memory-hard KDF.
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        self.session_generation = (self.session_generation or 0) + 1
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_generation or 0}"
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_confirmed_at is not None
+
+    @property
+    def is_staff(self) -> bool:
+        """Reviewers and admins: the people who must use two-factor sign-in."""
+        return self.site_role in SITE_ROLES
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -83,6 +107,19 @@ class Membership(db.Model):
 
     user: Mapped[User] = relationship(back_populates="memberships")
     org: Mapped[Organization] = relationship(back_populates="memberships")
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for a TOTP code; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")
 
 
 class ApiToken(db.Model):

@@ -114,12 +114,43 @@ def authenticate(username: str, password: str) -> User | None:
     return user if user.check_password(password or "") else None
 
 
+def load_session_user(session_id: str) -> User | None:
+    """Flask-Login's loader: the user whose id *and* session generation match the cookie's."""
+    user_id, _, generation = (session_id or "").partition(":")
+    if not (user_id.isdigit() and generation.isdigit() and len(user_id) < 19):
+        return None  # also every cookie from before generations existed
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.get_id() == session_id else None
+
+
 @cache
 def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_hex(16))
 
 
 # --- API tokens --------------------------------------------------------------------------
+
+# Who may hold which scope: the organisations that make software publish and yank it, the cities
+# that use it record adoptions, and only the site's reviewers (a role, not an org kind) review.
+SCOPES_BY_ORG_KIND = {
+    "vendor": {"publish", "yank", "read"},
+    "agency": {"publish", "yank", "read"},
+    "municipality": {"adopt", "read"},
+}
+
+
+def allowed_scopes(user: User, org: Organization) -> list[str]:
+    """The scopes `user` may hold for `org` now, in TOKEN_SCOPES order; none unless a member."""
+    if not user.member_of(org.id):
+        return []
+    allowed = SCOPES_BY_ORG_KIND.get(org.kind, {"read"}) | ({"review"} if user.is_reviewer else set())
+    return [s for s in TOKEN_SCOPES if s in allowed]
+
+
+def token_grants(token: ApiToken, scope: str) -> bool:
+    """Whether the token carries `scope` and its owner's role still allows it (checked at every use)."""
+    return scope in token.scopes and scope in allowed_scopes(token.user, token.org)
+
 
 def _hash_token(raw: str) -> str:
     # Tokens carry 256 bits of randomness, so a fast hash is enough (no KDF needed).
@@ -142,6 +173,10 @@ def issue_token(user: User, org: Organization, scopes: list[str], *, name: str =
         raise InvalidInput(f"unknown scope {unknown[0]!r}; choose from {', '.join(TOKEN_SCOPES)}", field="scopes")
     if not user.member_of(org.id):
         raise Forbidden(f"{user.username} is not a member of {org.slug}", field="org")
+    refused = [s for s in scopes if s not in allowed_scopes(user, org)]
+    if refused:
+        raise Forbidden(f"{user.username} may not hold the {refused[0]!r} scope for the {org.kind} {org.slug}; "
+                        f"allowed: {', '.join(allowed_scopes(user, org))}", field="scopes")
     if expires_days is not None and expires_days <= 0:
         raise InvalidInput("expiry must be a positive number of days", field="expires_days")
     from registry.publishing.names import normalize_name
@@ -193,6 +228,11 @@ def token_from_header(header: str | None) -> ApiToken:
 def require_scope(token: ApiToken, scope: str, *, org_id: int | None = None, solution: str | None = None) -> None:
     if scope not in token.scopes:
         raise Forbidden(f"this token lacks the {scope!r} scope; create one with --scope {scope}", field="scope")
+    if not token.user.member_of(token.org_id):
+        raise Forbidden("the token's owner is no longer a member of its organization")
+    if not token_grants(token, scope):
+        raise Forbidden(f"{token.user.username}'s role no longer allows the {scope!r} scope for {token.org.slug}",
+                        field="scopes")
     if org_id is not None and token.org_id != org_id:
         raise Forbidden("this token belongs to another organization than the one that owns this solution")
     if solution is not None and token.solution_name is not None:
@@ -200,8 +240,6 @@ def require_scope(token: ApiToken, scope: str, *, org_id: int | None = None, sol
 
         if normalize_name(solution) != token.solution_name:
             raise Forbidden(f"this token is limited to the solution {token.solution_name!r}")
-    if not token.user.member_of(token.org_id):
-        raise Forbidden("the token's owner is no longer a member of its organization")
 
 
 # --- signing keys ------------------------------------------------------------------------

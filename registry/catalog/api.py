@@ -189,7 +189,7 @@ def get_datahub_profile(slug: str):
 
 @bp.put("/orgs/<slug>/datahub-profile")
 def put_datahub_profile(slug: str):
-    token, org = _org_token(slug, "publish")
+    token, org = _org_token(slug, "adopt")
     body = json_body()
     document = body.get("entityTypes", body.get("document"))
     if document is None:
@@ -215,7 +215,7 @@ def list_adoptions(slug: str):
 
 @bp.post("/orgs/<slug>/adoptions")
 def create_adoption(slug: str):
-    token, org = _org_token(slug, "publish")
+    token, org = _org_token(slug, "adopt")
     body = json_body()
     for key in ("solution", "version", "stage"):
         if not isinstance(body.get(key), str) or not body[key].strip():

@@ -10,9 +10,12 @@ from sqlalchemy import select
 
 from registry.accounts import service as accounts
 from registry.accounts.models import Membership, Organization, User
-from registry.db import db
+from registry.db import db, utcnow
 
 DEMO_PASSWORD = "demo-password"
+# Reviewers and admins must sign in with a second factor; the demo's share this published key
+# (a demo only: a real account enrols with a secret of its own on /account/two-factor).
+DEMO_TOTP_SECRET = "SOLREGDEMOTOTPSECRETFORREVIEWERS"
 
 ORGS = [
     ("smartcity-agency", "agency", "스마트시티 솔루션 검토기관"),
@@ -48,6 +51,8 @@ def seed_accounts() -> list[str]:
         if user is None:
             user = accounts.create_user(username, email, DEMO_PASSWORD, role)
             created.append(f"user {username}")
+        if user.is_staff and not user.has_two_factor:
+            user.totp_secret, user.totp_confirmed_at = DEMO_TOTP_SECRET, utcnow()
         for slug, member_role in memberships:
             org = accounts.get_org(slug)
             if not db.session.scalar(select(Membership).where(Membership.user_id == user.id, Membership.org_id == org.id)):
@@ -73,6 +78,9 @@ def demo_command(serve: bool, port: int):
     click.echo("sign in with any of these (password: %s):" % DEMO_PASSWORD)
     for username, _email, role, memberships in USERS:
         click.echo(f"  {username:<12} {role or 'member':<9} {', '.join(s for s, _ in memberships)}")
+    click.echo(f"admin and reviewers then ask for a two-factor code: add the key {DEMO_TOTP_SECRET} to an "
+               "authenticator app, or print the current code with:")
+    click.echo(f"  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\"")
     if serve:
         from werkzeug.serving import run_simple
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from registry.accounts.models import ApiToken, User
-from registry.accounts.service import require_scope
+from registry.accounts.service import require_scope, token_grants
 from registry.audit import service as audit
 from registry.catalog.alerts import notify_yank
 from registry.db import db
@@ -262,7 +262,8 @@ def can_see(release: Release, user: User | None, token: ApiToken | None) -> bool
     if release.state in states.VISIBLE_TO_PUBLIC:
         return True
     org_id = release.solution.org_id
-    if token is not None and (token.org_id == org_id or "review" in token.scopes):
+    if token is not None and token.user.member_of(token.org_id) and (
+            token.org_id == org_id or token_grants(token, "review")):
         return True
     return user is not None and getattr(user, "is_authenticated", False) and (user.is_reviewer or user.member_of(org_id))
 

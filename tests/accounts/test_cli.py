@@ -20,7 +20,7 @@ def test_create_user_org_membership_and_token(runner):
     result = runner.invoke(args=["orgs", "add-member", "cheonan", "kim", "--role", "owner"])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(Membership)).role == "owner"
-    result = runner.invoke(args=["tokens", "create", "kim", "--org", "cheonan", "--scope", "publish", "--scope", "read",
+    result = runner.invoke(args=["tokens", "create", "kim", "--org", "cheonan", "--scope", "adopt", "--scope", "read",
                                  "--expires-days", "30"])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().splitlines()[-1].startswith("solreg_")

@@ -239,7 +239,7 @@ def test_webhook_settings_are_for_owners_and_validated(client, municipality, mak
 
 
 def test_adoption_api(client, running, municipality, make_token):
-    token = make_token(owner(), "cheonan", ["publish"])
+    token = make_token(owner(), "cheonan", ["adopt"])
     headers = {"Authorization": f"Bearer {token}"}
     created = client.post("/api/v1/orgs/cheonan/adoptions", headers=headers, json={
         "solution": "parking-share", "version": "1.0.0", "stage": "piloting", "deployed_on": "2024-02-01"})

@@ -251,7 +251,7 @@ def test_profile_api_round_trip(client, municipality, make_token):
     from registry.accounts.models import User
 
     owner = db.session.scalar(db.select(User).where(User.username == "cheonan"))
-    writer = make_token(owner, "cheonan", ["publish", "read"])
+    writer = make_token(owner, "cheonan", ["adopt", "read"])
     reader = make_token(owner, "cheonan", ["read"])
     url = "/api/v1/orgs/cheonan/datahub-profile"
     as_reader, as_writer = {"Authorization": f"Bearer {reader}"}, {"Authorization": f"Bearer {writer}"}
@@ -275,7 +275,7 @@ def test_fits_hub_search_over_the_api_uses_the_token_profile(client, two_solutio
     from registry.accounts.models import User
 
     owner = db.session.scalar(db.select(User).where(User.username == "cheonan"))
-    token = make_token(owner, "cheonan", ["publish", "read"])
+    token = make_token(owner, "cheonan", ["adopt", "read"])
     assert client.get("/api/v1/solutions?fits_hub=1").status_code == 400
     client.put("/api/v1/orgs/cheonan/datahub-profile", headers={"Authorization": f"Bearer {token}"},
                json={"specVersion": "1.8.1", "entityTypes": ["WeatherObserved"]})
