@@ -50,7 +50,6 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-
 def write_apart(statement: Executable) -> None:
     """Run one small bookkeeping write (a token's last use, a download count) in a transaction of its own.
 

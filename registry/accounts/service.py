@@ -195,7 +195,7 @@ LAST_USE_PRECISION = timedelta(minutes=1)
 
 
 def _record_use(token: ApiToken, now: datetime) -> None:
-    """Note the token's use, at most once a minute and at once in a tiny transaction of its own.
+    """Note the token's use, at most once a minute, in a tiny transaction of its own that commits at once.
 
     Set on the session's object it would be flushed with the request's first query and keep the
     database write-locked for the whole request, a long upload included.

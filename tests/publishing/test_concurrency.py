@@ -77,8 +77,8 @@ def gunicorn(app, log: Path) -> Iterator[str]:
            "REGISTRY_RATELIMIT_ENABLED": "false", "REGISTRY_LOG_LEVEL": "WARNING"}
     with log.open("wb") as errors:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "6", "--graceful-timeout", "1", "-b", f"127.0.0.1:{port}",
-             "registry:create_app()"], env=env, stdout=subprocess.DEVNULL, stderr=errors)
+            [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "gthread", "--threads", "6", "--graceful-timeout", "1",
+             "-b", f"127.0.0.1:{port}", "registry:create_app()"], env=env, stdout=subprocess.DEVNULL, stderr=errors)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
