@@ -136,10 +136,16 @@ def _register_cli(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    # WAL lets readers run while one writer writes; foreign keys are off by default in SQLite.
+    # Every new connection of every engine: a writer waits up to 10 s for the write lock instead of
+    # failing at once (set first, so the journal_mode switch waits too); WAL lets readers run while
+    # one writer writes; foreign keys are off by default in SQLite.
+    # Transactions stay lazy on purpose: the driver issues BEGIN only before the first INSERT/UPDATE/
+    # DELETE, so reads take no lock, and a write transaction starts by waiting for the lock. (A BEGIN at
+    # the first read would instead fail with "database is locked", without waiting, when another writer
+    # commits before this one's first write.) registry.db.begin_write takes the lock for a final write.
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()

@@ -3,7 +3,7 @@
 from datetime import datetime, timezone
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, DateTime, MetaData
+from sqlalchemy import JSON, DateTime, Executable, MetaData
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import registry as orm_registry
@@ -49,3 +49,25 @@ def utcnow() -> datetime:
     """Timezone-aware now; stored as UTC on both engines."""
     return datetime.now(timezone.utc)
 
+
+def write_apart(statement: Executable) -> None:
+    """Run one small bookkeeping write (a token's last use, a download count) in a transaction of its own.
+
+    Not in the request's session: there it would hold SQLite's write lock, or a PostgreSQL row lock,
+    until the request commits, and everything else the request does would happen under that lock.
+    """
+    with db.engine.begin() as connection:
+        connection.execute(statement)
+
+
+def begin_write() -> None:
+    """Start the request's write transaction here, waiting (busy_timeout) for SQLite's write lock.
+
+    Call it after the reading and checking, right before the final writes. The driver would begin the
+    transaction only at the first INSERT or UPDATE; taking the lock first also puts the reads that
+    lead up to those writes into the same transaction, so no other writer commits in between. On
+    PostgreSQL constraints, row locks and the audit advisory lock do that work, so nothing is needed.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -7,10 +7,11 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.accounts.models import (
@@ -25,7 +26,7 @@ from registry.accounts.models import (
     User,
 )
 from registry.audit import service as audit
-from registry.db import db, utcnow
+from registry.db import db, utcnow, write_apart
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 
 TOKEN_PREFIX = "solreg_"
@@ -221,8 +222,23 @@ def token_from_header(header: str | None) -> ApiToken:
         raise Unauthorized("this API token was revoked; create a new one")
     if token.expires_at is not None and token.expires_at <= now:
         raise Unauthorized("this API token has expired; create a new one")
-    token.last_used_at = now
+    _record_use(token, now)
     return token
+
+
+LAST_USE_PRECISION = timedelta(minutes=1)
+
+
+def _record_use(token: ApiToken, now: datetime) -> None:
+    """Note the token's use, at most once a minute, in a tiny transaction of its own that commits at once.
+
+    Set on the session's object it would be flushed with the request's first query and keep the
+    database write-locked for the whole request, a long upload included.
+    """
+    if token.last_used_at is not None and now - token.last_used_at < LAST_USE_PRECISION:
+        return
+    write_apart(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+    set_committed_value(token, "last_used_at", now)  # what the row now holds, without a second write
 
 
 def require_scope(token: ApiToken, scope: str, *, org_id: int | None = None, solution: str | None = None) -> None:

@@ -7,9 +7,9 @@ from flask_login import current_user
 from sqlalchemy import update
 
 from registry.api import bp
-from registry.api.auth import current_token, optional_token
+from registry.api.auth import PRIVATE, current_token, optional_token
 from registry.api.serializers import json_body, release_json, solution_json
-from registry.db import db
+from registry.db import write_apart
 from registry.errors import InvalidInput, NotFound
 from registry.extensions import limiter
 from registry.publishing import service
@@ -79,21 +79,32 @@ def download_artifact(name: str, version: str, kind: str):
     if artifact is None:
         raise NotFound(f"{release.solution.name} {version} has no {kind}", field=kind)
     if kind == "archive":
-        # Count without a read-modify-write race between workers.
-        db.session.execute(update(Release).where(Release.id == release.id)
-                           .values(download_count=Release.download_count + 1))
-        db.session.commit()
+        # In SQL, so workers do not race on a read-modify-write; apart, so no lock waits on the transfer.
+        write_apart(update(Release).where(Release.id == release.id).values(download_count=Release.download_count + 1))
     store = storage()
     local = store.local_path(artifact.sha256)
     source = local if local else store.open(artifact.sha256)
     response: Response = send_file(source, mimetype=artifact.media_type, as_attachment=True,
-                                   download_name=artifact.filename, etag=artifact.sha256, conditional=True,
-                                   max_age=31536000)
+                                   download_name=artifact.filename, etag=artifact.sha256, conditional=True)
+    response.headers["Cache-Control"] = _cache_control(release.state)
     response.headers["Digest"] = f"sha-256={_b64_digest(artifact.sha256)}"
     response.headers["Repr-Digest"] = f"sha-256=:{_b64_digest(artifact.sha256)}:"
     if release.state == "yanked":
         response.headers["Warning"] = f'299 - "yanked: {release.yank_reason}"'
     return response
+
+
+def _cache_control(state: str) -> str:
+    if state == "published":
+        # The bytes behind this URL never change: versions are immutable and blobs content-addressed.
+        # A later yank changes the release (its JSON, the Warning header), not these bytes.
+        return "public, max-age=31536000, immutable"
+    if state == "yanked":
+        # Still public, but it may be unyanked (or yanked again): caches keep the bytes yet ask every
+        # time (a cheap 304 on the sha256 ETag), so the yank warning is never stale.
+        return "public, no-cache"
+    # Pending or refused: only its organization and the reviewers may see it, so no cache may keep it.
+    return PRIVATE
 
 
 def _b64_digest(hex_digest: str) -> str:

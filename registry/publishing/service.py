@@ -2,7 +2,9 @@
 
 The path of one upload: authorise -> idempotency fast path -> inspect the archive safely ->
 validate with the shared spec -> verify provenance and signature -> parse the SBOM -> store
-blobs (content-addressed) -> one transaction records everything plus an audit event.
+blobs (content-addressed) -> one short transaction records everything plus an audit event.
+Nothing before that transaction writes to the database, so no lock is held while the
+archive is read, hashed and validated.
 Any failure leaves nothing behind: the transaction rolls back and blobs this upload added
 are removed again.
 """
@@ -22,7 +24,7 @@ from registry.accounts.models import ApiToken, User
 from registry.accounts.service import require_scope, token_grants
 from registry.audit import service as audit
 from registry.catalog.alerts import notify_yank
-from registry.db import db
+from registry.db import begin_write, db
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from registry.publishing import states
 from registry.publishing.checks import upload_checks
@@ -104,6 +106,8 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
         for fileobj, digest in blobs:
             if storage().put(fileobj, digest):
                 created_blobs.append(digest)
+        # Everything above only read; the write transaction is this short stretch, audit record last.
+        begin_write()
         release = _record_release(token, solution, name, version, inspected, provenance, artifacts)
         store_components(release, parsed_sbom)
         evaluate_release(release)
