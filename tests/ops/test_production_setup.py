@@ -7,6 +7,7 @@ REGISTRY_REQUIRE_NGINX=1 (CI), where they fail.
 
 from __future__ import annotations
 
+import http.client
 import os
 import time
 from pathlib import Path
@@ -120,6 +121,13 @@ def test_the_registry_sees_the_client_address_not_the_proxy_nor_a_forged_one(pro
         time.sleep(0.1)
     line = next(line for line in gunicorn.log_text().splitlines() if "/healthz?from=forger" in line)
     assert "registry.requests: 127.0.0.4 GET /healthz?from=forger 200" in line
+
+
+def test_requests_for_another_host_name_are_dropped(production):
+    target, gunicorn = production
+    with pytest.raises(http.client.RemoteDisconnected):
+        target.request("GET", "/healthz?host=forged", headers={"Host": "evil.example"})
+    assert "host=forged" not in gunicorn.log_text()
 
 
 def test_bare_sync_workers_are_held_by_as_many_slow_clients(instance):
