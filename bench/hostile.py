@@ -15,6 +15,7 @@ must still answer. Targets other than 127.0.0.0/8 are refused. The deploy setup 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 import threading
@@ -31,7 +32,7 @@ from common import markdown_table, write_report
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests" / "ops"), str(ROOT / "tests" / "publishing")]
 from packages import archive  # noqa: E402  (test helper modules, not packages)
-from production import (SLOW_HEADER_OPENING, Target, Trickler, operator, registry_env,  # noqa: E402
+from production import (SLOW_HEADER_OPENING, Target, Trickler, nginx_binary, operator, registry_env,  # noqa: E402
                         require_loopback, slow_body_opening, start_bare_gunicorn, start_nginx,
                         start_production_gunicorn, status_of)
 
@@ -249,9 +250,17 @@ def run_setup(setup: str) -> list[Result]:
                 server.stop()
 
 
+def versions() -> str:
+    import gunicorn
+
+    binary = nginx_binary()
+    nginx = subprocess.run([binary, "-v"], capture_output=True, text=True).stderr.strip() if binary else "no nginx"
+    return f"{nginx.removeprefix('nginx version: ')}, gunicorn {gunicorn.__version__}"
+
+
 def report(results: dict[str, list[Result]]) -> str:
     parts = [
-        f"Setups on one SQLite instance each, on 127.0.0.1; {SLOW_CONNECTIONS} = 2 × {WORKERS} workers + 4. "
+        f"{versions()}. Setups on one SQLite instance each, on 127.0.0.1; {SLOW_CONNECTIONS} = 2 × {WORKERS} workers + 4. "
         f"Slow clients trickle for {HOLD_SECONDS:.0f} s from 127.0.0.1; the normal request is "
         f"`GET /healthz` from {NORMAL_SOURCE} (timeout {NORMAL_TIMEOUT:.0f} s), made while the slow clients "
         "hold on, or right after the other probes. \"still being read\": the server had neither answered nor "
