@@ -46,7 +46,7 @@ DEFAULTS: dict[str, Any] = {
 }
 PREFIX = "REGISTRY_"
 # REGISTRY_* variables of the test suite, not settings of the app.
-NOT_SETTINGS = frozenset({"REGISTRY_TEST_POSTGRES_URL", "REGISTRY_REQUIRE_BROWSER"})
+NOT_SETTINGS = frozenset({"REGISTRY_TEST_POSTGRES_URL", "REGISTRY_REQUIRE_BROWSER", "REGISTRY_REQUIRE_NGINX"})
 
 log = logging.getLogger("registry.config")
 _warned: set[str] = set()

@@ -1,0 +1,37 @@
+"""gunicorn settings for production: sync workers behind the buffering nginx in deploy/nginx.conf.
+
+    gunicorn -c deploy/gunicorn.conf.py            # as deploy/registry.service runs it
+
+Sync workers are safe only because nginx reads whole requests (headers and body) before it
+passes them on, so a worker never waits on a slow client; never expose this port directly.
+Command-line options win over this file (e.g. `--bind`, `--workers`).
+"""
+
+import multiprocessing
+import os
+
+# Only nginx on this host may reach the workers: X-Forwarded-For is trusted from it (deploy/wsgi.py).
+bind = "127.0.0.1:8000"
+wsgi_app = "wsgi:application"
+pythonpath = os.path.dirname(os.path.abspath(__file__))
+
+worker_class = "sync"
+workers = multiprocessing.cpu_count() * 2 + 1
+# A 512 MB upload is hashed, unpacked and validated in a few seconds; a worker silent for this
+# long is stuck and is replaced. nginx's proxy_read_timeout is a little longer.
+timeout = 120
+graceful_timeout = 30
+# Recycle workers now and then so a slow leak cannot grow without bound.
+max_requests = 2000
+max_requests_jitter = 200
+
+# Headers nginx passes on are already bounded by it; these match gunicorn's defaults and say so.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+# No runtime control socket (gunicorn ≥ 25): nothing here uses it, and one less way in.
+control_socket_disable = True
+
+accesslog = None  # the registry logs every request itself (REGISTRY_LOG_LEVEL)
+errorlog = "-"

@@ -1,0 +1,15 @@
+"""The WSGI entry point behind deploy/nginx.conf: the registry, seeing the client's address.
+
+nginx sets X-Forwarded-For to the address it accepted the connection from (it does not append
+to what the client sent) and X-Forwarded-Proto to its scheme, and gunicorn listens on 127.0.0.1
+only, so exactly one proxy hop is trusted (REGISTRY_PROXY_FIX, unless the environment says
+otherwise). Without it every request would come from 127.0.0.1: one stranger's failed sign-ins
+would throttle everyone, the audit log would name no one, and HSTS would never be sent.
+"""
+
+import os
+
+from registry import create_app
+
+os.environ.setdefault("REGISTRY_PROXY_FIX", "1")
+application = create_app()

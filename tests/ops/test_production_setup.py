@@ -1,0 +1,145 @@
+"""The production setup in deploy/ survives slow clients; bare sync workers do not.
+
+nginx (rendered from deploy/nginx.conf) runs in front of gunicorn with deploy/gunicorn.conf.py,
+both on free ports of 127.0.0.1. Without nginx on the machine these tests are skipped, unless
+REGISTRY_REQUIRE_NGINX=1 (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import time
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import quote
+
+import pytest
+
+from registry.config import DEFAULTS
+from tests.ops.production import (SLOW_HEADER_OPENING, Server, Target, Trickler, nginx_binary, nginx_setting,
+                                  operator, registry_env, slow_body_opening, start_bare_gunicorn, start_nginx,
+                                  start_production_gunicorn)
+
+WORKERS = 2  # as few as the setup the issue broke, to show the proxy is what saves it
+ANSWER_WITHIN = 3.0  # seconds a normal request may take while the slow clients hold on
+# Every web POST reads its form (CSRF check) before it answers, so a slow body there holds a sync worker.
+SLOW_POST = "/login"
+NORMAL = ["/healthz", "/search?q=" + quote("교통 데이터"), "/api/v1/solutions?q=" + quote("주차")]
+
+
+def _require_nginx() -> None:
+    if nginx_binary():
+        return
+    message = "nginx is missing; install it with `apt-get install -y nginx-light`"
+    if os.environ.get("REGISTRY_REQUIRE_NGINX") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory) -> tuple[dict[str, str], Path]:
+    workdir = tmp_path_factory.mktemp("production")
+    env = registry_env(workdir)
+    operator(env, "db", "upgrade")
+    return env, workdir
+
+
+@pytest.fixture(scope="module")
+def production(instance) -> Iterator[tuple[Target, Server]]:
+    """nginx in front of gunicorn; yields nginx's address and the gunicorn server (for its log)."""
+    _require_nginx()
+    env, workdir = instance
+    gunicorn, upstream = start_production_gunicorn(env, workdir, workers=WORKERS)
+    try:
+        nginx, target = start_nginx(workdir, upstream.port)
+        try:
+            yield target, gunicorn
+        finally:
+            nginx.stop()
+    finally:
+        gunicorn.stop()
+
+
+def _assert_normal_requests_answer(target: Target, source: str) -> None:
+    for path in NORMAL:
+        status, body, seconds = target.request("GET", path, source=source, timeout=ANSWER_WITHIN + 5)
+        assert status == 200, (path, status, body[:300])
+        assert seconds < ANSWER_WITHIN, f"{path} took {seconds:.1f} s"
+
+
+def test_slow_bodies_and_slow_headers_do_not_block_normal_requests(production):
+    target, _ = production
+    slow = Trickler(target)
+    count = 2 * WORKERS + 4  # more than the workers could ever hold
+    try:
+        slow.open(count, slow_body_opening(SLOW_POST))
+        slow.open(count, SLOW_HEADER_OPENING)
+        for _ in range(3):  # while the slow clients keep trickling, over a few seconds
+            _assert_normal_requests_answer(target, source="127.0.0.2")
+            time.sleep(1)
+        # They were really in flight all along: nginx still reads from every one of them.
+        assert slow.waiting() == 2 * count, slow.statuses()
+    finally:
+        slow.close()
+
+
+def test_connections_per_address_are_limited_while_others_still_get_in(production):
+    target, _ = production
+    limit = int(nginx_setting("limit_conn").split()[1])
+    slow = Trickler(target)
+    try:
+        slow.open(limit + 3, slow_body_opening(SLOW_POST), source="127.0.0.3")
+        deadline = time.monotonic() + 5
+        while len(slow.collect()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert sorted(slow.statuses()) == ["429"] * 3
+        assert slow.waiting() == limit
+        _assert_normal_requests_answer(target, source="127.0.0.2")
+    finally:
+        slow.close()
+
+
+def test_a_body_over_the_registry_cap_is_refused_by_nginx_before_it_is_sent(production):
+    target, _ = production
+    assert nginx_setting("client_max_body_size") == f"{DEFAULTS['MAX_UPLOAD_MB'] + 8}m"  # the registry's own cap
+    sock = target.connect()
+    try:
+        sock.sendall(slow_body_opening(SLOW_POST, length=(DEFAULTS["MAX_UPLOAD_MB"] + 9) * 1024 * 1024))
+        assert sock.recv(4096).startswith(b"HTTP/1.1 413")
+    finally:
+        sock.close()
+
+
+def test_the_registry_sees_the_client_address_not_the_proxy_nor_a_forged_one(production):
+    target, gunicorn = production
+    status, _, _ = target.request("GET", "/healthz?from=forger", source="127.0.0.4",
+                                  headers={"X-Forwarded-For": "203.0.113.7"})
+    assert status == 200
+    deadline = time.monotonic() + 5
+    while "/healthz?from=forger" not in gunicorn.log_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    line = next(line for line in gunicorn.log_text().splitlines() if "/healthz?from=forger" in line)
+    assert "registry.requests: 127.0.0.4 GET /healthz?from=forger 200" in line
+
+
+def test_requests_for_another_host_name_are_dropped(production):
+    target, gunicorn = production
+    with pytest.raises(http.client.RemoteDisconnected):
+        target.request("GET", "/healthz?host=forged", headers={"Host": "evil.example"})
+    assert "host=forged" not in gunicorn.log_text()
+
+
+def test_bare_sync_workers_are_held_by_as_many_slow_clients(instance):
+    """Why the proxy is needed: two slow clients take both workers of `gunicorn -w 2`."""
+    env, workdir = instance
+    gunicorn, target = start_bare_gunicorn(env, workdir, workers=WORKERS)
+    slow = Trickler(target)
+    try:
+        slow.open(WORKERS + 1, SLOW_HEADER_OPENING)
+        time.sleep(0.5)  # each worker has taken one
+        with pytest.raises(TimeoutError):
+            target.request("GET", "/healthz", source="127.0.0.2", timeout=ANSWER_WITHIN)
+    finally:
+        slow.close()
+        gunicorn.stop()
