@@ -10,6 +10,9 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from registry.sbom.budget import DEFAULT_TIME_BUDGET_S
+from registry.spec.sbomfile import SBOM_MAX_MB
+
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # default: SQLite file in the instance folder
     "STORAGE_BACKEND": "local",  # local | s3
@@ -37,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "ENTITY_CATALOGUE_EXTRA": "",  # os.pathsep-separated extra catalogue files
     "LOG_LEVEL": "INFO",
     "DEFAULT_LOCALE": "ko",
+    "SBOM_MAX_MB": SBOM_MAX_MB,  # the largest SBOM accepted; the spec's (and solreg check's) default
+    "SBOM_TIME_BUDGET_S": DEFAULT_TIME_BUDGET_S,  # longest one SBOM may take to read and validate
 }
 
 

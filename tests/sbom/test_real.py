@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 
 import pytest
@@ -11,14 +10,7 @@ from registry.sbom import budget
 from registry.sbom.budget import TimeBudgetExceeded
 from registry.sbom.parser import parse_sbom
 
-from .conftest import SBOMS
-
-REAL = SBOMS / "real"
-
-
-def real(name: str) -> bytes:
-    data = (REAL / name).read_bytes()
-    return gzip.decompress(data) if name.endswith(".gz") else data
+from .realsbom import real
 
 
 @pytest.mark.parametrize(("name", "spec", "count"), [
