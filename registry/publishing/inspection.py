@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+import tempfile
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from flask import current_app
 
 from registry.errors import Unprocessable
-from registry.spec.archive import ArchiveContents, ArchiveError, ArchiveLimits, read_archive
-from registry.spec.files import FileTooLargeError, PackageFileNotFound, PackageFiles, normalise_path
+from registry.spec.archive import ArchiveContents, ArchiveError, ArchiveLimits, copy_member, read_archive
+from registry.spec.files import FileTooLargeError, PackageFileNotFound, PackageFiles
 from registry.spec.problems import Report
 from registry.spec.validator import MANIFEST_FILE_NAME, validate_manifest
 
@@ -55,7 +56,7 @@ def inspect_archive(stream: BinaryIO) -> InspectedPackage:
         contents = read_archive(stream, archive_limits())
     except ArchiveError as exc:
         raise Unprocessable(f"archive refused: {exc.message}", field="archive", code=f"archive-{exc.code}") from None
-    files = contents.as_package_files()
+    files = contents.as_package_files(load=LargeMembers(stream, contents, archive_limits(), sbom_max_bytes()))
     try:
         raw_manifest = files.read(MANIFEST_FILE_NAME, 1024 * 1024)
     except (PackageFileNotFound, FileTooLargeError):
@@ -72,17 +73,41 @@ def inspect_archive(stream: BinaryIO) -> InspectedPackage:
                             readme=_readme(files))
 
 
-MAX_SBOM_BYTES = 50 * 1024 * 1024
+def sbom_max_bytes() -> int:
+    return int(current_app.config["SBOM_MAX_MB"]) * 1024 * 1024
 
 
-def read_large_member(stream: BinaryIO, path: str, max_bytes: int = MAX_SBOM_BYTES) -> bytes:
-    """A second streaming pass for one file too big to be kept on the first (e.g. a large SBOM)."""
-    stream.seek(0)
-    limits = replace(archive_limits(), max_kept_file_bytes=max_bytes, max_kept_total_bytes=max_bytes)
-    contents = read_archive(stream, limits, keep=lambda p: p == normalise_path(path))
-    if normalise_path(path) not in contents.files:
-        raise Unprocessable(f"{path} is larger than {max_bytes // (1024 * 1024)} MB", field="sbom", code="sbom-too-large")
-    return contents.files[normalise_path(path)]
+class LargeMembers:
+    """Reads the members the first pass did not keep in memory (over 1 MiB, e.g. a large SBOM).
+
+    Each is streamed by a second pass over the archive into a temporary file, once, and read
+    from there on every later request. At most ``max_bytes`` per member, and at most
+    ``MAX_PASSES`` members, so that a package cannot make the server decompress it over and
+    over. The temporary files have no name and vanish with this object.
+    """
+
+    MAX_PASSES = 4
+
+    def __init__(self, stream: BinaryIO, contents: ArchiveContents, limits: ArchiveLimits, max_bytes: int) -> None:
+        self._stream, self._contents, self._limits, self._max_bytes = stream, contents, limits, max_bytes
+        self._spooled: dict[str, IO[bytes]] = {}
+
+    def __call__(self, path: str) -> bytes:
+        member = self._contents.member(path)
+        size = member.size if member else 0
+        if size > self._max_bytes:
+            raise FileTooLargeError(path, size, self._max_bytes)
+        if path not in self._spooled:
+            if len(self._spooled) >= self.MAX_PASSES:
+                raise FileTooLargeError(path, size, self._limits.max_kept_file_bytes)
+            spool = tempfile.TemporaryFile()
+            if not copy_member(self._stream, path, spool, self._limits):
+                spool.close()
+                raise PackageFileNotFound(f"{path} is not a file in the package.")
+            self._spooled[path] = spool
+        spool = self._spooled[path]
+        spool.seek(0)
+        return spool.read()
 
 
 def _problem_text(problem) -> str:

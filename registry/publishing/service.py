@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -28,8 +29,7 @@ from registry.db import begin_write, db
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from registry.publishing import states
 from registry.publishing.checks import upload_checks
-from registry.publishing.inspection import inspect_archive, read_large_member
-from registry.spec.files import FileTooLargeError
+from registry.publishing.inspection import inspect_archive, sbom_max_bytes
 from registry.publishing.models import Artifact, DataHubRequirement, DeployTarget, Release, Solution
 from registry.publishing.names import normalize_name
 from registry.publishing.signatures import verify_provenance
@@ -94,11 +94,11 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
     version = _new_version(inspected.manifest, name, solution, upload)
     provenance = verify_provenance(token.org, upload.archive_sha256, upload.provenance, upload.signature)
     sbom_path = inspected.manifest["sbom"]
-    try:
-        sbom_bytes = inspected.files.read(sbom_path, 1024 * 1024)
-    except FileTooLargeError:
-        sbom_bytes = read_large_member(upload.archive, sbom_path)
-    parsed_sbom = parse_sbom(sbom_bytes, filename=sbom_path)
+    # Within the cap whatever its size: the manifest check has read it already (a large one
+    # streamed to a temporary file), so this is read back from memory or that file.
+    sbom_bytes = inspected.files.read(sbom_path, sbom_max_bytes())
+    parsed_sbom = parse_sbom(sbom_bytes, filename=sbom_path, max_bytes=sbom_max_bytes(),
+                             time_budget_s=float(current_app.config["SBOM_TIME_BUDGET_S"]))
     artifacts, blobs = _artifacts(upload, inspected.manifest, version, provenance.statement, sbom_bytes)
 
     created_blobs: list[str] = []

@@ -1,10 +1,12 @@
-"""Reading CycloneDX SBOMs (JSON or XML, spec 1.2–1.6) into plain data.
+"""Reading CycloneDX SBOMs (JSON or XML, spec 1.2–1.7) into plain data.
 
 The document is size-capped, parsed safely (bounded JSON nesting; XML without DTDs,
 entities or network), validated against the official schema of its spec version as
 cyclonedx-python-lib bundles it (JSON: `registry.sbom.schema`; XML: the library's XSD
 validator), and then read our own way from the raw tree, because the library's object
-model drops parts we need (VEX analysis, unknown licence names).
+model drops parts we need (VEX analysis, unknown licence names). Elements of other namespaces,
+which the XML schema allows as extensions, are skipped. Reading one SBOM has a time budget
+(`registry.sbom.budget`): past it, the SBOM is refused with 422 instead of holding the worker.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from typing import Any, Iterator
 from xml.etree.ElementTree import Element
 
 from registry.errors import PayloadTooLarge, Unprocessable
+from registry.sbom.budget import DEFAULT_TIME_BUDGET_S, spend, time_budget
 from registry.sbom.schema import schema_problems
+from registry.spec.sbomfile import SBOM_MAX_BYTES
 
-MAX_SBOM_BYTES = 50 * 1024 * 1024
 MAX_JSON_DEPTH = 64
-SUPPORTED_SPEC_VERSIONS = ("1.2", "1.3", "1.4", "1.5", "1.6")
+SUPPORTED_SPEC_VERSIONS = ("1.2", "1.3", "1.4", "1.5", "1.6", "1.7")
 _XML_NAMESPACE = re.compile(r"^\{http://cyclonedx\.org/schema/bom/(\d+\.\d+)\}bom$")
 _MAX_REPORTED_ERRORS = 20
 
@@ -76,8 +79,9 @@ class ParsedSbom:
     vulnerabilities: list[VexAnalysis] = field(default_factory=list)
 
 
-def parse_sbom(data: bytes, *, filename: str = "", max_bytes: int = MAX_SBOM_BYTES) -> ParsedSbom:
-    """Parse and validate a CycloneDX SBOM; raise SbomError (422) or PayloadTooLarge (413)."""
+def parse_sbom(data: bytes, *, filename: str = "", max_bytes: int = SBOM_MAX_BYTES,
+               time_budget_s: float = DEFAULT_TIME_BUDGET_S) -> ParsedSbom:
+    """Parse and validate a CycloneDX SBOM; raise SbomError or TimeBudgetExceeded (422) or PayloadTooLarge (413)."""
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"the SBOM is {len(data):,} bytes; the limit is {max_bytes:,} bytes", field="sbom")
     try:
@@ -85,10 +89,11 @@ def parse_sbom(data: bytes, *, filename: str = "", max_bytes: int = MAX_SBOM_BYT
     except UnicodeDecodeError:
         raise SbomError(_named(filename, "the SBOM is not UTF-8 text; CycloneDX JSON or XML is expected")) from None
     start = text.lstrip()[:1]
-    if start == "{":
-        return _parse_json(text, filename)
-    if start == "<":
-        return _parse_xml(text, filename)
+    with time_budget(time_budget_s):
+        if start == "{":
+            return _parse_json(text, filename)
+        if start == "<":
+            return _parse_xml(text, filename)
     raise SbomError(_named(filename, "the SBOM is neither JSON nor XML; a CycloneDX SBOM (.cdx.json or .cdx.xml) is expected"))
 
 
@@ -217,6 +222,7 @@ def _json_component(raw: dict, parent_ref: str | None) -> ParsedComponent:
 def _walk_json_components(top: list) -> Iterator[ParsedComponent]:
     stack: list[tuple[dict, str | None]] = [(c, None) for c in reversed(top)]
     while stack:
+        spend()
         raw, parent = stack.pop()
         component = _json_component(raw, parent)
         yield component
@@ -307,6 +313,11 @@ def _xml_component(element: Element, ns: str, parent_ref: str | None) -> ParsedC
     )
 
 
+def _xml_components(parent: Element, ns: str) -> list[Element]:
+    """The <component> children of `parent`'s <components>; extension elements of other namespaces are not components."""
+    return parent.findall(f"{{{ns}}}components/{{{ns}}}component")
+
+
 def _read_xml(root: Element, spec_version: str) -> ParsedSbom:
     ns = f"http://cyclonedx.org/schema/bom/{spec_version}"
     parsed = ParsedSbom(format="xml", spec_version=spec_version)
@@ -314,15 +325,13 @@ def _read_xml(root: Element, spec_version: str) -> ParsedSbom:
     if meta_component is not None:
         parsed.root_name = _xml_text(meta_component, "name", ns)
         parsed.root_version = _xml_text(meta_component, "version", ns)
-    top = root.find(f"{{{ns}}}components")
-    stack: list[tuple[Element, str | None]] = [(c, None) for c in reversed(list(top))] if top is not None else []
+    stack: list[tuple[Element, str | None]] = [(c, None) for c in reversed(_xml_components(root, ns))]
     while stack:
+        spend()
         element, parent = stack.pop()
         component = _xml_component(element, ns, parent)
         parsed.components.append(component)
-        children = element.find(f"{{{ns}}}components")
-        if children is not None:
-            stack.extend((child, component.bom_ref) for child in reversed(list(children)))
+        stack.extend((child, component.bom_ref) for child in reversed(_xml_components(element, ns)))
     for dependency in root.iterfind(f"{{{ns}}}dependencies/{{{ns}}}dependency"):
         ref = dependency.get("ref", "")
         parsed.dependencies.extend((ref, d.get("ref", "")) for d in dependency.iterfind(f"{{{ns}}}dependency"))

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Final
 
+from registry.spec.files import normalise_path
 from registry.spec.problems import SpecError
 
 if TYPE_CHECKING:
@@ -93,12 +94,26 @@ class ArchiveContents:
     def member(self, path: str) -> MemberInfo | None:
         return next((m for m in self.members if m.path == path), None)
 
-    def as_package_files(self) -> PackageFiles:
-        """The package as the validator sees it: every member exists, the kept ones can be read,
-        reading one that was too large to keep raises FileTooLargeError."""
+    def as_package_files(self, load: Callable[[str], bytes] | None = None) -> PackageFiles:
+        """The package as the validator sees it: every member exists, the kept ones can be read;
+        one that was too large to keep is read with ``load`` (e.g. a second pass, see copy_member)
+        or, without it, raises FileTooLargeError."""
         from registry.spec.files import MappingFiles
 
-        return MappingFiles(self.files, sizes={m.path: m.size for m in self.members}, directories=self.directories)
+        return MappingFiles(self.files, sizes={m.path: m.size for m in self.members}, directories=self.directories,
+                            load=load)
+
+
+def copy_member(source: IO[bytes], path: str, destination: IO[bytes], limits: ArchiveLimits = ArchiveLimits()) -> bool:
+    """Stream the regular file ``path`` (relative to the root) of the archive into ``destination``,
+    a chunk at a time: how a member too large to keep in memory is read. False if it is not there.
+
+    ``source`` is read from its start, with every check of ``read_archive``.
+    """
+    source.seek(0)
+    wanted = normalise_path(path)
+    found = _read(source, limits, keep=lambda _: False, sink=(wanted, destination))
+    return found.member(wanted) is not None
 
 
 def read_archive(
@@ -214,7 +229,8 @@ class _GzipStream(io.RawIOBase):
             pass
 
 
-def _read(raw: IO[bytes], limits: ArchiveLimits, keep: KeepPredicate | None) -> ArchiveContents:
+def _read(raw: IO[bytes], limits: ArchiveLimits, keep: KeepPredicate | None,
+          sink: tuple[str, IO[bytes]] | None = None) -> ArchiveContents:
     stream = _GzipStream(raw, limits)
     seen: set[str] = set()
     root: str | None = None
@@ -259,12 +275,16 @@ def _read(raw: IO[bytes], limits: ArchiveLimits, keep: KeepPredicate | None) -> 
                     and kept_total + member.size <= limits.max_kept_total_bytes
                     and (keep is None or keep(relative))
                 )
-                digest, data = _read_member(tar, member, wanted)
+                kept = bytearray() if wanted else None
+                if sink is not None and sink[0] == relative:
+                    digest = _read_member(tar, member, sink[1].write)
+                else:
+                    digest = _read_member(tar, member, None if kept is None else kept.extend)
                 contents.members.append(MemberInfo(relative, member.size, member.mode & 0o7777, digest))
                 contents.unpacked_bytes += member.size
-                if data is not None:
-                    contents.files[relative] = data
-                    kept_total += len(data)
+                if kept is not None:
+                    contents.files[relative] = bytes(kept)
+                    kept_total += len(kept)
         stream.drain()
     except tarfile.ReadError as exc:
         if "unexpected end" in str(exc):
@@ -305,12 +325,12 @@ def _checked_parts(member: tarfile.TarInfo) -> list[str]:
     return parts
 
 
-def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, keep: bool) -> tuple[str, bytes | None]:
+def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, consume: Callable[[bytes], object] | None) -> str:
+    """The member's SHA-256; each chunk read also goes to ``consume``, if given."""
     handle = tar.extractfile(member)
     if handle is None:  # cannot happen for regular files; guards the type checker
         raise ArchiveError("corrupt", f"cannot read {member.name!r}", member.name)
     digest = hashlib.sha256()
-    kept = bytearray() if keep else None
     remaining = member.size
     while remaining:
         chunk = handle.read(min(_CHUNK, remaining))
@@ -318,6 +338,6 @@ def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, keep: bool) -> t
             raise ArchiveError("truncated", f"{member.name!r} ends before its declared size", member.name)
         remaining -= len(chunk)
         digest.update(chunk)
-        if kept is not None:
-            kept += chunk
-    return digest.hexdigest(), None if kept is None else bytes(kept)
+        if consume is not None:
+            consume(chunk)
+    return digest.hexdigest()

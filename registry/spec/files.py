@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -121,11 +121,13 @@ class MappingFiles:
     """Files already held in memory, e.g. read safely from an uploaded archive.
 
     ``sizes`` may list more files than ``files`` holds: files too large to have been kept
-    still exist (and are listed), but reading one raises FileTooLargeError.
+    still exist (and are listed); reading one within ``max_bytes`` calls ``load(path)``, which
+    may itself raise FileTooLargeError, and without ``load`` raises FileTooLargeError.
     """
 
     def __init__(self, files: Mapping[str, bytes], *, sizes: Mapping[str, int] | None = None,
-                 directories: Iterable[str] = ()) -> None:
+                 directories: Iterable[str] = (), load: Callable[[str], bytes] | None = None) -> None:
+        self._load = load
         self._files = {normalise_path(path): data for path, data in files.items()}
         self._sizes = {path: len(data) for path, data in self._files.items()}
         self._sizes.update({normalise_path(path): size for path, size in (sizes or {}).items()})
@@ -145,8 +147,10 @@ class MappingFiles:
         normal = normalise_path(path)
         if normal not in self._sizes:
             raise PackageFileNotFound(f"{normal or '.'} is not a file in the package.")
-        if normal not in self._files or self._sizes[normal] > max_bytes:
+        if self._sizes[normal] > max_bytes or (normal not in self._files and self._load is None):
             raise FileTooLargeError(normal, self._sizes[normal], max_bytes)
+        if normal not in self._files:
+            return self._load(normal)  # type: ignore[misc]  # not None: checked above
         return self._files[normal]
 
     def list(self, prefix: str = "") -> list[str]:

@@ -10,7 +10,10 @@ from typing import Any
 from registry.spec.files import FileTooLargeError, PackageFileError, PackageFiles, UnsafePathError
 from registry.spec.problems import Problem
 
-DEFAULT_MAX_SBOM_BYTES = 64 * 1024 * 1024
+# The largest SBOM accepted, by `solreg check` and (unless its operator lowers it with
+# REGISTRY_SBOM_MAX_MB) by the registry: defined here once, for both.
+SBOM_MAX_MB = 50
+SBOM_MAX_BYTES = SBOM_MAX_MB * 1024 * 1024
 CYCLONEDX_NAMESPACE_PREFIX = "http://cyclonedx.org/schema/bom/"
 _PATH = "sbom"
 
@@ -25,7 +28,7 @@ def check_sbom_file(
     name: str | None,
     version: str | None,
     *,
-    max_bytes: int = DEFAULT_MAX_SBOM_BYTES,
+    max_bytes: int = SBOM_MAX_BYTES,
 ) -> list[Problem]:
     """Check the SBOM at ``path`` against the manifest's ``name`` and ``version``."""
     try:

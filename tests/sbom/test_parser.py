@@ -35,7 +35,7 @@ def test_wrong_bom_format():
     assert caught.value.path == "$.bomFormat"
 
 
-@pytest.mark.parametrize("spec", ["1.1", "1.7", "2.0", None])
+@pytest.mark.parametrize("spec", ["1.1", "1.8", "2.0", None])
 def test_unsupported_spec_version(spec):
     with pytest.raises(SbomError, match="unsupported spec version") as caught:
         parse_sbom(as_bytes(minimal(spec)))

@@ -13,7 +13,8 @@ from typing import IO
 
 import pytest
 
-from registry.spec.archive import ArchiveError, ArchiveLimits, read_archive
+from registry.spec.archive import ArchiveError, ArchiveLimits, copy_member, read_archive
+from registry.spec.files import FileTooLargeError
 
 Entry = tuple[tarfile.TarInfo, bytes | None]
 
@@ -119,6 +120,41 @@ def test_large_files_are_listed_but_not_kept(tmp_path: Path) -> None:
     big_member = contents.member("big.bin")
     assert big_member is not None
     assert (big_member.size, big_member.sha256) == (3000, hashlib.sha256(big).hexdigest())
+
+
+def test_a_member_not_kept_is_streamed_whole_into_a_file(tmp_path: Path) -> None:
+    big = os.urandom(300_000)
+    entries = [file_entry("pkg-1.0.0/small.txt", b"small"), file_entry("pkg-1.0.0/sbom/큰.cdx.json", big)]
+    path = build(tmp_path, entries)
+    limits = ArchiveLimits(max_kept_file_bytes=2048)
+    contents = read_archive(path, limits)
+    assert "sbom/큰.cdx.json" not in contents.files
+    copied = io.BytesIO()
+    with path.open("rb") as source:
+        source.read(10)  # copy_member starts from the beginning wherever the stream is
+        assert copy_member(source, "./sbom//큰.cdx.json", copied, limits)
+        assert not copy_member(source, "sbom/absent.json", io.BytesIO(), limits)
+    assert copied.getvalue() == big
+
+
+def test_a_member_streamed_into_a_file_is_checked_like_any_read(tmp_path: Path) -> None:
+    entries = [file_entry("pkg-1.0.0/a.bin", b"a" * 10_000), file_entry("../evil", b"x")]
+    with build(tmp_path, entries).open("rb") as source, pytest.raises(ArchiveError) as info:
+        copy_member(source, "a.bin", io.BytesIO())
+    assert info.value.code == "path-traversal"
+
+
+def test_package_files_read_what_was_not_kept_through_load(tmp_path: Path) -> None:
+    entries = [file_entry("pkg-1.0.0/big.bin", b"b" * 3000)]
+    contents = read_archive(build(tmp_path, entries), ArchiveLimits(max_kept_file_bytes=2048))
+    asked = []
+    files = contents.as_package_files(load=lambda p: asked.append(p) or b"loaded")
+    assert files.read("big.bin", 4096) == b"loaded" and asked == ["big.bin"]
+    with pytest.raises(FileTooLargeError):
+        files.read("big.bin", 2999)  # over the caller's limit: never loaded
+    assert asked == ["big.bin"]
+    with pytest.raises(FileTooLargeError):
+        contents.as_package_files().read("big.bin", 4096)
 
 
 def test_kept_total_is_bounded(tmp_path: Path) -> None:

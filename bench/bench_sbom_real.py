@@ -1,0 +1,196 @@
+"""SBOMs of the shapes real generators write: URL-heavy, Maven placeholders, large; time and memory.
+
+1. Validate + ingest 10,000 components with 4 external-reference URLs each (npm-like: git+https,
+   issue trackers, `#readme` homepages, tarball URLs), as CycloneDX 1.6 JSON and as 1.6 XML
+   (target < 3 s each), and the same 10,000 with Maven-like `${project.url}` placeholders.
+2. The real cyclonedx-npm fixture (482 packages, 1,446 URLs, spec 1.4), validated + read.
+3. Memory: 2, 20 and 50 MB SBOMs (the real npm fixture multiplied) parsed and validated, with
+   the peak of Python allocations (tracemalloc) and the growth of the process's peak RSS.
+
+Run: `python bench/bench_sbom_real.py`; its table is the last section of bench/results/sbom.md.
+No Maven generator runs here: `mvn` is installed but no Maven repository is reachable offline,
+so the Maven shape is generated below (`maven_like`).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import markdown_table, summarize  # noqa: E402
+
+COMPONENTS = 10_000
+RUNS = 3
+
+
+def npm_like(i: int) -> dict:
+    name = f"pkg-{i}"
+    return {"type": "library", "bom-ref": f"{name}@1.{i % 50}.0", "name": name, "version": f"1.{i % 50}.0",
+            "purl": f"pkg:npm/{name}@1.{i % 50}.0", "licenses": [{"license": {"id": "MIT" if i % 7 else "ISC"}}],
+            "externalReferences": [
+                {"type": "distribution", "url": f"https://registry.npmjs.org/{name}/-/{name}-1.{i % 50}.0.tgz"},
+                {"type": "vcs", "url": f"git+https://github.com/org-{i % 300}/{name}.git"},
+                {"type": "website", "url": f"https://github.com/org-{i % 300}/{name}#readme"},
+                {"type": "issue-tracker", "url": f"https://github.com/org-{i % 300}/{name}/issues?q=is%3Aopen"}]}
+
+
+def maven_like(i: int) -> dict:
+    component = npm_like(i)
+    component.update(group=f"org.example.g{i % 40}", purl=f"pkg:maven/org.example.g{i % 40}/pkg-{i}@1.{i % 50}.0?type=jar")
+    component["externalReferences"] = [
+        {"type": "website", "url": "${project.url}"}, {"type": "vcs", "url": "${project.scm.url}"},
+        {"type": "distribution", "url": f"https://repo.maven.apache.org/maven2/org/example/pkg-{i}/"},
+        {"type": "issue-tracker", "url": "${project.issueManagement.url}"}]
+    return component
+
+
+def json_sbom(make, count: int = COMPONENTS) -> bytes:
+    document = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+                "metadata": {"component": {"type": "application", "name": "bench", "version": "1.0.0"}},
+                "components": [make(i) for i in range(count)]}
+    return json.dumps(document).encode()
+
+
+def xml_sbom(count: int = COMPONENTS) -> bytes:
+    from xml.sax.saxutils import escape
+
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1">',
+             "<metadata><component type=\"application\"><name>bench</name><version>1.0.0</version></component></metadata>",
+             "<components>"]
+    for i in range(count):
+        c = npm_like(i)
+        refs = "".join(f'<reference type="{r["type"]}"><url>{escape(r["url"])}</url></reference>'
+                       for r in c["externalReferences"])
+        parts.append(f'<component type="library" bom-ref="{c["bom-ref"]}"><name>{c["name"]}</name>'
+                     f'<version>{c["version"]}</version><licenses><license><id>{c["licenses"][0]["license"]["id"]}</id>'
+                     f'</license></licenses><purl>{c["purl"]}</purl><externalReferences>{refs}</externalReferences></component>')
+    parts.append("</components></bom>")
+    return "".join(parts).encode()
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> int:
+    from flask_migrate import upgrade
+
+    from registry import create_app
+    from registry.accounts.models import Organization
+    from registry.db import db
+    from registry.publishing.models import Release, Solution
+    from registry.sbom.budget import TimeBudgetExceeded
+    from registry.sbom.parser import SbomError, parse_sbom
+    from registry.sbom.schema import fast_validator
+    from registry.sbom.service import store_components
+    from tests.sbom.realsbom import multiplied, real
+
+    for spec in ("1.4", "1.6"):
+        fast_validator(spec)  # compiled once per process; reported in bench/results/sbom.md
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/bench.db", "STORAGE_PATH": f"{tmp}/blobs", "SECRET_KEY": "bench"})
+        with app.app_context():
+            upgrade(directory=app.extensions["migrate"].directory)
+            org = Organization(slug="bench", name="Bench", kind="vendor")
+            db.session.add(org)
+            db.session.flush()
+            solution = Solution(name="bench", normalized_name="bench", org_id=org.id)
+            db.session.add(solution)
+            db.session.commit()
+            counter = iter(range(1_000_000))
+
+            def ingest(data: bytes) -> float:
+                if b"${project" in data:
+                    return refusal(data)
+                release = Release(solution_id=solution.id, version=f"1.0.{next(counter)}", manifest={}, sha256="0" * 64,
+                                  size=len(data))
+                db.session.add(release)
+                db.session.commit()
+                started = time.perf_counter()
+                store_components(release, parse_sbom(data))
+                db.session.commit()
+                return time.perf_counter() - started
+
+            shapes = [(f"{COMPONENTS:,} components × 4 URLs, JSON 1.6 (validate + ingest)", json_sbom(npm_like), 3.0),
+                      (f"{COMPONENTS:,} components × 4 URLs, XML 1.6 (validate + ingest)", xml_sbom(), 3.0),
+                      (f"{COMPONENTS:,} Maven-like components, `${{…}}` URLs, JSON 1.6 (refused: not IRIs; time to the 422)",
+                       json_sbom(maven_like), 3.0),
+                      ("real cyclonedx-npm SBOM, 482 packages / 1,446 URLs, JSON 1.4 (validate + ingest)",
+                       real("cyclonedx-npm-1.4.cdx.json.gz"), None)]
+            def refusal(data: bytes) -> float:
+                started = time.perf_counter()
+                try:
+                    parse_sbom(data)
+                except SbomError:
+                    return time.perf_counter() - started
+                raise AssertionError("an unresolved ${…} placeholder is not an IRI-reference")
+
+            for label, data, target in shapes:
+                samples = [ingest(data) for _ in range(RUNS)]
+                stats = summarize(samples)
+                met = "" if target is None else "yes" if stats["median"] < target else "**no**"
+                rows.append([label, f"{len(data) / 1e6:.1f}", RUNS, f"{stats['median']:.2f}", f"{stats['max']:.2f}",
+                             "" if target is None else f"< {target:.0f}", met])
+            db.engine.dispose()
+
+    memory_rows = []
+    one_copy = len(multiplied("cyclonedx-npm-1.7.cdx.json.gz", 1))
+    for megabytes in (2, 20, 50):
+        # The largest multiple under `megabytes` MiB: 50 MB is the cap itself.
+        data = multiplied("cyclonedx-npm-1.7.cdx.json.gz", max(1, megabytes * 1024 * 1024 // one_copy))
+        started = time.perf_counter()
+        try:
+            parse_sbom(data)
+            verdict = "accepted"
+        except TimeBudgetExceeded:
+            verdict = "**refused: over the 30 s budget**"
+        seconds = time.perf_counter() - started
+        rss_before = peak_rss_mb()
+        tracemalloc.start()
+        parsed = parse_sbom(data, time_budget_s=3600)  # traced: slower, so not under the upload budget
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        memory_rows.append([f"{len(data) / 1e6:.1f}", f"{len(parsed.components):,}", f"{seconds:.1f}", verdict,
+                            f"{peak / 1e6:.0f}", f"{peak / len(data):.1f}", f"{max(0.0, peak_rss_mb() - rss_before):.0f}"])
+        del parsed, data
+
+    body = markdown_table(["shape", "MB", "runs", "median s", "max s", "target s", "met"], rows)
+    missed = [row[0] for row in rows if row[-1] == "**no**"]
+    body += "\n\nMissed: " + ("; ".join(missed) if missed else "nothing") + "."
+    body += "\n\nLarge SBOMs through `parse_sbom` (parse + schema gate + read), timed untraced with the upload's "
+    body += "30 s budget, then again under tracemalloc for memory:\n\n"
+    body += markdown_table(["SBOM MB", "components", "s", "verdict", "peak Python MB", "peak / size",
+                            "process peak RSS growth MB"], memory_rows)
+    print(body)
+    _append_to_report(body)
+    return 0
+
+
+def _append_to_report(body: str) -> None:
+    """bench/results/sbom.md holds bench_sbom.py's report; this one is its last section, replaced on each run."""
+    import platform
+    from datetime import datetime, timezone
+
+    from bench.common import RESULTS
+
+    path = RESULTS / "sbom.md"
+    previous = path.read_text() if path.exists() else "# SBOM ingest and vulnerability matching\n"
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    section = (f"{SECTION}\n\n`python bench/bench_sbom_real.py`, measured {stamp} on {platform.machine()}, "
+               f"Python {platform.python_version()}.\n\n{body}\n")
+    path.write_text(previous.split(SECTION)[0].rstrip() + "\n\n" + section)
+
+
+SECTION = "## Real shapes: URL-heavy, Maven-like, large"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
