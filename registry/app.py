@@ -52,6 +52,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def load_user(user_id: str):
         return db.session.get(User, int(user_id))
 
+    from registry.ops.input_guards import register_input_guards
+
+    register_input_guards(app)
     _register_blueprints(app)
     _register_cli(app)
     _explain_database_errors_on_the_command_line()
