@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "ENTITY_CATALOGUE_EXTRA": "",  # os.pathsep-separated extra catalogue files
     "LOG_LEVEL": "INFO",
     "DEFAULT_LOCALE": "ko",
+    "SIGNING_KEY_PATH": None,  # default: generated once into <instance>/registry-signing-key.pem
 }
 
 
@@ -54,6 +55,7 @@ def load_settings(instance_path: str, overrides: dict[str, Any] | None) -> dict[
         settings["DATABASE_URL"] or f"sqlite:///{instance / 'registry.db'}"
     )
     settings["STORAGE_PATH"] = settings["STORAGE_PATH"] or str(instance / "blobs")
+    settings["SIGNING_KEY_PATH"] = settings["SIGNING_KEY_PATH"] or str(instance / "registry-signing-key.pem")
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = _persistent_secret(instance / "secret_key")
 
