@@ -27,18 +27,20 @@ class DatabaseIntConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
-def _strings(value: Any, field: str) -> Iterator[tuple[str, str]]:
-    """(field, text) for every string in a JSON value, keys included."""
-    if isinstance(value, str):
-        yield field, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            path = f"{field}.{key}" if field else str(key)
-            yield path, str(key)
-            yield from _strings(item, path)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item, field)
+def _strings(value: Any) -> Iterator[tuple[str, str]]:
+    """(field, text) for every string in a JSON value, keys included; a loop, as bodies may nest deeply."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        field, item = stack.pop()
+        if isinstance(item, str):
+            yield field, item
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                path = f"{field}.{key}" if field else str(key)
+                yield path, str(key)
+                stack.append((path, child))
+        elif isinstance(item, list):
+            stack.extend((field, child) for child in item)
 
 
 def _submitted() -> Iterator[tuple[str, str]]:
@@ -52,7 +54,11 @@ def _submitted() -> Iterator[tuple[str, str]]:
             yield key, key
             yield key, value
     if request.is_json:
-        yield from _strings(request.get_json(silent=True), "")
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # too deep to read: the view refuses it with its own reason
+            return
+        yield from _strings(body)
 
 
 def refuse_control_characters() -> None:

@@ -1,7 +1,6 @@
 """Two uploads of the same version at the same moment, over real HTTP: exactly one wins."""
 
 import threading
-from pathlib import Path
 
 import requests
 from sqlalchemy import func, select
@@ -9,6 +8,7 @@ from werkzeug.serving import make_server
 
 from registry.db import db
 from registry.publishing.models import Artifact, Release
+from registry.storage import storage
 from tests.publishing.packages import archive, build_archive, package_files
 
 
@@ -42,5 +42,5 @@ def test_concurrent_uploads_of_one_version(app, vendor_token):
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Release.id))) == 1
     referenced = set(db.session.scalars(select(Artifact.sha256)))
-    stored = {p.name for p in Path(app.config["STORAGE_PATH"]).rglob("*") if p.is_file() and not p.name.startswith(".")}
+    stored = set(storage().digests())
     assert stored == referenced  # the loser left no orphan blob
