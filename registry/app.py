@@ -50,6 +50,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     login_manager.user_loader(load_session_user)
 
+    from registry.ops.input_guards import register_input_guards
+
+    register_input_guards(app)
     _register_blueprints(app)
     _register_cli(app)
     _explain_database_errors_on_the_command_line()
@@ -66,6 +69,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.notifications.service import register_session_hooks
 
     register_session_hooks()
+    from registry.audit.head import register_head_publishing
+
+    register_head_publishing(app)
     return app
 
 
@@ -80,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     from registry.accounts.views import bp as accounts_bp
     from registry.api import bp as api_bp
     from registry.audit.views import bp as audit_bp
+    from registry.audit.views import keys_bp
     from registry.catalog.views import bp as catalog_bp
     from registry.notifications.views import bp as notifications_bp
     from registry.ops.views import bp as ops_bp
@@ -89,7 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
     limiter.limit(lambda: app.config["RATELIMIT_API"], key_func=api_rate_key)(api_bp)
-    for bp in (ops_bp, accounts_bp, catalog_bp, review_bp, sbom_bp, notifications_bp, audit_bp, api_bp):
+    for bp in (ops_bp, accounts_bp, catalog_bp, review_bp, sbom_bp, notifications_bp, audit_bp, keys_bp, api_bp):
         app.register_blueprint(bp)
 
 

@@ -48,6 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "REQUIRE_2FA_FOR_STAFF": True,  # reviewers and admins must enrol in TOTP two-factor sign-in
     "SBOM_MAX_MB": SBOM_MAX_MB,  # the largest SBOM accepted; the spec's (and solreg check's) default
     "SBOM_TIME_BUDGET_S": DEFAULT_TIME_BUDGET_S,  # longest one SBOM may take to read and validate
+    "SIGNING_KEY_PATH": None,  # default: generated once into <instance>/registry-signing-key.pem
 }
 PREFIX = "REGISTRY_"
 # REGISTRY_* variables of the test suite, not settings of the app.
@@ -72,6 +73,7 @@ def load_settings(instance_path: str, overrides: dict[str, Any] | None) -> dict[
         settings["DATABASE_URL"] or f"sqlite:///{instance / 'registry.db'}"
     )
     settings["STORAGE_PATH"] = settings["STORAGE_PATH"] or str(instance / "blobs")
+    settings["SIGNING_KEY_PATH"] = settings["SIGNING_KEY_PATH"] or str(instance / "registry-signing-key.pem")
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = _persistent_secret(instance / "secret_key")
 

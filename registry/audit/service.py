@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flask import has_request_context, request
 from sqlalchemy import select, text
 
+from registry.audit.head import mark_recorded
 from registry.audit.models import AuditEvent
 from registry.db import db, utcnow
 
@@ -56,6 +57,7 @@ def record(action: str, *, actor=None, org_id: int | None = None, solution_id: i
     event.hash = _digest(event)
     session.add(event)
     session.flush()
+    mark_recorded()
     return event
 
 

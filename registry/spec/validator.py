@@ -25,6 +25,9 @@ URN = re.compile(r"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+$", re.IGNORECASE)
 LANGUAGE_TAG = re.compile(r"^([A-Za-z]{2,3})(?:-[A-Za-z0-9]{1,8})+$")
 SUMMARY_MAX_GRAPHEMES = 150
 FIRST_FUNDING_YEAR = 2010
+# C0 control characters other than tab and newline: a NUL breaks XML feeds and PostgreSQL text,
+# an escape sequence rewrites a terminal.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -205,6 +208,7 @@ class _Checker:
 
     # -- blocks ----------------------------------------------------------------------
     def run(self) -> None:
+        self.control_characters(self.manifest, "")
         top = self.mapping(self.manifest, "", TOP_FIELDS) or {}
         self.identity(top)
         for block in ("title", "summary", "description"):
@@ -227,6 +231,20 @@ class _Checker:
             self.sbom(top["sbom"], top)
         if "changes" in top:
             self.changes(top["changes"])
+
+    def control_characters(self, value: Any, path: str) -> None:
+        """Every text of the manifest, keys included, at any depth."""
+        if isinstance(value, dict):
+            for key, item in value.items():
+                self.control_characters(str(key), child_path(path, str(key)))
+                self.control_characters(item, child_path(path, str(key)))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self.control_characters(item, child_path(path, index))
+        elif isinstance(value, str) and (found := CONTROL_CHARACTER.search(value)):
+            self.error("text-control-character", path,
+                       f"{path} contains the control character U+{ord(found.group()):04X}: {value!r}.",
+                       "Remove it; text may hold tabs and line breaks but no other control characters.")
 
     def block(self, top: dict[str, Any], name: str, fields: dict[str, Field], check: Callable[[dict[str, Any]], Any]) -> None:
         if name in top:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -19,6 +20,16 @@ def blob_key(digest: str) -> str:
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         raise StorageError(f"not a sha256 hex digest: {digest!r}")
     return f"sha256/{digest[:2]}/{digest[2:4]}/{digest}"
+
+
+DOCUMENT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+
+
+def document_key(name: str) -> str:
+    """meta/<name>: small named documents live apart from the content-addressed blobs."""
+    if not DOCUMENT_NAME.match(name):
+        raise StorageError(f"not a document name: {name!r}")
+    return f"meta/{name}"
 
 
 def sha256_file(fileobj: BinaryIO) -> str:
@@ -51,6 +62,17 @@ class BlobStorage(ABC):
     @abstractmethod
     def digests(self) -> Iterator[str]:
         """Every stored digest."""
+
+    @abstractmethod
+    def put_document(self, name: str, data: bytes) -> None:
+        """Replace the small named document `name` whole (not content-addressed: it changes)."""
+
+    @abstractmethod
+    def get_document(self, name: str) -> bytes | None:
+        """The document's bytes, or None when there is none."""
+
+    @abstractmethod
+    def delete_document(self, name: str) -> None: ...
 
     @abstractmethod
     def check(self) -> None:

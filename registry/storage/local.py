@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from registry.storage.base import BlobStorage, StorageError, blob_key
+from registry.storage.base import BlobStorage, StorageError, blob_key, document_key
 
 
 class LocalStorage(BlobStorage):
@@ -82,6 +82,29 @@ class LocalStorage(BlobStorage):
             for p in sorted(base.glob("??/??/*")):
                 if not p.name.startswith("."):
                     yield p.name
+
+    def put_document(self, name: str, data: bytes) -> None:
+        target = self.root / document_key(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get_document(self, name: str) -> bytes | None:
+        try:
+            return (self.root / document_key(name)).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def delete_document(self, name: str) -> None:
+        (self.root / document_key(name)).unlink(missing_ok=True)
 
     def check(self) -> None:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from registry.storage.base import BlobStorage, StorageError, blob_key
+from registry.storage.base import BlobStorage, StorageError, blob_key, document_key
 
 
 class S3Storage(BlobStorage):
@@ -36,7 +36,7 @@ class S3Storage(BlobStorage):
             self.client.head_object(Bucket=self.bucket, Key=blob_key(digest))
             return True
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _not_found(exc):
                 return False
             raise StorageError(str(exc)) from exc
 
@@ -58,8 +58,28 @@ class S3Storage(BlobStorage):
             for obj in page.get("Contents", []):
                 yield obj["Key"].rsplit("/", 1)[-1]
 
+    def put_document(self, name: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=document_key(name), Body=data)
+
+    def get_document(self, name: str) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=document_key(name))["Body"].read()
+        except ClientError as exc:
+            if _not_found(exc):
+                return None
+            raise StorageError(str(exc)) from exc
+
+    def delete_document(self, name: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=document_key(name))
+
     def check(self) -> None:
         try:
             self.client.head_bucket(Bucket=self.bucket)
         except Exception as exc:
             raise StorageError(f"bucket {self.bucket} unreachable: {exc}") from exc
+
+
+def _not_found(exc) -> bool:
+    return exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")

@@ -39,7 +39,10 @@ def test_deleted_row_is_detected(app):
 
 
 def test_cli_exit_codes(app):
+    from registry.audit.head import publish_head
+
     _three_events()
+    publish_head()
     runner = app.test_cli_runner()
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
     db.session.execute(text("UPDATE audit_events SET ip = '10.0.0.1'"))

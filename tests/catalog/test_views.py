@@ -80,7 +80,7 @@ def test_search_page_facets_and_shareable_urls(client, catalog):
 @pytest.mark.parametrize("url", [
     "/search?q=%22", "/search?q=NOT", "/search?q=%25", "/search?q=_", "/search?q=%27%3B+DROP+TABLE+solutions%3B--",
     "/search?q=" + "가" * 10_000, "/search?page=-1", "/search?page=abc", "/search?page=99999999999",
-    "/search?q=a+OR+b+NEAR+c*", "/search?q=%00",
+    "/search?q=a+OR+b+NEAR+c*",  # a NUL is refused with 400: tests/ops/test_bad_input.py
 ])
 def test_hostile_search_urls_answer_without_error(client, catalog, url):
     assert client.get(url).status_code == 200

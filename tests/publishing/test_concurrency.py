@@ -20,6 +20,7 @@ from registry.accounts.models import ApiToken
 from registry.db import db, utcnow
 from registry.publishing import service, states
 from registry.publishing.models import Artifact, Release
+from registry.storage import storage
 from tests.publishing.packages import archive, build_archive, package_files
 
 UPLOADS = 20
@@ -55,7 +56,7 @@ def test_concurrent_uploads_of_one_version(app, vendor_token):
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Release.id))) == 1
     referenced = set(db.session.scalars(select(Artifact.sha256)))
-    stored = {p.name for p in Path(app.config["STORAGE_PATH"]).rglob("*") if p.is_file() and not p.name.startswith(".")}
+    stored = set(storage().digests())
     assert stored == referenced  # the loser left no orphan blob
 
 

@@ -87,3 +87,14 @@ def test_upload_and_download_through_the_api_on_s3(app_config, s3_settings, make
         db.session.remove()
         if db.engine.dialect.name == "postgresql":
             _truncate_all(db.engine)
+
+
+def test_named_documents_round_trip_apart_from_blobs(s3_settings):
+    blobs = store(s3_settings)
+    assert blobs.get_document("audit-head.json") is None
+    blobs.put_document("audit-head.json", "첫 번째".encode())
+    blobs.put_document("audit-head.json", "두 번째".encode())
+    assert blobs.get_document("audit-head.json") == "두 번째".encode()
+    assert list(blobs.digests()) == []
+    blobs.delete_document("audit-head.json")
+    assert blobs.get_document("audit-head.json") is None
