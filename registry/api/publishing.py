@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Response, current_app, request, send_file
 from flask_login import current_user
 from sqlalchemy import update
@@ -17,6 +19,7 @@ from registry.publishing.models import Release
 from registry.storage import storage
 
 MAX_SIDE_FILE = 256 * 1024
+_PRINTABLE_ASCII = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
 
 
 def _upload_limit():
@@ -92,7 +95,9 @@ def download_artifact(name: str, version: str, kind: str):
     response.headers["Digest"] = f"sha-256={_b64_digest(artifact.sha256)}"
     response.headers["Repr-Digest"] = f"sha-256=:{_b64_digest(artifact.sha256)}:"
     if release.state == "yanked":
-        response.headers["Warning"] = f'299 - "yanked: {release.yank_reason}"'
+        # Header values carry ASCII only: the reason (often Korean) goes percent-encoded UTF-8 in its own header.
+        response.headers["Warning"] = '299 - "yanked"'
+        response.headers["Yank-Reason"] = quote(release.yank_reason or "", safe=_PRINTABLE_ASCII)
     return response
 
 
