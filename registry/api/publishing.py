@@ -35,7 +35,7 @@ def upload_release(name: str):
         raise InvalidInput("send the release archive as the multipart file field 'archive'", field="archive")
     spool = archive.stream
     upload = service.Upload(
-        archive=spool, archive_sha256=spool.sha256, archive_size=spool.size, filename=archive.filename,
+        archive=spool, archive_sha256=spool.sha256, archive_size=spool.size,
         provenance=_side_file("provenance"), signature=_side_file("signature"),
         declared_sha256=request.form.get("sha256") or None, declared_version=request.form.get("version") or None,
     )
@@ -90,7 +90,7 @@ def download_artifact(name: str, version: str, kind: str):
     local = store.local_path(artifact.sha256)
     source = local if local else store.open(artifact.sha256)
     response: Response = send_file(source, mimetype=artifact.media_type, as_attachment=True,
-                                   download_name=artifact.filename, etag=artifact.sha256, conditional=True,
+                                   download_name=artifact.download_name, etag=artifact.sha256, conditional=True,
                                    max_age=31536000)
     response.headers["Digest"] = f"sha-256={_b64_digest(artifact.sha256)}"
     response.headers["Repr-Digest"] = f"sha-256=:{_b64_digest(artifact.sha256)}:"

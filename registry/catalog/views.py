@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +25,7 @@ from registry.db import db
 from registry.errors import InvalidInput, RegistryError
 from registry.publishing import service as publishing
 from registry.publishing.models import Release, Solution
+from registry.publishing.names import artifact_filename
 from registry.review.models import Review
 from registry.spec.vocabulary import (
     CATEGORIES,
@@ -141,26 +143,28 @@ class InstallStep:
 
 
 def install_steps(release: Release) -> list[InstallStep]:
+    """Shell commands built only from registry-checked parts, each one quoted anyway: the file name is the
+    registry's own, never the one the client uploaded under, and manifest paths are text from the vendor."""
     name, version = release.solution.name, release.version
-    archive = release.artifact("archive")
-    filename = archive.filename if archive else f"{name}-{version}.tar.gz"
+    filename = artifact_filename(name, version, "archive", "application/gzip")
     url = url_for("api.download_artifact", name=name, version=version, kind="archive", _external=True)
-    fetch = [f"curl -fLo {filename} {url}", f"echo '{release.sha256}  {filename}' | sha256sum -c -",
-             f"tar xzf {filename} && cd {name}-{version}"]
+    file, folder = shlex.quote(filename), shlex.quote(f"{name}-{version}")
+    fetch = [f"curl -fLo {file} {shlex.quote(url)}", f"echo {shlex.quote(f'{release.sha256}  {filename}')} | "
+             "sha256sum -c -", f"tar xzf {file} && cd {folder}"]
     steps = []
     for target in release.deploy_targets:
-        path = target.path
+        path = shlex.quote(target.path)
         if target.kind == "helm":
             kube = (target.details or {}).get("kubeVersion")
-            steps.append(InstallStep("helm", path, [*fetch, f"helm install {name} ./{path}"],
+            steps.append(InstallStep("helm", target.path, [*fetch, f"helm install {shlex.quote(name)} ./{path}"],
                                      _("Kubernetes %(range)s", range=kube) if kube else ""))
         elif target.kind == "compose":
-            steps.append(InstallStep("compose", path, [*fetch, f"docker compose -f {path} up -d"]))
+            steps.append(InstallStep("compose", target.path, [*fetch, f"docker compose -f {path} up -d"]))
         elif target.kind == "kubernetes":
-            steps.append(InstallStep("kubernetes", path, [*fetch, f"kubectl apply -R -f {path}"]))
+            steps.append(InstallStep("kubernetes", target.path, [*fetch, f"kubectl apply -R -f {path}"]))
         else:
-            script = path if path.endswith(".sh") else f"{path.rstrip('/')}/install.sh"
-            steps.append(InstallStep("vm", path, [*fetch, f"sudo sh {script}"]))
+            script = target.path if target.path.endswith(".sh") else f"{target.path.rstrip('/')}/install.sh"
+            steps.append(InstallStep("vm", target.path, [*fetch, f"sudo sh {shlex.quote(script)}"]))
     return steps
 
 

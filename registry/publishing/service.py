@@ -29,7 +29,7 @@ from registry.publishing.checks import upload_checks
 from registry.publishing.inspection import inspect_archive, read_large_member
 from registry.spec.files import FileTooLargeError
 from registry.publishing.models import Artifact, DataHubRequirement, DeployTarget, Release, Solution
-from registry.publishing.names import normalize_name
+from registry.publishing.names import artifact_filename, normalize_name
 from registry.publishing.signatures import verify_provenance
 from registry.review.models import Review
 from registry.sbom.parser import parse_sbom
@@ -45,7 +45,6 @@ class Upload:
     archive: BinaryIO
     archive_sha256: str
     archive_size: int
-    filename: str = ""
     provenance: bytes | None = None
     signature: bytes | None = None
     declared_sha256: str | None = None
@@ -158,18 +157,22 @@ def _new_version(manifest: dict, name: str, solution: Solution | None, upload: U
 
 def _artifacts(upload: Upload, manifest: dict, version: str, statement: bytes | None,
                sbom_bytes: bytes) -> tuple[list[Artifact], list[tuple[BinaryIO, str]]]:
-    """The release's artifact rows and the blobs behind them (archive first)."""
-    artifacts = [Artifact(kind="archive", filename=upload.filename or f"{manifest['name']}-{version}.tar.gz",
-                          media_type="application/gzip", sha256=upload.archive_sha256, size=upload.archive_size)]
-    blobs: list[tuple[BinaryIO, str]] = [(upload.archive, upload.archive_sha256)]
+    """The release's artifact rows and the blobs behind them (archive first), named by the registry."""
     sbom_path = manifest["sbom"]
+
+    def artifact(kind: str, digest: str, size: int) -> Artifact:
+        media_type = _media_type(kind, sbom_path)
+        return Artifact(kind=kind, filename=artifact_filename(manifest["name"], version, kind, media_type),
+                        media_type=media_type, sha256=digest, size=size)
+
+    artifacts = [artifact("archive", upload.archive_sha256, upload.archive_size)]
+    blobs: list[tuple[BinaryIO, str]] = [(upload.archive, upload.archive_sha256)]
     for kind, data in (("provenance", statement), ("signature", upload.signature), ("sbom", sbom_bytes)):
         if data is None:
             continue
         digest = hashlib.sha256(data).hexdigest()
         blobs.append((io.BytesIO(data), digest))
-        artifacts.append(Artifact(kind=kind, filename=_artifact_name(kind, manifest, version, sbom_path),
-                                  media_type=_media_type(kind, sbom_path), sha256=digest, size=len(data)))
+        artifacts.append(artifact(kind, digest, len(data)))
     return artifacts, blobs
 
 
@@ -196,16 +199,11 @@ def _record_release(token: ApiToken, solution: Solution | None, name: str, versi
     return release
 
 
-def _artifact_name(kind: str, manifest: dict, version: str, sbom_path: str) -> str:
-    base = f"{manifest['name']}-{version}"
-    return {"provenance": f"{base}.provenance.json", "signature": f"{base}.provenance.dsse.json",
-            "sbom": sbom_path.rsplit("/", 1)[-1]}[kind]
-
-
 def _media_type(kind: str, sbom_path: str) -> str:
     if kind == "sbom":
         return "application/vnd.cyclonedx+xml" if sbom_path.endswith(".xml") else "application/vnd.cyclonedx+json"
-    return {"provenance": "application/vnd.in-toto+json", "signature": "application/vnd.dsse.envelope.v1+json"}[kind]
+    return {"archive": "application/gzip", "provenance": "application/vnd.in-toto+json",
+            "signature": "application/vnd.dsse.envelope.v1+json"}[kind]
 
 
 def _record_requirements(release: Release, manifest: dict) -> None:
