@@ -26,6 +26,7 @@ from registry.errors import InvalidInput, RegistryError
 from registry.publishing import service as publishing
 from registry.publishing.models import Release, Solution
 from registry.publishing.names import artifact_filename
+from registry.publishing.versions import latest_published, precedence
 from registry.review.models import Review
 from registry.spec.vocabulary import (
     CATEGORIES,
@@ -220,7 +221,7 @@ def page_data(solution: Solution, release: Release, releases: list[Release]) -> 
                                    .order_by(Review.id)).all()
     history = db.session.scalars(select(AuditEvent).where(AuditEvent.solution_id == solution.id)
                                  .order_by(AuditEvent.id.desc()).limit(HISTORY_LIMIT)).all()
-    data = PageData(solution, release, releases, publishing.latest_published(solution), adoption.adopters(solution),
+    data = PageData(solution, release, releases, latest_published(solution.releases), adoption.adopters(solution),
                     list(approvals), list(history), install_steps(release), sbom_summary(release))
     profile = reader_profile()
     if profile is not None:
@@ -231,10 +232,8 @@ def page_data(solution: Solution, release: Release, releases: list[Release]) -> 
 
 def _visible_releases(solution: Solution, token=None) -> list[Release]:
     """The releases the reader may see, newest version first."""
-    import semver
-
     visible = [r for r in solution.releases if publishing.can_see(r, current_user, token)]
-    return sorted(visible, key=lambda r: semver.Version.parse(r.version), reverse=True)
+    return sorted(visible, key=lambda r: precedence(r.version), reverse=True)
 
 
 def _render_solution(solution: Solution, release: Release, releases: list[Release], adoption_form=None,
@@ -271,7 +270,7 @@ def solution_page(name: str):
     releases = _visible_releases(solution)
     if not releases:
         abort(404)
-    latest = publishing.latest_published(solution) or releases[0]
+    latest = latest_published(solution.releases) or releases[0]
     return _render_solution(solution, latest, releases)
 
 
@@ -293,7 +292,7 @@ def record_adoption(name: str):
     form = AdoptionForm(prefix="adopt")
     form.org.choices = [(o.slug, o.name) for o in adoption.user_municipalities(current_user)]
     form.version.choices = [(r.version, r.version) for r in releases if r.state in ("published", "yanked")]
-    shown = publishing.latest_published(solution) or releases[0]
+    shown = latest_published(solution.releases) or releases[0]
     if not form.validate_on_submit():
         return _render_solution(solution, shown, releases, form, status=400)
     try:

@@ -31,6 +31,7 @@ from registry.spec.files import FileTooLargeError
 from registry.publishing.models import Artifact, DataHubRequirement, DeployTarget, Release, Solution
 from registry.publishing.names import artifact_filename, normalize_name
 from registry.publishing.signatures import verify_provenance
+from registry.publishing.versions import same_precedence
 from registry.review.models import Review
 from registry.sbom.parser import parse_sbom
 from registry.sbom.service import evaluate_release, store_components
@@ -89,7 +90,8 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
 
     inspected = inspect_archive(upload.archive)
     version = _new_version(inspected.manifest, name, solution, upload)
-    provenance = verify_provenance(token.org, upload.archive_sha256, upload.provenance, upload.signature)
+    provenance = verify_provenance(token.org, inspected.manifest["name"], version, upload.archive_sha256,
+                                   upload.provenance, upload.signature)
     sbom_path = inspected.manifest["sbom"]
     try:
         sbom_bytes = inspected.files.read(sbom_path, 1024 * 1024)
@@ -148,10 +150,14 @@ def _new_version(manifest: dict, name: str, solution: Solution | None, upload: U
     if upload.declared_version is not None and upload.declared_version != version:
         raise Unprocessable(f"solution.yaml says version {version} but {upload.declared_version} was declared",
                             field="version", code="version-mismatch")
-    if solution is not None and db.session.scalar(
-            select(Release.id).where(Release.solution_id == solution.id, Release.version == version)):
+    existing = same_precedence(db.session.scalars(select(Release.version).where(Release.solution_id == solution.id)),
+                               version) if solution is not None else None
+    if existing == version:
         raise Conflict(f"{solution.name} {version} already exists with different content; versions are immutable, "
                        "publish a new version", field="version", code="version-exists")
+    if existing is not None:
+        raise Conflict(f"{version} has the same precedence as {existing}, which exists: build metadata (+…) does not "
+                       "make a new version; publish a new version", field="version", code="version-exists")
     return version
 
 
@@ -263,14 +269,6 @@ def can_see(release: Release, user: User | None, token: ApiToken | None) -> bool
     if token is not None and (token.org_id == org_id or "review" in token.scopes):
         return True
     return user is not None and getattr(user, "is_authenticated", False) and (user.is_reviewer or user.member_of(org_id))
-
-
-def latest_published(solution: Solution) -> Release | None:
-    """The highest SemVer among published releases; yanked ones drop out of 'latest'."""
-    import semver
-
-    published = [r for r in solution.releases if r.state == "published"]
-    return max(published, key=lambda r: semver.Version.parse(r.version), default=None)
 
 
 def queue_position(release: Release) -> int | None:

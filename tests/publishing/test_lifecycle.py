@@ -5,8 +5,9 @@ from sqlalchemy import select
 
 from registry.db import db
 from registry.errors import Conflict, InvalidInput
-from registry.publishing import service, states
+from registry.publishing import states
 from registry.publishing.models import Release, Solution
+from registry.publishing.versions import latest_published
 from tests.publishing.packages import archive
 
 
@@ -55,7 +56,7 @@ def test_latest_is_highest_published_semver(upload, vendor_token):
     for release in db.session.scalars(select(Release)):
         publish_now(release)
     solution = db.session.scalar(select(Solution))
-    assert service.latest_published(solution).version == "1.10.0"
+    assert latest_published(solution.releases).version == "1.10.0"
 
 
 @pytest.mark.parametrize("state,event", [
