@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from registry.accounts import service as accounts
 from registry.accounts.models import Organization
@@ -217,10 +217,13 @@ class PageData:
 
 
 def page_data(solution: Solution, release: Release, releases: list[Release]) -> PageData:
+    """What the solution page shows; `releases` are those the reader may see, and so is the history."""
     approvals = db.session.scalars(select(Review).where(Review.release_id == release.id, Review.decision == "approve")
                                    .order_by(Review.id)).all()
-    history = db.session.scalars(select(AuditEvent).where(AuditEvent.solution_id == solution.id)
-                                 .order_by(AuditEvent.id.desc()).limit(HISTORY_LIMIT)).all()
+    version = AuditEvent.details["version"].as_string()
+    history = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.solution_id == solution.id, or_(version.is_(None), version.in_([r.version for r in releases])))
+        .order_by(AuditEvent.id.desc()).limit(HISTORY_LIMIT)).all()
     data = PageData(solution, release, releases, latest_published(solution.releases), adoption.adopters(solution),
                     list(approvals), list(history), install_steps(release), sbom_summary(release))
     profile = reader_profile()

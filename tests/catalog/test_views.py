@@ -298,3 +298,42 @@ def test_install_commands_quote_manifest_paths(client, vendor_tokens):
     install = client.get("/api/v1/solutions/parking-share/overview").json["install"]
     compose = next(step for step in install if step["kind"] == "compose")
     assert compose["commands"][-1] == "docker compose -f 'a.yaml; rm -rf ~' up -d"
+
+
+@pytest.fixture
+def mixed_history(publish, make_user):
+    """parking-share: 1.0.0 published, 1.1.0 pending review, 0.9.0 rejected (with a reviewer's Korean comment)."""
+    from registry.review import service as review
+
+    publish("parking-share", "1.0.0")
+    publish("parking-share", "1.1.0", pending=True)
+    refused = publish("parking-share", "0.9.0", pending=True)
+    reviewer = make_user("kim-reviewer", role="reviewer")
+    review.decide(reviewer, refused, "reject", comment="개인정보 처리 방침이 없습니다")
+    return reviewer
+
+
+def _history(page: str) -> str:
+    return page[page.index('id="history-h"'):]
+
+
+def test_public_history_lists_only_public_releases(client, mixed_history):
+    history = _history(text_of(client.get("/solutions/parking-share?lang=en")))
+    assert "<td>1.0.0</td>" in history
+    assert "1.1.0" not in history and "0.9.0" not in history and "review.reject" not in history
+    data = client.get("/api/v1/solutions/parking-share/overview").json
+    assert {e["version"] for e in data["history"]} == {"1.0.0"}
+    assert [v["version"] for v in data["versions"]] == ["1.0.0"]
+    assert [r["version"] for r in client.get("/api/v1/solutions/parking-share").json["solution"]["releases"]] == ["1.0.0"]
+
+
+def test_owner_and_reviewers_still_see_the_whole_history(client, mixed_history, vendor_tokens):
+    token = vendor_tokens("hanbit")
+    data = client.get("/api/v1/solutions/parking-share/overview", headers={"Authorization": f"Bearer {token}"}).json
+    assert {e["version"] for e in data["history"]} == {"1.0.0", "1.1.0", "0.9.0"}
+    login(client, "hanbit-owner")
+    assert "1.1.0" in _history(text_of(client.get("/solutions/parking-share")))
+    reviewer = client.application.test_client()
+    login(reviewer, "kim-reviewer")
+    history = _history(text_of(reviewer.get("/solutions/parking-share")))
+    assert "1.1.0" in history and "review.reject" in history
