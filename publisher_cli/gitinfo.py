@@ -42,10 +42,6 @@ def subdirectory_of(repo: git.Repo, path: Path) -> str:
     return "" if relative == Path(".") else relative.as_posix()
 
 
-def tag_candidates(name: str, version: str) -> list[str]:
-    return [f"v{version}", version, f"{name}-v{version}", f"{name}/v{version}"]
-
-
 BUILD_OUTPUT_DIR = "dist"
 
 
@@ -80,7 +76,9 @@ def _head_sha(repo: git.Repo) -> str:
 def find_release_tag(repo: git.Repo, name: str, version: str, *, require_head: bool = True) -> ReleaseTag:
     """The tag naming ``version``; with ``require_head`` it must point at HEAD."""
     head = _head_sha(repo)
-    candidates = tag_candidates(name, version)
+    from registry.spec.provenance import release_tags
+
+    candidates = release_tags(name, version)
     tags = {}
     for tag in repo.tags:
         try:

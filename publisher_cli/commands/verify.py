@@ -79,7 +79,13 @@ def verify_archive(client: RegistryClient, archive: Path, *, ref: tuple[str, str
                    allow_unsigned: bool = False) -> Verified:
     from publisher_cli.commands.download import sibling_paths
     from publisher_cli.errors import VerificationError
-    from registry.spec.provenance import ProvenanceError, SignatureError, parse_statement, verify_envelope
+    from registry.spec.provenance import (
+        ProvenanceError,
+        SignatureError,
+        parse_statement,
+        tag_names_release,
+        verify_envelope,
+    )
 
     name, version = ref or release_ref_from_filename(archive)
     release = client.release(name, version)
@@ -124,6 +130,9 @@ def verify_archive(client: RegistryClient, archive: Path, *, ref: tuple[str, str
                 f"provenance is for sha256 {provenance.subject_sha256}, not this file's {sha256}")
         if provenance.subject_name != f"{name}-{version}.tar.gz":
             raise VerificationError(f"provenance describes {provenance.subject_name}, not {name}-{version}.tar.gz")
+        if not tag_names_release(provenance.tag, name, version):
+            raise VerificationError(f"provenance says it was built from tag {provenance.tag}, "
+                                    f"which does not name version {version}")
         recorded = release.get("provenance") or {}
         for field in ("repository", "tag", "commit"):
             if recorded.get(field) and recorded[field] != getattr(provenance, field):

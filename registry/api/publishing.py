@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Response, current_app, request, send_file
 from flask_login import current_user
 from sqlalchemy import update
@@ -17,6 +19,7 @@ from registry.publishing.models import Release
 from registry.storage import storage
 
 MAX_SIDE_FILE = 256 * 1024
+_PRINTABLE_ASCII = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
 
 
 def _upload_limit():
@@ -32,7 +35,7 @@ def upload_release(name: str):
         raise InvalidInput("send the release archive as the multipart file field 'archive'", field="archive")
     spool = archive.stream
     upload = service.Upload(
-        archive=spool, archive_sha256=spool.sha256, archive_size=spool.size, filename=archive.filename,
+        archive=spool, archive_sha256=spool.sha256, archive_size=spool.size,
         provenance=_side_file("provenance"), signature=_side_file("signature"),
         declared_sha256=request.form.get("sha256") or None, declared_version=request.form.get("version") or None,
     )
@@ -85,12 +88,14 @@ def download_artifact(name: str, version: str, kind: str):
     local = store.local_path(artifact.sha256)
     source = local if local else store.open(artifact.sha256)
     response: Response = send_file(source, mimetype=artifact.media_type, as_attachment=True,
-                                   download_name=artifact.filename, etag=artifact.sha256, conditional=True)
+                                   download_name=artifact.download_name, etag=artifact.sha256, conditional=True)
     response.headers["Cache-Control"] = _cache_control(release.state)
     response.headers["Digest"] = f"sha-256={_b64_digest(artifact.sha256)}"
     response.headers["Repr-Digest"] = f"sha-256=:{_b64_digest(artifact.sha256)}:"
     if release.state == "yanked":
-        response.headers["Warning"] = f'299 - "yanked: {release.yank_reason}"'
+        # Header values carry ASCII only: the reason (often Korean) goes percent-encoded UTF-8 in its own header.
+        response.headers["Warning"] = '299 - "yanked"'
+        response.headers["Yank-Reason"] = quote(release.yank_reason or "", safe=_PRINTABLE_ASCII)
     return response
 
 

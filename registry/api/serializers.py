@@ -101,9 +101,9 @@ def review_json(review) -> dict:
 
 
 def solution_json(solution, releases) -> dict:
-    from registry.publishing.service import latest_published
+    from registry.publishing.versions import latest_published
 
-    latest = latest_published(solution)
+    latest = latest_published(solution.releases)
     shown = latest or (releases[-1] if releases else None)
     manifest = shown.manifest if shown else {}
     return {

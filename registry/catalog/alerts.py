@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import semver
 from flask import has_request_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -20,6 +19,7 @@ from registry.catalog.models import Adoption, Subscription
 from registry.db import db
 from registry.notifications.service import notify_org, notify_user
 from registry.publishing.models import Release
+from registry.publishing.versions import is_prerelease, latest_published, precedence
 
 
 def release_link(release: Release) -> str:
@@ -83,18 +83,21 @@ def notify_new_findings(release: Release, findings: Iterable) -> int:
 
 
 def notify_superseded(release: Release) -> int:
-    """Tell municipalities running an older version of the solution that this newer one is published."""
+    """Tell municipalities running an older version of the solution that this newer one is published.
+
+    A pre-release is no reason to move off a stable version: it is news only while the solution has
+    nothing stable, i.e. when it is the solution's latest release.
+    """
     if release.state != "published":
         return 0
-    newer = semver.Version.parse(release.version)
-    older_ids = [r.id for r in db.session.scalars(select(Release).where(Release.solution_id == release.solution_id,
-                                                                        Release.id != release.id))
-                 if semver.Version.parse(r.version) < newer]
+    siblings = list(db.session.scalars(select(Release).where(Release.solution_id == release.solution_id)))
+    if is_prerelease(release.version) and latest_published(siblings) is not release:
+        return 0
+    newer = precedence(release.version)
+    older_ids = [r.id for r in siblings if r.id != release.id and precedence(r.version) < newer]
     running = _running(older_ids)
     # An org that already runs this or a newer version somewhere does not need telling.
-    current = {a.org_id for a in _running([r.id for r in db.session.scalars(
-        select(Release).where(Release.solution_id == release.solution_id))
-        if semver.Version.parse(r.version) >= newer])}
+    current = {a.org_id for a in _running([r.id for r in siblings if precedence(r.version) >= newer])}
     orgs = [org for org in _orgs(running) if org.id not in current]
     label = f"{release.solution.name} {release.version}"
     for org in orgs:

@@ -15,6 +15,7 @@ from registry.catalog import adoption, fit, search
 from registry.catalog import views as catalog_views
 from registry.errors import InvalidInput, NotFound
 from registry.publishing import service as publishing
+from registry.publishing.versions import latest_published
 from registry.spec.publiccode import PubliccodeError, export_publiccode, publiccode_to_yaml
 from registry.spec.vocabulary import CATEGORY_LABELS, PROGRAMME_LABELS
 
@@ -126,7 +127,7 @@ def solution_overview(name: str):
     releases = catalog_views._visible_releases(solution, token)
     if not releases:
         raise NotFound(f"no solution named {name!r}", field="name")
-    release = publishing.latest_published(solution) or releases[0]
+    release = latest_published(solution.releases) or releases[0]
     page = catalog_views.page_data(solution, release, releases)
     profile = _token_profile(token)
     page_fit = fit.release_fit(release, profile) if profile else page.fit

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import semver
 from sqlalchemy import delete, event, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from registry.catalog.models import Adoption, SearchDocument, SearchFacet
 from registry.catalog.search import bigrams, normalize
 from registry.db import db, utcnow
 from registry.publishing.models import Release, Solution
+from registry.publishing.versions import latest_published
 from registry.spec.vocabulary import CATEGORY_LABELS
 
 log = logging.getLogger("registry.catalog")
@@ -88,7 +88,7 @@ def build_document(*, solution_id: int, name: str, org_id: int, org_name: str, r
 def latest_published_release(solution_id: int) -> Release | None:
     published = db.session.scalars(select(Release).where(Release.solution_id == solution_id,
                                                          Release.state == "published")).all()
-    return max(published, key=lambda r: semver.Version.parse(r.version), default=None)
+    return latest_published(published)
 
 
 def adoption_count(solution_id: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -10,7 +11,7 @@ from flask import Blueprint, Response, abort, flash, make_response, redirect, re
 from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from registry.accounts import service as accounts
 from registry.accounts.models import Organization
@@ -24,6 +25,8 @@ from registry.db import db
 from registry.errors import InvalidInput, RegistryError
 from registry.publishing import service as publishing
 from registry.publishing.models import Release, Solution
+from registry.publishing.names import artifact_filename
+from registry.publishing.versions import latest_published, precedence
 from registry.review.models import Review
 from registry.spec.vocabulary import (
     CATEGORIES,
@@ -141,26 +144,28 @@ class InstallStep:
 
 
 def install_steps(release: Release) -> list[InstallStep]:
+    """Shell commands built only from registry-checked parts, each one quoted anyway: the file name is the
+    registry's own, never the one the client uploaded under, and manifest paths are text from the vendor."""
     name, version = release.solution.name, release.version
-    archive = release.artifact("archive")
-    filename = archive.filename if archive else f"{name}-{version}.tar.gz"
+    filename = artifact_filename(name, version, "archive", "application/gzip")
     url = url_for("api.download_artifact", name=name, version=version, kind="archive", _external=True)
-    fetch = [f"curl -fLo {filename} {url}", f"echo '{release.sha256}  {filename}' | sha256sum -c -",
-             f"tar xzf {filename} && cd {name}-{version}"]
+    file, folder = shlex.quote(filename), shlex.quote(f"{name}-{version}")
+    fetch = [f"curl -fLo {file} {shlex.quote(url)}", f"echo {shlex.quote(f'{release.sha256}  {filename}')} | "
+             "sha256sum -c -", f"tar xzf {file} && cd {folder}"]
     steps = []
     for target in release.deploy_targets:
-        path = target.path
+        path = shlex.quote(target.path)
         if target.kind == "helm":
             kube = (target.details or {}).get("kubeVersion")
-            steps.append(InstallStep("helm", path, [*fetch, f"helm install {name} ./{path}"],
+            steps.append(InstallStep("helm", target.path, [*fetch, f"helm install {shlex.quote(name)} ./{path}"],
                                      _("Kubernetes %(range)s", range=kube) if kube else ""))
         elif target.kind == "compose":
-            steps.append(InstallStep("compose", path, [*fetch, f"docker compose -f {path} up -d"]))
+            steps.append(InstallStep("compose", target.path, [*fetch, f"docker compose -f {path} up -d"]))
         elif target.kind == "kubernetes":
-            steps.append(InstallStep("kubernetes", path, [*fetch, f"kubectl apply -R -f {path}"]))
+            steps.append(InstallStep("kubernetes", target.path, [*fetch, f"kubectl apply -R -f {path}"]))
         else:
-            script = path if path.endswith(".sh") else f"{path.rstrip('/')}/install.sh"
-            steps.append(InstallStep("vm", path, [*fetch, f"sudo sh {script}"]))
+            script = target.path if target.path.endswith(".sh") else f"{target.path.rstrip('/')}/install.sh"
+            steps.append(InstallStep("vm", target.path, [*fetch, f"sudo sh {shlex.quote(script)}"]))
     return steps
 
 
@@ -212,11 +217,14 @@ class PageData:
 
 
 def page_data(solution: Solution, release: Release, releases: list[Release]) -> PageData:
+    """What the solution page shows; `releases` are those the reader may see, and so is the history."""
     approvals = db.session.scalars(select(Review).where(Review.release_id == release.id, Review.decision == "approve")
                                    .order_by(Review.id)).all()
-    history = db.session.scalars(select(AuditEvent).where(AuditEvent.solution_id == solution.id)
-                                 .order_by(AuditEvent.id.desc()).limit(HISTORY_LIMIT)).all()
-    data = PageData(solution, release, releases, publishing.latest_published(solution), adoption.adopters(solution),
+    version = AuditEvent.details["version"].as_string()
+    history = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.solution_id == solution.id, or_(version.is_(None), version.in_([r.version for r in releases])))
+        .order_by(AuditEvent.id.desc()).limit(HISTORY_LIMIT)).all()
+    data = PageData(solution, release, releases, latest_published(solution.releases), adoption.adopters(solution),
                     list(approvals), list(history), install_steps(release), sbom_summary(release))
     profile = reader_profile()
     if profile is not None:
@@ -227,10 +235,8 @@ def page_data(solution: Solution, release: Release, releases: list[Release]) -> 
 
 def _visible_releases(solution: Solution, token=None) -> list[Release]:
     """The releases the reader may see, newest version first."""
-    import semver
-
     visible = [r for r in solution.releases if publishing.can_see(r, current_user, token)]
-    return sorted(visible, key=lambda r: semver.Version.parse(r.version), reverse=True)
+    return sorted(visible, key=lambda r: precedence(r.version), reverse=True)
 
 
 def _render_solution(solution: Solution, release: Release, releases: list[Release], adoption_form=None,
@@ -267,7 +273,7 @@ def solution_page(name: str):
     releases = _visible_releases(solution)
     if not releases:
         abort(404)
-    latest = publishing.latest_published(solution) or releases[0]
+    latest = latest_published(solution.releases) or releases[0]
     return _render_solution(solution, latest, releases)
 
 
@@ -289,7 +295,7 @@ def record_adoption(name: str):
     form = AdoptionForm(prefix="adopt")
     form.org.choices = [(o.slug, o.name) for o in adoption.user_municipalities(current_user)]
     form.version.choices = [(r.version, r.version) for r in releases if r.state in ("published", "yanked")]
-    shown = publishing.latest_published(solution) or releases[0]
+    shown = latest_published(solution.releases) or releases[0]
     if not form.validate_on_submit():
         return _render_solution(solution, shown, releases, form, status=400)
     try:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.accounts.models import Organization, SigningKey, User
 from registry.db import db, utcnow
+from registry.publishing.names import artifact_filename
 
 
 class Solution(db.Model):
@@ -82,6 +83,12 @@ class Artifact(db.Model):
     size: Mapped[int] = mapped_column(BigInteger)
 
     release: Mapped[Release] = relationship(back_populates="artifacts")
+
+    @property
+    def download_name(self) -> str:
+        """The name to show and serve: derived afresh, since rows from before the registry named its
+        files itself may hold a client-supplied `filename`."""
+        return artifact_filename(self.release.solution.name, self.release.version, self.kind, self.media_type)
 
 
 class Check(db.Model):

@@ -31,8 +31,9 @@ from registry.publishing import states
 from registry.publishing.checks import upload_checks
 from registry.publishing.inspection import inspect_archive, sbom_max_bytes
 from registry.publishing.models import Artifact, DataHubRequirement, DeployTarget, Release, Solution
-from registry.publishing.names import normalize_name
+from registry.publishing.names import artifact_filename, normalize_name
 from registry.publishing.signatures import verify_provenance
+from registry.publishing.versions import same_precedence
 from registry.review.models import Review
 from registry.sbom.parser import parse_sbom
 from registry.sbom.service import evaluate_release, store_components
@@ -47,7 +48,6 @@ class Upload:
     archive: BinaryIO
     archive_sha256: str
     archive_size: int
-    filename: str = ""
     provenance: bytes | None = None
     signature: bytes | None = None
     declared_sha256: str | None = None
@@ -92,7 +92,8 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
 
     inspected = inspect_archive(upload.archive)
     version = _new_version(inspected.manifest, name, solution, upload)
-    provenance = verify_provenance(token.org, upload.archive_sha256, upload.provenance, upload.signature)
+    provenance = verify_provenance(token.org, inspected.manifest["name"], version, upload.archive_sha256,
+                                   upload.provenance, upload.signature)
     sbom_path = inspected.manifest["sbom"]
     # Within the cap whatever its size: the manifest check has read it already (a large one
     # streamed to a temporary file), so this is read back from memory or that file.
@@ -153,27 +154,35 @@ def _new_version(manifest: dict, name: str, solution: Solution | None, upload: U
     if upload.declared_version is not None and upload.declared_version != version:
         raise Unprocessable(f"solution.yaml says version {version} but {upload.declared_version} was declared",
                             field="version", code="version-mismatch")
-    if solution is not None and db.session.scalar(
-            select(Release.id).where(Release.solution_id == solution.id, Release.version == version)):
+    existing = same_precedence(db.session.scalars(select(Release.version).where(Release.solution_id == solution.id)),
+                               version) if solution is not None else None
+    if existing == version:
         raise Conflict(f"{solution.name} {version} already exists with different content; versions are immutable, "
                        "publish a new version", field="version", code="version-exists")
+    if existing is not None:
+        raise Conflict(f"{version} has the same precedence as {existing}, which exists: build metadata (+…) does not "
+                       "make a new version; publish a new version", field="version", code="version-exists")
     return version
 
 
 def _artifacts(upload: Upload, manifest: dict, version: str, statement: bytes | None,
                sbom_bytes: bytes) -> tuple[list[Artifact], list[tuple[BinaryIO, str]]]:
-    """The release's artifact rows and the blobs behind them (archive first)."""
-    artifacts = [Artifact(kind="archive", filename=upload.filename or f"{manifest['name']}-{version}.tar.gz",
-                          media_type="application/gzip", sha256=upload.archive_sha256, size=upload.archive_size)]
-    blobs: list[tuple[BinaryIO, str]] = [(upload.archive, upload.archive_sha256)]
+    """The release's artifact rows and the blobs behind them (archive first), named by the registry."""
     sbom_path = manifest["sbom"]
+
+    def artifact(kind: str, digest: str, size: int) -> Artifact:
+        media_type = _media_type(kind, sbom_path)
+        return Artifact(kind=kind, filename=artifact_filename(manifest["name"], version, kind, media_type),
+                        media_type=media_type, sha256=digest, size=size)
+
+    artifacts = [artifact("archive", upload.archive_sha256, upload.archive_size)]
+    blobs: list[tuple[BinaryIO, str]] = [(upload.archive, upload.archive_sha256)]
     for kind, data in (("provenance", statement), ("signature", upload.signature), ("sbom", sbom_bytes)):
         if data is None:
             continue
         digest = hashlib.sha256(data).hexdigest()
         blobs.append((io.BytesIO(data), digest))
-        artifacts.append(Artifact(kind=kind, filename=_artifact_name(kind, manifest, version, sbom_path),
-                                  media_type=_media_type(kind, sbom_path), sha256=digest, size=len(data)))
+        artifacts.append(artifact(kind, digest, len(data)))
     return artifacts, blobs
 
 
@@ -200,16 +209,11 @@ def _record_release(token: ApiToken, solution: Solution | None, name: str, versi
     return release
 
 
-def _artifact_name(kind: str, manifest: dict, version: str, sbom_path: str) -> str:
-    base = f"{manifest['name']}-{version}"
-    return {"provenance": f"{base}.provenance.json", "signature": f"{base}.provenance.dsse.json",
-            "sbom": sbom_path.rsplit("/", 1)[-1]}[kind]
-
-
 def _media_type(kind: str, sbom_path: str) -> str:
     if kind == "sbom":
         return "application/vnd.cyclonedx+xml" if sbom_path.endswith(".xml") else "application/vnd.cyclonedx+json"
-    return {"provenance": "application/vnd.in-toto+json", "signature": "application/vnd.dsse.envelope.v1+json"}[kind]
+    return {"archive": "application/gzip", "provenance": "application/vnd.in-toto+json",
+            "signature": "application/vnd.dsse.envelope.v1+json"}[kind]
 
 
 def _record_requirements(release: Release, manifest: dict) -> None:
@@ -270,14 +274,6 @@ def can_see(release: Release, user: User | None, token: ApiToken | None) -> bool
             token.org_id == org_id or token_grants(token, "review")):
         return True
     return user is not None and getattr(user, "is_authenticated", False) and (user.is_reviewer or user.member_of(org_id))
-
-
-def latest_published(solution: Solution) -> Release | None:
-    """The highest SemVer among published releases; yanked ones drop out of 'latest'."""
-    import semver
-
-    published = [r for r in solution.releases if r.state == "published"]
-    return max(published, key=lambda r: semver.Version.parse(r.version), default=None)
 
 
 def queue_position(release: Release) -> int | None:

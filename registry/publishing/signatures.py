@@ -14,6 +14,8 @@ from registry.spec.provenance import (
     SignatureError,
     load_public_key_pem,
     parse_statement,
+    release_tags,
+    tag_names_release,
     verify_envelope,
 )
 
@@ -27,9 +29,9 @@ class VerifiedProvenance:
     statement: bytes | None = None  # the statement's bytes, sent alone or inside the envelope
 
 
-def verify_provenance(org: Organization, archive_sha256: str, provenance: bytes | None,
+def verify_provenance(org: Organization, name: str, version: str, archive_sha256: str, provenance: bytes | None,
                       signature: bytes | None) -> VerifiedProvenance:
-    """Both parts are optional; whatever is sent must be valid and about this very archive."""
+    """Both parts are optional; whatever is sent must be valid and about this very archive and version."""
     for what, data in (("provenance", provenance), ("signature", signature)):
         if data is not None and len(data) > MAX_STATEMENT_BYTES:
             raise Unprocessable(f"{what} is larger than {MAX_STATEMENT_BYTES // 1024} KB", field=what)
@@ -58,4 +60,8 @@ def verify_provenance(org: Organization, archive_sha256: str, provenance: bytes 
         raise Unprocessable("the provenance statement is about another file: its subject sha256 "
                             f"{info.subject_sha256[:12]}… is not the archive's {archive_sha256[:12]}…",
                             field="provenance", code="provenance-subject-mismatch")
+    if not tag_names_release(info.tag, name, version):
+        raise Unprocessable(f"the provenance says the archive was built from tag {info.tag}, which does not name "
+                            f"version {version}; tag the release {' or '.join(release_tags(name, version)[:2])}",
+                            field="provenance", code="provenance-tag-mismatch")
     return VerifiedProvenance(info, signer, statement_bytes)

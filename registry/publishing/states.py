@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from registry.db import utcnow
 from registry.errors import Conflict, InvalidInput
 
@@ -22,6 +24,9 @@ SOLUTION_TRANSITIONS = {
 }
 
 VISIBLE_TO_PUBLIC = ("published", "yanked")
+MAX_YANK_REASON = 500
+# Control characters (C0, DEL, C1) and line/paragraph separators: a reason is one line of text.
+_NOT_IN_A_REASON = ("Cc", "Zl", "Zp")
 
 
 def transition_release(release, event: str, *, reason: str | None = None) -> str:
@@ -31,15 +36,24 @@ def transition_release(release, event: str, *, reason: str | None = None) -> str
         raise Conflict(f"cannot {event.replace('_', ' ')} a release that is {release.state.replace('_', ' ')}",
                        code="invalid-state")
     if event == "yank":
-        if not (reason or "").strip():
-            raise InvalidInput("a yank needs a reason that adopters can read", field="reason")
-        release.yank_reason = reason.strip()
+        release.yank_reason = _yank_reason(reason or "")
     if event == "unyank":
         release.yank_reason = None
     if target == "published" and release.published_at is None:
         release.published_at = utcnow()
     previous, release.state = release.state, target
     return previous
+
+
+def _yank_reason(reason: str) -> str:
+    if any(unicodedata.category(char) in _NOT_IN_A_REASON for char in reason):
+        raise InvalidInput("the yank reason must be one line of text without control characters", field="reason")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("a yank needs a reason that adopters can read", field="reason")
+    if len(reason) > MAX_YANK_REASON:
+        raise InvalidInput(f"the yank reason is longer than {MAX_YANK_REASON} characters", field="reason")
+    return reason
 
 
 def transition_solution(solution, target: str, *, successor=None) -> str:

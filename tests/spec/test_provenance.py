@@ -20,8 +20,10 @@ from registry.spec.provenance import (
     parse_statement,
     private_key_to_pem,
     public_key_to_pem,
+    release_tags,
     sign_envelope,
     statement_bytes,
+    tag_names_release,
     verify_envelope,
 )
 
@@ -206,3 +208,20 @@ def test_non_ed25519_keys_are_refused():
         load_private_key_pem(rsa_pem)
     with pytest.raises(SignatureError, match="not a PEM public key"):
         load_public_key_pem("-----BEGIN PUBLIC KEY-----\ngarbage\n-----END PUBLIC KEY-----\n")
+
+
+@pytest.mark.parametrize("tag", ["v1.0.0", "1.0.0", "parking-share-v1.0.0", "parking-share/v1.0.0",
+                                 "refs/tags/v1.0.0", "refs/tags/parking-share-v1.0.0"])
+def test_a_tag_naming_the_version_exactly(tag):
+    assert tag_names_release(tag, "parking-share", "1.0.0")
+
+
+@pytest.mark.parametrize("tag", ["v11.0.0", "11.0.0", "v21.0.0", "release-v1.0.0", "xparking-share-v1.0.0",
+                                 "parking-share-1.0.0", "vv1.0.0", "V1.0.0", "v1.0.0-rc.1", "v1.0.0+빌드",
+                                 "refs/tags/v11.0.0", "refs/heads/v1.0.0", " v1.0.0", "v1.0", ""])
+def test_a_tag_for_another_version_or_solution_does_not_name_it(tag):
+    assert not tag_names_release(tag, "parking-share", "1.0.0")
+
+
+def test_solreg_looks_for_the_accepted_tags_in_order():
+    assert release_tags("주차", "2.0.0-rc.1") == ("v2.0.0-rc.1", "2.0.0-rc.1", "주차-v2.0.0-rc.1", "주차/v2.0.0-rc.1")
