@@ -109,6 +109,11 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
                 created_blobs.append(digest)
         # Everything above only read; the write transaction is this short stretch, audit record last.
         begin_write()
+        if solution is not None:
+            # Uploads of one solution take turns from here on, so the version check sees every version
+            # committed meanwhile (1.1.0 and 1.1.0+x at once) and reindexing the solution cannot deadlock.
+            db.session.execute(select(Solution.id).where(Solution.id == solution.id).with_for_update(key_share=True))
+            _new_version(inspected.manifest, name, solution, upload)
         release = _record_release(token, solution, name, version, inspected, provenance, artifacts)
         store_components(release, parsed_sbom)
         evaluate_release(release)

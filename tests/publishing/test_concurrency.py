@@ -203,3 +203,32 @@ def test_sqlite_connections_wait_for_the_lock_and_reads_take_none(app):
         # A read takes no lock, so another connection may write straight away.
         second.execute(update(ApiToken).values(last_used_at=None))
         second.commit()
+
+
+def test_versions_of_equal_precedence_uploaded_at_once_make_one_release(app, vendor_token):
+    """1.1.0 and 1.1.0+빌드 at the same moment: the later writer sees the earlier one and gets 409."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/api/v1/solutions/parking-share/releases"
+    auth = {"Authorization": f"Bearer {vendor_token}"}
+    barrier = threading.Barrier(2)
+    results: list[int] = []
+
+    def send(data: bytes):
+        barrier.wait()
+        results.append(requests.post(url, files={"archive": ("a.tar.gz", data)}, headers=auth, timeout=60).status_code)
+
+    try:
+        assert requests.post(url, files={"archive": ("a.tar.gz", archive(version="1.0.0"))}, headers=auth,
+                             timeout=60).status_code == 201
+        workers = [threading.Thread(target=send, args=(archive(version=v),)) for v in ("1.1.0", "1.1.0+build.7")]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    finally:
+        server.shutdown()
+    assert sorted(results) == [201, 409]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Release.id))) == 2
+    assert set(storage().digests()) == set(db.session.scalars(select(Artifact.sha256)))
