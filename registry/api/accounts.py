@@ -11,7 +11,6 @@ from registry.db import db
 @bp.get("/whoami")
 def whoami():
     token = current_token()
-    db.session.commit()  # records last_used_at
     return {
         "user": {"username": token.user.username},
         "org": {"slug": token.org.slug, "name": token.org.name},

@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 
 from registry.audit.head import mark_recorded
 from registry.audit.models import AuditEvent
-from registry.db import db, utcnow
+from registry.db import begin_write, db, utcnow
 
 GENESIS = "0" * 64
 
@@ -42,6 +42,9 @@ def record(action: str, *, actor=None, org_id: int | None = None, solution_id: i
     if session.get_bind().dialect.name == "postgresql":
         # Serialise writers on the chain head for the rest of this transaction.
         session.execute(text("SELECT pg_advisory_xact_lock(724201)"))
+    else:
+        # SQLite: hold the write lock before reading the head, or two first-write events could fork the chain.
+        begin_write()
     last = session.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
     event = AuditEvent(
         created_at=utcnow(),
