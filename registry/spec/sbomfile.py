@@ -47,7 +47,7 @@ def check_sbom_file(
         return [_problem("sbom-missing", f"The SBOM file {path!r} is not in the package.",
                          "Generate a CycloneDX or SPDX SBOM (e.g. with cyclonedx-py, npm sbom or syft) and fix the path.")]
     start = data.lstrip()[:1]
-    text = data.decode("utf-8-sig", errors="replace")
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
     if start == b"{":
         component = _json_component(data)
     elif start == b"<":
