@@ -2,6 +2,8 @@
 
 import re
 
+from registry.sbom.parser import suffix_for
+
 _FOLD = re.compile(r"[-_.]+")
 
 
@@ -19,5 +21,5 @@ def artifact_filename(name: str, version: str, kind: str, media_type: str) -> st
     Built only from the validated solution name and version: a file name a client sent is never
     stored, shown or served.
     """
-    suffix = _SUFFIXES.get(kind) or (".cdx.xml" if media_type.endswith("+xml") else ".cdx.json")
+    suffix = _SUFFIXES.get(kind) or suffix_for(media_type)
     return f"{name}-{version}{suffix}"

@@ -100,7 +100,8 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
     sbom_bytes = inspected.files.read(sbom_path, sbom_max_bytes())
     parsed_sbom = parse_sbom(sbom_bytes, filename=sbom_path, max_bytes=sbom_max_bytes(),
                              time_budget_s=float(current_app.config["SBOM_TIME_BUDGET_S"]))
-    artifacts, blobs = _artifacts(upload, inspected.manifest, version, provenance.statement, sbom_bytes)
+    artifacts, blobs = _artifacts(upload, inspected.manifest, version, provenance.statement, sbom_bytes,
+                                  parsed_sbom.media_type)
 
     created_blobs: list[str] = []
     try:
@@ -171,12 +172,11 @@ def _new_version(manifest: dict, name: str, solution: Solution | None, upload: U
 
 
 def _artifacts(upload: Upload, manifest: dict, version: str, statement: bytes | None,
-               sbom_bytes: bytes) -> tuple[list[Artifact], list[tuple[BinaryIO, str]]]:
+               sbom_bytes: bytes, sbom_media_type: str) -> tuple[list[Artifact], list[tuple[BinaryIO, str]]]:
     """The release's artifact rows and the blobs behind them (archive first), named by the registry."""
-    sbom_path = manifest["sbom"]
 
     def artifact(kind: str, digest: str, size: int) -> Artifact:
-        media_type = _media_type(kind, sbom_path)
+        media_type = _media_type(kind, sbom_media_type)
         return Artifact(kind=kind, filename=artifact_filename(manifest["name"], version, kind, media_type),
                         media_type=media_type, sha256=digest, size=size)
 
@@ -214,9 +214,9 @@ def _record_release(token: ApiToken, solution: Solution | None, name: str, versi
     return release
 
 
-def _media_type(kind: str, sbom_path: str) -> str:
+def _media_type(kind: str, sbom_media_type: str) -> str:
     if kind == "sbom":
-        return "application/vnd.cyclonedx+xml" if sbom_path.endswith(".xml") else "application/vnd.cyclonedx+json"
+        return sbom_media_type  # the format found in its content, whatever the file is called
     return {"archive": "application/gzip", "provenance": "application/vnd.in-toto+json",
             "signature": "application/vnd.dsse.envelope.v1+json"}[kind]
 

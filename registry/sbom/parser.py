@@ -1,4 +1,6 @@
-"""Reading CycloneDX SBOMs (JSON or XML, spec 1.2–1.7) into plain data.
+"""Reading CycloneDX SBOMs (JSON or XML, spec 1.2–1.7) into plain data; SPDX (2.2/2.3 JSON,
+YAML, tag-value; 3.0 JSON-LD) is recognised by its content and read by `registry.sbom.spdx`
+into the same data.
 
 The document is size-capped, parsed safely (bounded JSON nesting; XML without DTDs,
 entities or network), validated against the official schema of its spec version as
@@ -68,9 +70,24 @@ class VexAnalysis:
     affects: list[str] = field(default_factory=list)
 
 
+# Each format the registry reads, with the media type and file suffix it stores the SBOM under.
+MEDIA_TYPES = {
+    "json": ("application/vnd.cyclonedx+json", ".cdx.json"),
+    "xml": ("application/vnd.cyclonedx+xml", ".cdx.xml"),
+    "spdx-json": ("application/spdx+json", ".spdx.json"),
+    "spdx-yaml": ("application/spdx+yaml", ".spdx.yaml"),
+    "spdx-tag-value": ("text/spdx", ".spdx"),
+    "spdx-jsonld": ("application/ld+json", ".spdx.jsonld"),
+}
+
+
+def suffix_for(media_type: str) -> str:
+    return next(suffix for type_, suffix in MEDIA_TYPES.values() if type_ == media_type)
+
+
 @dataclass
 class ParsedSbom:
-    format: str  # json | xml
+    format: str  # a key of MEDIA_TYPES
     spec_version: str
     root_name: str | None = None
     root_version: str | None = None
@@ -78,26 +95,40 @@ class ParsedSbom:
     dependencies: list[tuple[str, str]] = field(default_factory=list)
     vulnerabilities: list[VexAnalysis] = field(default_factory=list)
 
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self.format][0]
+
 
 def parse_sbom(data: bytes, *, filename: str = "", max_bytes: int = SBOM_MAX_BYTES,
                time_budget_s: float = DEFAULT_TIME_BUDGET_S) -> ParsedSbom:
-    """Parse and validate a CycloneDX SBOM; raise SbomError or TimeBudgetExceeded (422) or PayloadTooLarge (413)."""
+    """Parse and validate a CycloneDX or SPDX SBOM; raise SbomError or TimeBudgetExceeded (422) or PayloadTooLarge (413)."""
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"the SBOM is {len(data):,} bytes; the limit is {max_bytes:,} bytes", field="sbom")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise SbomError(_named(filename, "the SBOM is not UTF-8 text; CycloneDX JSON or XML is expected")) from None
+        raise SbomError(named(filename, f"the SBOM is not UTF-8 text; {EXPECTED}")) from None
     start = text.lstrip()[:1]
     with time_budget(time_budget_s):
         if start == "{":
             return _parse_json(text, filename)
         if start == "<":
             return _parse_xml(text, filename)
-    raise SbomError(_named(filename, "the SBOM is neither JSON nor XML; a CycloneDX SBOM (.cdx.json or .cdx.xml) is expected"))
+        from registry.sbom import spdx
+
+        if spdx.TAG_VALUE_START.search(text):
+            return spdx.read_spdx2_text(text, filename, "tag-value")
+        if spdx.YAML_START.search(text):
+            return spdx.read_spdx2_text(text, filename, "yaml")
+    raise SbomError(named(filename, f"the SBOM is neither JSON, XML, SPDX YAML nor SPDX tag-value; {EXPECTED}"))
 
 
-def _named(filename: str, message: str) -> str:
+EXPECTED = ("a CycloneDX SBOM (.cdx.json, .cdx.xml) or an SPDX one (2.2/2.3 as .spdx.json, .spdx.yaml, .spdx; "
+            "3.0 as JSON-LD) is expected")
+
+
+def named(filename: str, message: str) -> str:
     return f"{filename}: {message}" if filename else message
 
 
@@ -126,12 +157,21 @@ def _parse_json(text: str, filename: str) -> ParsedSbom:
         try:
             document = json.loads(text, parse_constant=_refuse_non_json_number)
         except RecursionError:
-            raise SbomError(_named(filename, f"the SBOM nests deeper than {MAX_JSON_DEPTH} levels")) from None
+            raise SbomError(named(filename, f"the SBOM nests deeper than {MAX_JSON_DEPTH} levels")) from None
         except ValueError as exc:
-            raise SbomError(_named(filename, f"the SBOM is not valid JSON: {exc}")) from None
+            raise SbomError(named(filename, f"the SBOM is not valid JSON: {exc}")) from None
         _check_depth(document, filename)
+        if isinstance(document, dict) and ("spdxVersion" in document or "@context" in document):
+            from registry.sbom import spdx
+
+            if "spdxVersion" in document:
+                return spdx.read_spdx2_dict(document, filename)
+            if spdx.is_spdx3(document):
+                return spdx.read_spdx3(document, filename)
+            raise SbomError(named(filename, "a JSON-LD document that is not SPDX 3.0: its \"@context\" must be "
+                                            "https://spdx.org/rdf/3.0.<n>/spdx-context.jsonld"), path="$.@context")
         if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":
-            raise SbomError(_named(filename, 'not a CycloneDX SBOM: "bomFormat" must be "CycloneDX"'), path="$.bomFormat")
+            raise SbomError(named(filename, 'not a CycloneDX SBOM: "bomFormat" must be "CycloneDX"'), path="$.bomFormat")
         spec_version = document.get("specVersion")
         _check_spec_version(spec_version, filename, "$.specVersion")
         _validate_json_schema(document, str(spec_version), filename)
@@ -149,7 +189,7 @@ def _check_depth(document: Any, filename: str) -> None:
     while stack:
         node, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
-            raise SbomError(_named(filename, f"the SBOM nests deeper than {MAX_JSON_DEPTH} levels"))
+            raise SbomError(named(filename, f"the SBOM nests deeper than {MAX_JSON_DEPTH} levels"))
         if isinstance(node, dict):
             stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
         elif isinstance(node, list):
@@ -158,7 +198,7 @@ def _check_depth(document: Any, filename: str) -> None:
 
 def _check_spec_version(spec_version: Any, filename: str, path: str) -> None:
     if spec_version not in SUPPORTED_SPEC_VERSIONS:
-        raise SbomError(_named(filename, f"unsupported spec version {spec_version!r}; CycloneDX "
+        raise SbomError(named(filename, f"unsupported spec version {spec_version!r}; CycloneDX "
                                          f"{', '.join(SUPPORTED_SPEC_VERSIONS)} are accepted"), path=path)
 
 
@@ -180,7 +220,7 @@ def _validate_json_schema(document: dict, spec_version: str, filename: str) -> N
         return
     first = problems[0]
     raise SbomError(
-        _named(filename, f"the SBOM does not match the CycloneDX {spec_version} schema: {first.path}: {_short(first.message)}"),
+        named(filename, f"the SBOM does not match the CycloneDX {spec_version} schema: {first.path}: {_short(first.message)}"),
         path=first.path,
         errors=[{"code": "invalid-sbom", "detail": f"{p.path}: {_short(p.message)}", "field": p.path} for p in problems[1:]],
     )
@@ -260,19 +300,19 @@ def _parse_xml(text: str, filename: str) -> ParsedSbom:
         # forbid_dtd: a CycloneDX document never needs one, and it is where entity attacks live.
         root = ElementTree.fromstring(text.encode("utf-8"), forbid_dtd=True)
     except DefusedXmlException as exc:
-        raise SbomError(_named(filename, f"the SBOM XML uses a DTD or entities, which are not accepted ({type(exc).__name__})")) from None
+        raise SbomError(named(filename, f"the SBOM XML uses a DTD or entities, which are not accepted ({type(exc).__name__})")) from None
     except ElementTree.ParseError as exc:
-        raise SbomError(_named(filename, f"the SBOM is not well-formed XML: {exc}")) from None
+        raise SbomError(named(filename, f"the SBOM is not well-formed XML: {exc}")) from None
     match = _XML_NAMESPACE.match(root.tag)
     if not match:
-        raise SbomError(_named(filename, "not a CycloneDX SBOM: the root must be <bom> in the "
+        raise SbomError(named(filename, "not a CycloneDX SBOM: the root must be <bom> in the "
                                          "http://cyclonedx.org/schema/bom/<version> namespace"), path="/bom")
     spec_version = match.group(1)
     _check_spec_version(spec_version, filename, "/bom/@xmlns")
     error = _xml_validator(spec_version).validate_str(text)
     if error is not None:
         detail = error.data  # an lxml _LogEntry
-        raise SbomError(_named(filename, f"the SBOM does not match the CycloneDX {spec_version} schema: "
+        raise SbomError(named(filename, f"the SBOM does not match the CycloneDX {spec_version} schema: "
                                          f"line {detail.line}: {_short(detail.message)}"), path=f"line {detail.line}")
     return _read_xml(root, spec_version)
 

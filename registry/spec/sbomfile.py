@@ -1,10 +1,12 @@
 """The light, manifest-level SBOM check: the file named by ``sbom`` exists, is
-CycloneDX (JSON or XML) and describes this solution. Deep SBOM parsing and
-schema validation happen elsewhere; this stays cheap and bounded."""
+CycloneDX (JSON or XML) or SPDX (2.2/2.3 JSON, YAML or tag-value; 3.0 JSON-LD), told
+apart by content, not name, and describes this solution. Deep SBOM parsing and schema
+validation happen elsewhere (registry.sbom.parser); this stays cheap and bounded."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from registry.spec.files import FileTooLargeError, PackageFileError, PackageFiles, UnsafePathError
@@ -16,6 +18,10 @@ SBOM_MAX_MB = 50
 SBOM_MAX_BYTES = SBOM_MAX_MB * 1024 * 1024
 CYCLONEDX_NAMESPACE_PREFIX = "http://cyclonedx.org/schema/bom/"
 _PATH = "sbom"
+_FORMATS_HINT = ("Provide a CycloneDX SBOM (.cdx.json, .cdx.xml) or an SPDX one (.spdx.json, .spdx.yaml, .spdx; "
+                 "SPDX 3.0 as .spdx.jsonld).")
+_TAG_VALUE = re.compile(r"^\s*SPDXVersion\s*:", re.MULTILINE)
+_YAML = re.compile(r"^spdxVersion\s*:", re.MULTILINE)
 
 
 def _problem(code: str, message: str, hint: str, severity: str = "error") -> Problem:
@@ -39,15 +45,20 @@ def check_sbom_file(
         return [_problem("sbom-too-large", str(exc), "Generate the SBOM for this solution only.")]
     except PackageFileError:
         return [_problem("sbom-missing", f"The SBOM file {path!r} is not in the package.",
-                         "Generate a CycloneDX SBOM (e.g. with cyclonedx-py or syft) and fix the path.")]
+                         "Generate a CycloneDX or SPDX SBOM (e.g. with cyclonedx-py, npm sbom or syft) and fix the path.")]
     start = data.lstrip()[:1]
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
     if start == b"{":
         component = _json_component(data)
     elif start == b"<":
         component = _xml_component(data)
+    elif _TAG_VALUE.search(text):
+        component = _tag_value_component(text)
+    elif _YAML.search(text):
+        component = _yaml_component(data)
     else:
-        return [_problem("sbom-not-cyclonedx", f"{path} is neither JSON nor XML.",
-                         "Provide a CycloneDX SBOM in JSON (.cdx.json) or XML (.cdx.xml).")]
+        return [_problem("sbom-not-cyclonedx", f"{path} is neither JSON, XML, SPDX YAML nor SPDX tag-value.",
+                         _FORMATS_HINT)]
     if isinstance(component, Problem):
         return [component]
     return _compare_component(path, component, name, version)
@@ -58,9 +69,13 @@ def _json_component(data: bytes) -> dict[str, Any] | Problem:
         document = json.loads(data)
     except (ValueError, RecursionError) as exc:
         return _problem("sbom-unreadable", f"The SBOM is not valid JSON: {exc}.", "Regenerate the SBOM.")
+    if isinstance(document, dict) and "spdxVersion" in document:
+        return _spdx2_component(document)
+    if isinstance(document, dict) and "@graph" in document:
+        return _spdx3_component(document)
     if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX" or not document.get("specVersion"):
-        return _problem("sbom-not-cyclonedx", "The SBOM JSON is not CycloneDX (needs \"bomFormat\": \"CycloneDX\" and \"specVersion\").",
-                        "SPDX and other formats are not accepted; generate a CycloneDX SBOM.")
+        return _problem("sbom-not-cyclonedx", "The SBOM JSON is neither CycloneDX (needs \"bomFormat\": \"CycloneDX\" "
+                        "and \"specVersion\") nor SPDX (\"spdxVersion\", or a JSON-LD \"@graph\").", _FORMATS_HINT)
     metadata = document.get("metadata")
     component = metadata.get("component") if isinstance(metadata, dict) else None
     return component if isinstance(component, dict) else {}
@@ -77,7 +92,7 @@ def _xml_component(data: bytes) -> dict[str, Any] | Problem:
     namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
     if root.tag.rsplit("}", 1)[-1] != "bom" or not namespace.startswith(CYCLONEDX_NAMESPACE_PREFIX):
         return _problem("sbom-not-cyclonedx", "The SBOM XML is not CycloneDX (root must be <bom> in a CycloneDX namespace).",
-                        "SPDX and other formats are not accepted; generate a CycloneDX SBOM.")
+                        _FORMATS_HINT)
     ns = {"c": namespace}
     component = root.find("c:metadata/c:component", ns)
     if component is None:
@@ -85,11 +100,67 @@ def _xml_component(data: bytes) -> dict[str, Any] | Problem:
     return {key: (component.findtext(f"c:{key}", namespaces=ns) or "").strip() or None for key in ("name", "version")}
 
 
+def _spdx2_component(document: dict) -> dict[str, Any]:
+    """The package an SPDX 2 document (JSON or YAML) describes: `documentDescribes` or a DESCRIBES relationship."""
+    described = set(document.get("documentDescribes") or [])
+    described |= {r.get("relatedSpdxElement") for r in document.get("relationships") or []
+                  if isinstance(r, dict) and r.get("relationshipType") == "DESCRIBES"}
+    for package in document.get("packages") or []:
+        if isinstance(package, dict) and package.get("SPDXID") in described:
+            return {"name": package.get("name"), "version": package.get("versionInfo")}
+    return {}
+
+
+def _spdx3_component(document: dict) -> dict[str, Any]:
+    """The root package of an SPDX 3.0 JSON-LD document's `software_Sbom`."""
+    graph = [e for e in document.get("@graph") or [] if isinstance(e, dict)]
+    roots = {root for e in graph if e.get("type") == "software_Sbom" for root in e.get("rootElement") or []
+             if isinstance(root, str)}
+    for element in graph:
+        if element.get("type") == "software_Package" and element.get("spdxId") in roots:
+            return {"name": element.get("name"), "version": element.get("software_packageVersion")}
+    return {}
+
+
+def _tag_value_component(text: str) -> dict[str, Any]:
+    """The package an SPDX tag-value document describes, read line by line (tag: value)."""
+    described: set[str] = set()
+    packages: dict[str, dict[str, Any]] = {}
+    package: dict[str, Any] | None = None
+    for line in text.splitlines():
+        tag, _, value = line.partition(":")
+        tag, value = tag.strip(), value.strip()
+        if tag == "Relationship" and len(parts := value.split()) == 3 and parts[1] == "DESCRIBES":
+            described.add(parts[2])
+        elif tag == "PackageName":
+            package = {"name": value}
+        elif package is not None and tag == "SPDXID" and "id" not in package:
+            package["id"] = value
+            packages[value] = package
+        elif package is not None and tag == "PackageVersion":
+            package["version"] = value
+        elif tag in ("FileName", "SnippetSPDXID"):
+            package = None
+    return next((packages[ref] for ref in described if ref in packages), {})
+
+
+def _yaml_component(data: bytes) -> dict[str, Any] | Problem:
+    from registry.spec.yamlload import YamlLimits, YamlLoadError, load_yaml_mapping
+
+    try:
+        document = load_yaml_mapping(data, YamlLimits(max_bytes=len(data) + 1, max_nodes=len(data) + 1_000),
+                                     what="SPDX document").value
+    except YamlLoadError as exc:
+        return _problem("sbom-unreadable", f"The SBOM is not valid YAML: {exc.message}", "Regenerate the SBOM.")
+    return _spdx2_component(document)
+
+
 def _compare_component(path: str, component: dict[str, Any], name: str | None, version: str | None) -> list[Problem]:
     found_name, found_version = component.get("name"), component.get("version")
     if not found_name or not found_version:
         return [_problem("sbom-component-absent",
-                         f"{path} does not name the solution it describes (metadata.component name and version).",
+                         f"{path} does not name the solution it describes (CycloneDX: metadata.component name and version; "
+                         "SPDX: the described package's name and version).",
                          f"Set metadata.component to name {name!r}, version {version!r}.", "warning")]
     problems: list[Problem] = []
     if name is not None and found_name != name:

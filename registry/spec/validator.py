@@ -151,7 +151,8 @@ class _Checker:
                 where = f"in {path}" if path else "at the top level"
                 self.error("unknown-key", key_path, f"Unknown field {str(key)!r} {where}.",
                            f"Did you mean {suggestion!r}?" if suggestion else "Allowed fields: " + ", ".join(fields) + ".")
-            elif item is None and spec.required:
+            elif spec.required and (item is None or (spec.kind == "text" and isinstance(item, str) and not item.strip())):
+                # "" and "  " fill nothing in: refused like a missing value, and not checked further.
                 self.error("missing-field", key_path, f"{key_path} is required but empty.", "Fill in a value.")
             elif item is None:
                 continue

@@ -39,7 +39,9 @@ def test_absent_component_is_a_warning() -> None:
 
 
 def test_not_cyclonedx() -> None:
-    assert check(json.dumps({"spdxVersion": "SPDX-2.3"}).encode()) == [("error", "sbom-not-cyclonedx")]
+    assert check(json.dumps({"artifacts": [], "schema": {"version": "16.0.1"}}).encode()) == [("error", "sbom-not-cyclonedx")]
+    # SPDX is read; one that describes no package says so, as a CycloneDX SBOM without metadata.component does.
+    assert check(json.dumps({"spdxVersion": "SPDX-2.3"}).encode()) == [("warning", "sbom-component-absent")]
     assert check(json.dumps({"bomFormat": "CycloneDX"}).encode()) == [("error", "sbom-not-cyclonedx")]
     assert check(b'<bom xmlns="http://spdx.org/x"/>') == [("error", "sbom-not-cyclonedx")]
     assert check(b"name,version\n") == [("error", "sbom-not-cyclonedx")]
