@@ -14,6 +14,15 @@ class StorageError(Exception):
     pass
 
 
+def object_key(name: str) -> str:
+    """A named (not content-addressed) object such as a signed log checkpoint; never under sha256/."""
+    parts = name.split("/")
+    if parts[0] == "sha256" or any(not p or p.startswith(".") or not all(c.isalnum() or c in "-_." for c in p)
+                                   for p in parts):
+        raise StorageError(f"not an object name: {name!r}")
+    return name
+
+
 def blob_key(digest: str) -> str:
     """sha256/ab/cd/<digest>: two fan-out levels keep directories small."""
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
@@ -55,6 +64,14 @@ class BlobStorage(ABC):
     @abstractmethod
     def check(self) -> None:
         """Raise StorageError when the storage cannot be written; used by /healthz."""
+
+    @abstractmethod
+    def put_object(self, name: str, data: bytes) -> None:
+        """Write (or replace, atomically) the small named object `name`."""
+
+    @abstractmethod
+    def get_object(self, name: str) -> bytes | None:
+        """The named object's bytes, or None when there is none."""
 
     def spool_directory(self) -> str | None:
         """Where uploads are spooled; None means the system's temp directory."""

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from registry.storage.base import BlobStorage, StorageError, blob_key
+from registry.storage.base import BlobStorage, StorageError, blob_key, object_key
 
 
 class LocalStorage(BlobStorage):
@@ -60,6 +60,26 @@ class LocalStorage(BlobStorage):
             Path(tmp).unlink(missing_ok=True)
             raise
         return True
+
+    def put_object(self, name: str, data: bytes) -> None:
+        target = self.root / object_key(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get_object(self, name: str) -> bytes | None:
+        try:
+            return (self.root / object_key(name)).read_bytes()
+        except FileNotFoundError:
+            return None
 
     def exists(self, digest: str) -> bool:
         return self._path(digest).exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from registry.storage.base import BlobStorage, StorageError, blob_key
+from registry.storage.base import BlobStorage, StorageError, blob_key, object_key
 
 
 class S3Storage(BlobStorage):
@@ -28,6 +28,15 @@ class S3Storage(BlobStorage):
         fileobj.seek(0)
         self.client.upload_fileobj(fileobj, self.bucket, blob_key(digest))
         return True
+
+    def put_object(self, name: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=object_key(name), Body=data)
+
+    def get_object(self, name: str) -> bytes | None:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=object_key(name))["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            return None
 
     def exists(self, digest: str) -> bool:
         from botocore.exceptions import ClientError
