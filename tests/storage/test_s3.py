@@ -87,3 +87,16 @@ def test_upload_and_download_through_the_api_on_s3(app_config, s3_settings, make
         db.session.remove()
         if db.engine.dialect.name == "postgresql":
             _truncate_all(db.engine)
+
+
+def test_named_objects_round_trip_and_stay_out_of_the_digests(s3_settings):
+    blobs = store(s3_settings)
+    assert blobs.get_object("transparency/checkpoints/latest") is None
+    blobs.put_object("transparency/checkpoints/latest", "서명된 체크포인트\n".encode())
+    blobs.put_object("transparency/checkpoints/latest", b"newer\n")
+    assert blobs.get_object("transparency/checkpoints/latest") == b"newer\n"
+    assert list(blobs.digests()) == []
+    from registry.storage import StorageError
+
+    with pytest.raises(StorageError):
+        blobs.put_object("sha256/ab/cd/x", b"")
