@@ -245,6 +245,18 @@ class RegistryClient:
 
     # -- API ----------------------------------------------------------------
 
+    def text(self, path: str, **params: Any) -> str:
+        return self.request("GET", path, params=params).text
+
+    def log_leaves(self, start: int, limit: int) -> dict[str, Any]:
+        return self.json("GET", f"{API}/log/leaves", params={"start": start, "limit": limit})
+
+    def log_inclusion(self, index: int, size: int) -> dict[str, Any]:
+        return self.json("GET", f"{API}/log/proof/inclusion", params={"index": index, "size": size})
+
+    def log_consistency(self, old: int, new: int) -> dict[str, Any]:
+        return self.json("GET", f"{API}/log/proof/consistency", params={"old": old, "new": new})
+
     def whoami(self) -> dict[str, Any]:
         return self.json("GET", f"{API}/whoami")
 

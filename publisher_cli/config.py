@@ -34,6 +34,7 @@ class RegistryConfig:
     name: str
     url: str
     token: str | None = None
+    log_key: str | None = None  # the registry's transparency log key, pinned at first use
 
 
 @dataclass
@@ -92,7 +93,9 @@ def load_config() -> Config:
         if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
             raise ConfigError(f"{path}: [registries.{name}] needs a url", hint=f"fix {path}")
         token = entry.get("token")
-        registries[name] = RegistryConfig(name, entry["url"], token if isinstance(token, str) else None)
+        log_key = entry.get("log_key")
+        registries[name] = RegistryConfig(name, entry["url"], token if isinstance(token, str) else None,
+                                          log_key if isinstance(log_key, str) else None)
     if any(r.token for r in registries.values()) and _too_open(path):
         print(f"warning: {path} holds tokens but is readable by others; run `chmod 600 {path}`",
               file=sys.stderr)
@@ -106,7 +109,7 @@ def save_config(config: Config) -> Path:
     if config.default:
         data["default"] = config.default
     data["registries"] = {
-        name: {k: v for k, v in (("url", r.url), ("token", r.token)) if v}
+        name: {k: v for k, v in (("url", r.url), ("token", r.token), ("log_key", r.log_key)) if v}
         for name, r in config.registries.items()
     }
     path = config_path()
@@ -131,7 +134,7 @@ def resolve_registry(name: str | None = None, *, need_token: bool = False) -> Re
             f"not logged in to registry {chosen!r}",
             hint=f"run `solreg --registry {chosen} login` or set SOLREG_TOKEN",
         )
-    return RegistryConfig(chosen, url.rstrip("/"), token)
+    return RegistryConfig(chosen, url.rstrip("/"), token, entry.log_key if entry else None)
 
 
 def store_login(name: str | None, url: str | None, token: str) -> tuple[RegistryConfig, Path]:
@@ -142,10 +145,25 @@ def store_login(name: str | None, url: str | None, token: str) -> tuple[Registry
     final_url = url or (existing.url if existing else None) or os.environ.get("SOLREG_REGISTRY_URL")
     if not final_url:
         raise ConfigError(f"registry {chosen!r} has no URL yet", hint="pass it once: `solreg login --url URL`")
-    entry = RegistryConfig(chosen, final_url.rstrip("/"), token)
+    entry = RegistryConfig(chosen, final_url.rstrip("/"), token, existing.log_key if existing else None)
     config.registries[chosen] = entry
     config.default = config.default or chosen
     return entry, save_config(config)
+
+
+def pin_log_key(name: str, url: str, log_key: str) -> Path:
+    """Remember registry ``name``'s transparency log key (adding the registry if it is new)."""
+    config = load_config()
+    existing = config.registries.get(name)
+    config.registries[name] = RegistryConfig(name, existing.url if existing else url,
+                                             existing.token if existing else None, log_key)
+    config.default = config.default or name
+    return save_config(config)
+
+
+def checkpoint_path(name: str) -> Path:
+    """The last log checkpoint ``solreg`` saw from registry ``name``."""
+    return config_dir() / "checkpoints" / name
 
 
 # --------------------------------------------------------------------------- keys

@@ -72,6 +72,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.audit.head import register_head_publishing
 
     register_head_publishing(app)
+    from registry.transparency.service import register_session_hooks as register_log_hooks
+
+    register_log_hooks()
     return app
 
 
@@ -136,8 +139,9 @@ def _register_cli(app: Flask) -> None:
     from registry.ops.demo import demo_command
     from registry.sbom.cli import osv_cli
     from registry.storage.cli import storage_cli
+    from registry.transparency.cli import log_cli
 
-    for command in (users_cli, orgs_cli, tokens_cli, storage_cli, audit_cli, osv_cli, demo_command):
+    for command in (users_cli, orgs_cli, tokens_cli, storage_cli, audit_cli, osv_cli, demo_command, log_cli):
         app.cli.add_command(command)
 
 

@@ -49,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "SBOM_MAX_MB": SBOM_MAX_MB,  # the largest SBOM accepted; the spec's (and solreg check's) default
     "SBOM_TIME_BUDGET_S": DEFAULT_TIME_BUDGET_S,  # longest one SBOM may take to read and validate
     "SIGNING_KEY_PATH": None,  # default: generated once into <instance>/registry-signing-key.pem
+    "LOG_ORIGIN": None,  # the transparency log's name in its checkpoints; default: <SERVER_NAME or solreg.local>/log
+    "LOG_KEY_PATH": None,  # the log's Ed25519 signer key; default: generated once into <instance>/log_key
 }
 PREFIX = "REGISTRY_"
 # REGISTRY_* variables of the test suite, not settings of the app.

@@ -35,12 +35,14 @@ def describe_identity(identity: dict[str, Any]) -> str:
 
 @click.command("login")
 @click.option("--url", help="Registry base URL, e.g. https://registry.example.org")
+@click.option("--log-key", metavar="KEY", help="Pin this transparency log key instead of the one the registry serves.")
+@click.option("--replace-log-key", is_flag=True, help="Accept a log key that differs from the one pinned before.")
 @click.pass_context
-def login_command(ctx: click.Context, url: str | None) -> None:
-    """Store an API token (read from a hidden prompt or stdin) after checking it."""
+def login_command(ctx: click.Context, url: str | None, log_key: str | None, replace_log_key: bool) -> None:
+    """Store an API token (read from a hidden prompt or stdin) after checking it, and pin the log key."""
     import os
 
-    from publisher_cli.config import load_config, store_login
+    from publisher_cli.config import load_config, pin_log_key, store_login
     from publisher_cli.errors import ConfigError
     from publisher_cli.output import registry_name
 
@@ -57,9 +59,41 @@ def login_command(ctx: click.Context, url: str | None) -> None:
     if not token.startswith("solreg_"):
         click.echo("warning: registry tokens normally start with solreg_", err=True)
     identity = check_token(target, token)
+    key = pick_log_key(target, known.log_key if known else None, log_key, replace_log_key)
     entry, path = store_login(chosen, target, token)
     click.echo(f"logged in to {entry.name} ({entry.url}) as {describe_identity(identity)}")
     click.echo(f"token saved in {path} (mode 0600)")
+    if key:
+        pin_log_key(entry.name, entry.url, key)
+        click.echo(f"transparency log key pinned: {key}")
+    else:
+        click.echo("warning: this registry serves no transparency log key; none pinned", err=True)
+
+
+def pick_log_key(url: str, pinned: str | None, given: str | None, replace: bool) -> str | None:
+    """Trust on first use: the served key (or --log-key); a different one later needs --replace-log-key.
+
+    None when the registry has no log (an older server): then nothing is pinned.
+    """
+    from publisher_cli.client import RegistryClient
+    from publisher_cli.errors import ConfigError, RegistryError
+    from publisher_cli.transparency import served_key
+    from registry.spec.note import NoteError, Verifier
+
+    try:
+        key = (given or served_key(RegistryClient(url))).strip()
+    except RegistryError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    try:
+        Verifier.parse(key)
+    except NoteError as exc:
+        raise ConfigError(f"not a log key: {exc}", hint="a log key reads <name>+<8 hex digits>+<base64 key>") from None
+    if pinned and key != pinned and not replace:
+        raise ConfigError(f"the registry's log key {key} differs from the one pinned before, {pinned}",
+                          hint="if the registry really changed its key, run again with --replace-log-key")
+    return key
 
 
 @click.command("whoami")

@@ -14,6 +14,8 @@ from publisher_cli.output import make_client, parse_ref
 
 if TYPE_CHECKING:
     from publisher_cli.client import RegistryClient
+    from publisher_cli.config import RegistryConfig
+    from registry.spec.note import Verifier
     from registry.spec.provenance import ProvenanceInfo
 
 # Names are slugs without dots, so the first "-<digits>.<digits>.<digits>" starts the version.
@@ -149,15 +151,19 @@ def verify_archive(client: RegistryClient, archive: Path, *, ref: tuple[str, str
 @click.option("--release", "release_ref", metavar="NAME@VERSION",
               help="Which release FILE should be (default: from the file name).")
 @click.option("--allow-unsigned", is_flag=True, help="Accept releases without a signature.")
+@click.option("--no-log", is_flag=True,
+              help="Skip the transparency log checks (a registry without a log, or a release published before it).")
 @click.pass_context
-def verify_command(ctx: click.Context, file: Path, release_ref: str | None, allow_unsigned: bool) -> None:
-    """Check a downloaded archive against the registry, its signature and provenance."""
+def verify_command(ctx: click.Context, file: Path, release_ref: str | None, allow_unsigned: bool,
+                   no_log: bool) -> None:
+    """Check a downloaded archive against the registry, its signature, provenance and transparency log."""
     from publisher_cli.output import print_rows
 
     ref = parse_ref(release_ref, require_version=True) if release_ref else None
-    result = verify_archive(make_client(ctx, need_token=False), file,
-                            ref=ref, allow_unsigned=allow_unsigned)  # type: ignore[arg-type]
+    client = make_client(ctx, need_token=False)
+    result = verify_archive(client, file, ref=ref, allow_unsigned=allow_unsigned)  # type: ignore[arg-type]
     release = result.release
+    log_row = "not checked (--no-log)" if no_log else _check_log(ctx, client, result)
     rows = [("verified", f"{file.name} is {release.get('name')}@{release.get('version')}"),
             ("sha256", result.sha256)]
     if result.signer_keyid:
@@ -170,10 +176,55 @@ def verify_command(ctx: click.Context, file: Path, release_ref: str | None, allo
                  ("tag", result.provenance.tag),
                  ("commit", result.provenance.commit)]
     rows += [("review state", str(release.get("state"))),
-             ("approved by", result.approved_by or "nobody yet")]
+             ("approved by", result.approved_by or "nobody yet"),
+             ("in the log", log_row)]
     print_rows(rows)
     if release.get("state") == "yanked":
         click.echo(f"warning: this release is yanked: {release.get('yank_reason')}", err=True)
 
 
-COMMANDS = [verify_command]
+def _pinned(ctx: click.Context, client: RegistryClient) -> tuple[RegistryConfig, Verifier]:
+    from publisher_cli import transparency
+    from publisher_cli.config import resolve_registry
+    from publisher_cli.output import registry_name
+
+    registry = resolve_registry(registry_name(ctx))
+    key, notice = transparency.pinned_verifier(registry, client)
+    if notice:
+        click.echo(notice, err=True)
+    return registry, key
+
+
+def _check_log(ctx: click.Context, client: RegistryClient, result: Verified) -> str:
+    """Inclusion of the release in the signed head, and that head's consistency with the last one seen."""
+    from publisher_cli import transparency
+
+    if result.release.get("state") not in ("published", "yanked"):
+        return "not in the log yet (not published)"
+    registry, key = _pinned(ctx, client)
+    head, signed = transparency.latest_checkpoint(client, key)
+    index = transparency.check_release(client, key, head, result.release, result.sha256)
+    transparency.check_consistency(registry, client, key, head, signed)
+    return f"leaf {index} of {head.size}, signed by {key.name}+{key.key_hash:08x}, consistent with the last head seen"
+
+
+@click.group("log")
+def log_group() -> None:
+    """The registry's transparency log."""
+
+
+@log_group.command("verify")
+@click.pass_context
+def log_verify_command(ctx: click.Context) -> None:
+    """Fetch every leaf, rebuild the tree and check it against the registry's signed head."""
+    from publisher_cli import transparency
+
+    client = make_client(ctx, need_token=False)
+    registry, key = _pinned(ctx, client)
+    head, signed = transparency.latest_checkpoint(client, key)
+    count = transparency.check_whole_log(client, head)
+    transparency.check_consistency(registry, client, key, head, signed)
+    click.echo(f"transparency log verified: {count} leaves make the head signed by {key.name}+{key.key_hash:08x}")
+
+
+COMMANDS = [verify_command, log_group]

@@ -26,6 +26,7 @@ from registry.accounts.models import (
     User,
 )
 from registry.audit import service as audit
+from registry.transparency import service as transparency
 from registry.db import db, utcnow, write_apart
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 
@@ -274,6 +275,7 @@ def register_signing_key(user: User, public_key_pem: str, name: str = "") -> Sig
     db.session.add(key)
     db.session.flush()
     audit.record("key.register", actor=user, details={"keyid": keyid, "name": key.name})
+    transparency.key_registered(key)
     return key
 
 
@@ -283,6 +285,7 @@ def revoke_signing_key(key: SigningKey, actor: User) -> None:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         audit.record("key.revoke", actor=actor, details={"keyid": key.keyid})
+        transparency.key_revoked(key)
 
 
 def org_signing_keys(org: Organization) -> list[SigningKey]:

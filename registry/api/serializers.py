@@ -83,7 +83,15 @@ def release_json(release) -> dict:
         "yank_reason": release.yank_reason,
         "org": release.solution.org.slug,
         "download_count": release.download_count,
+        "transparency": _transparency(release),
     }
+
+
+def _transparency(release) -> dict | None:
+    from registry.transparency.service import published_leaf_index
+
+    index = published_leaf_index(release.id)
+    return None if index is None else {"leaf_index": index}
 
 
 def _reviews(release):

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from registry.accounts.models import ApiToken, User
 from registry.accounts.service import require_scope, token_grants
 from registry.audit import service as audit
+from registry.transparency import service as transparency
 from registry.catalog.alerts import notify_yank
 from registry.db import begin_write, db
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
@@ -256,6 +257,7 @@ def yank(token: ApiToken, release: Release, reason: str) -> Release:
     states.transition_release(release, "yank", reason=reason)
     audit.record("release.yank", actor=token.user, org_id=release.solution.org_id, solution_id=release.solution_id,
                  details={"version": release.version, "reason": release.yank_reason})
+    transparency.release_yanked(release)
     notify_yank(release)
     db.session.commit()
     return release
@@ -266,6 +268,7 @@ def unyank(token: ApiToken, release: Release) -> Release:
     states.transition_release(release, "unyank")
     audit.record("release.unyank", actor=token.user, org_id=release.solution.org_id, solution_id=release.solution_id,
                  details={"version": release.version})
+    transparency.release_unyanked(release)
     db.session.commit()
     return release
 
@@ -294,4 +297,5 @@ def set_solution_state(actor: User, solution: Solution, target: str, successor: 
     previous = states.transition_solution(solution, target, successor=successor)
     audit.record("solution.state", actor=actor, org_id=solution.org_id, solution_id=solution.id,
                  details={"from": previous, "to": target, "successor": successor.name if successor else None})
+    transparency.solution_state_changed(solution)
     db.session.commit()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from registry.accounts.models import User
 from registry.audit import service as audit
+from registry.transparency import service as transparency
 from registry.db import db, utcnow
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound
 from registry.notifications.service import notify_org
@@ -270,6 +271,7 @@ def decide(user: User, release: Release, decision: str, comment: str = "",
                  details={"version": release.version, "release_id": release.id, "review_id": review.id,
                           "from": previous_state, "to": release.state, "comment": comment,
                           "reasons": [r["id"] for r in reasons]})
+    transparency.release_published(release, approver=user)
     _notify(release, review, event)
     db.session.commit()
     return Decision(review=review, release=release, published=release.state == "published")

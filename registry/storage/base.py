@@ -22,11 +22,12 @@ def blob_key(digest: str) -> str:
     return f"sha256/{digest[:2]}/{digest[2:4]}/{digest}"
 
 
-DOCUMENT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+# One to four '/'-separated parts (e.g. transparency/checkpoints/42), none starting with a dot.
+DOCUMENT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}(/[a-z0-9][a-z0-9._-]{0,99}){0,3}$")
 
 
 def document_key(name: str) -> str:
-    """meta/<name>: small named documents live apart from the content-addressed blobs."""
+    """meta/<name>: small named documents (signed heads, checkpoints) live apart from the blobs."""
     if not DOCUMENT_NAME.match(name):
         raise StorageError(f"not a document name: {name!r}")
     return f"meta/{name}"

@@ -8,6 +8,8 @@ import pytest
 
 from publisher_cli.commands.build import build_release
 from publisher_cli.commands.publish import sign_provenance
+from registry.spec import note
+from registry.spec.tlog import TreeHashes, leaf_hash
 from registry.spec.provenance import (
     build_statement,
     generate_key,
@@ -36,6 +38,25 @@ def built(solution_repo, tmp_path):
             "archive": downloads / result.archive.path.name}
 
 
+LOG_SIGNER = note.Signer.generate("registry.example.org/log")
+
+
+def serve_log(stub, sha256: str, *, signer=LOG_SIGNER, version: str = "1.2.0") -> list[str]:
+    """A log of two leaves, the second publishing parking-share@VERSION with `sha256`; returns the leaves."""
+    leaves = [json.dumps({"kind": "key.registered", "keyid": "ab" * 32, "v": 1}, sort_keys=True),
+              json.dumps({"kind": "release.published", "solution": "parking-share", "version": version,
+                          "sha256": sha256, "v": 1}, sort_keys=True, separators=(",", ":"))]
+    tree = TreeHashes(leaf_hash(leaf.encode()) for leaf in leaves)
+    checkpoint = note.Checkpoint("registry.example.org/log", 2, tree.root()).text()
+    stub.on("GET", "/api/v1/log/key", (200, LOG_SIGNER.verifier.encode().encode()))
+    stub.on("GET", "/api/v1/log/checkpoint", (200, note.sign(checkpoint, signer).encode().encode()))
+    stub.on("GET", "/api/v1/log/leaves", (200, {"start": 1, "size": 2, "leaves": [
+        {"index": 1, "kind": "release.published", "data": leaves[1], "hash": tree.leaf(1).hex()}]}))
+    stub.on("GET", "/api/v1/log/proof/inclusion", (200, {"index": 1, "size": 2, "leaf_hash": tree.leaf(1).hex(),
+                                                         "proof": [h.hex() for h in tree.inclusion_proof(1, 2)]}))
+    return leaves
+
+
 def serve(stub, built, *, keys=None, **extra):
     key = built["key"]
     kid = key_id(key.public_key())
@@ -49,8 +70,10 @@ def serve(stub, built, *, keys=None, **extra):
                              "commit": built["commit"]},
               "queue_position": None, "yank_reason": None, "org": "cheonan",
               "reviews": [{"decision": "approved", "comment": "looks good", "reviewer": "park",
-                           "created_at": "2024-03-03T00:00:00Z"}]}
+                           "created_at": "2024-03-03T00:00:00Z"}],
+              "transparency": {"leaf_index": 1}}
     record.update(extra)
+    serve_log(stub, built["result"].archive.sha256)
     stub.on("GET", BASE, (200, {"release": record}))
     stub.on("GET", KEYS, (200, {"keys": keys if keys is not None else [
         {"keyid": kid, "public_key": public_key_to_pem(key.public_key()), "username": "kim", "revoked": False}]}))
@@ -73,8 +96,52 @@ def test_verify_a_good_release(solreg, stub, built):
     assert f"commit:       {built['commit']}" in out
     assert "review state: published" in out
     assert "approved by:  park" in out
-    # The siblings were used: nothing but the record and the keys was fetched.
-    assert {r.path for r in stub.requests} == {BASE, KEYS}
+    assert "leaf 1 of 2, signed by registry.example.org/log+" in out
+    # The siblings were used: nothing but the record, the keys and the log was fetched.
+    assert {r.path.split("?")[0] for r in stub.requests} == {BASE, KEYS, "/api/v1/log/key", "/api/v1/log/checkpoint",
+                                                              "/api/v1/log/leaves", "/api/v1/log/proof/inclusion"}
+
+
+def _fails_in_one_line(result, text: str) -> None:
+    assert result.returncode == 1, result.stdout
+    assert text in result.stderr, result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.startswith("error")]) == 1, result.stderr
+
+
+def test_the_log_key_is_pinned_on_first_use_and_a_head_signed_by_another_key_fails(solreg, stub, built, config_home):
+    serve(stub, built)
+    env = {"SOLREG_REGISTRY_URL": stub.url}
+    first = solreg("verify", str(built["archive"]), env=env)
+    assert first.returncode == 0 and "pinned the registry's log key on first use" in first.stderr
+    assert LOG_SIGNER.verifier.encode() in (config_home / "solreg" / "config.toml").read_text()
+    assert (config_home / "solreg" / "checkpoints" / "default").read_text().startswith("registry.example.org/log\n2\n")
+    # The registry now signs with another key (and serves it): the pinned key refuses the head.
+    impostor = note.Signer.generate("registry.example.org/log")
+    serve_log(stub, built["result"].archive.sha256, signer=impostor)
+    stub.on("GET", "/api/v1/log/key", (200, impostor.verifier.encode().encode()))
+    _fails_in_one_line(solreg("verify", str(built["archive"]), env=env),
+                       "does not verify with the pinned key")
+
+
+def test_a_leaf_for_other_bytes_fails(solreg, stub, built):
+    serve(stub, built)
+    serve_log(stub, "0" * 64)
+    _fails_in_one_line(solreg("verify", str(built["archive"]), env={"SOLREG_REGISTRY_URL": stub.url}),
+                       "leaf 1 of the log does not describe this archive (sha256 differ)")
+
+
+def test_a_bad_inclusion_proof_fails(solreg, stub, built):
+    serve(stub, built)
+    stub.on("GET", "/api/v1/log/proof/inclusion", (200, {"index": 1, "size": 2, "proof": ["00" * 32]}))
+    _fails_in_one_line(solreg("verify", str(built["archive"]), env={"SOLREG_REGISTRY_URL": stub.url}),
+                       "is not in the registry's signed log")
+
+
+def test_a_published_release_missing_from_the_log_fails_unless_told(solreg, stub, built):
+    serve(stub, built, transparency=None)
+    env = {"SOLREG_REGISTRY_URL": stub.url}
+    _fails_in_one_line(solreg("verify", str(built["archive"]), env=env), "transparency log does not record")
+    assert solreg("verify", "--no-log", str(built["archive"]), env=env).returncode == 0
 
 
 def test_verify_fetches_missing_provenance_and_signature(solreg, stub, built):

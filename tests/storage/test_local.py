@@ -16,7 +16,7 @@ def test_named_documents_are_replaced_whole_and_kept_apart_from_blobs(tmp_path):
     assert blobs.get_document("audit-head.json") is None
 
 
-@pytest.mark.parametrize("name", ["../secret_key", "meta/x", "", "Head.json"])
+@pytest.mark.parametrize("name", ["../secret_key", "a/../../x", "a//b", "/abs", "", "Head.json", "a/b/c/d/e"])
 def test_document_names_cannot_leave_their_folder(tmp_path, name):
     with pytest.raises(StorageError):
         LocalStorage(str(tmp_path)).put_document(name, b"x")

@@ -98,3 +98,17 @@ def test_named_documents_round_trip_apart_from_blobs(s3_settings):
     assert list(blobs.digests()) == []
     blobs.delete_document("audit-head.json")
     assert blobs.get_document("audit-head.json") is None
+
+
+def test_nested_documents_round_trip_and_stay_out_of_the_digests(s3_settings):
+    blobs = store(s3_settings)
+    assert blobs.get_document("transparency/checkpoints/latest") is None
+    blobs.put_document("transparency/checkpoints/latest", "서명된 체크포인트\n".encode())
+    blobs.put_document("transparency/checkpoints/latest", b"newer\n")
+    assert blobs.get_document("transparency/checkpoints/latest") == b"newer\n"
+    assert list(blobs.digests()) == []
+    from registry.storage import StorageError
+
+    for bad in ("../escape", "transparency/../../x", ".hidden", "a//b", "/absolute"):
+        with pytest.raises(StorageError):
+            blobs.put_document(bad, b"")

@@ -1,0 +1,140 @@
+"""Checking the registry's transparency log: pinned key, signed heads, inclusion and consistency.
+
+Uses registry.spec only (no Flask). The last head seen from each registry is kept, so a registry
+that later shows a history not extending it (rewritten or forked) is caught.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from publisher_cli.errors import VerificationError
+
+if TYPE_CHECKING:
+    from publisher_cli.client import RegistryClient
+    from publisher_cli.config import RegistryConfig
+    from registry.spec.note import Checkpoint, Verifier
+
+API = "/api/v1/log"
+PAGE = 1000
+
+
+def served_key(client: RegistryClient) -> str:
+    return client.text(f"{API}/key").strip()
+
+
+def pinned_verifier(registry: RegistryConfig, client: RegistryClient) -> tuple[Verifier, str | None]:
+    """The pinned log key; on first use the served one is pinned, and returned with a notice."""
+    from publisher_cli.config import pin_log_key
+    from registry.spec.note import NoteError, Verifier
+
+    notice = None
+    key = registry.log_key
+    if key is None:
+        key = served_key(client)
+        pin_log_key(registry.name, registry.url, key)
+        notice = f"pinned the registry's log key on first use: {key}"
+    try:
+        return Verifier.parse(key), notice
+    except NoteError as exc:
+        raise VerificationError(f"the log key {key!r} is not usable: {exc}") from None
+
+
+def _hashes(values: list[str]) -> list[bytes]:
+    return [bytes.fromhex(v) for v in values]
+
+
+def latest_checkpoint(client: RegistryClient, key: Verifier) -> tuple[Checkpoint, str]:
+    """The registry's signed head, checked against the pinned key, and its text."""
+    from registry.spec.note import NoteError, open_checkpoint
+
+    text = client.text(f"{API}/checkpoint")
+    try:
+        return open_checkpoint(text, key)[0], text
+    except NoteError as exc:
+        raise VerificationError(f"the registry's log checkpoint does not verify with the pinned key: {exc}",
+                                hint="if the registry really changed its log key: solreg login --replace-log-key"
+                                ) from None
+
+
+def check_consistency(registry: RegistryConfig, client: RegistryClient, key: Verifier, head: Checkpoint,
+                      signed: str) -> None:
+    """The head must extend the last one seen from this registry; then it becomes the last one."""
+    from publisher_cli.config import checkpoint_path, write_private_file
+    from registry.spec.note import NoteError, open_checkpoint
+    from registry.spec.tlog import ProofError, verify_consistency
+
+    path = checkpoint_path(registry.name)
+    if not path.exists():
+        write_private_file(path, signed.encode("utf-8"))
+        return
+    try:
+        seen = open_checkpoint(path.read_text(encoding="utf-8"), key)[0]
+    except NoteError as exc:
+        raise VerificationError(f"the stored checkpoint {path} does not verify: {exc}") from None
+    if seen.size > head.size:
+        raise VerificationError(f"the registry's log shrank from {seen.size} to {head.size} leaves "
+                                "since this computer last checked it (history rewritten)")
+    proof = client.log_consistency(seen.size, head.size)["proof"] if seen.size else []
+    try:
+        verify_consistency(seen.size, head.size, seen.root, head.root, _hashes(proof))
+    except ProofError as exc:
+        raise VerificationError(f"the registry's log of {head.size} leaves is not consistent with the one of "
+                                f"{seen.size} leaves seen before: {exc}") from None
+    if head.size > seen.size:
+        write_private_file(path, signed.encode("utf-8"))
+
+
+def check_release(client: RegistryClient, key: Verifier, head: Checkpoint, release: dict[str, Any],
+                  sha256: str) -> int:
+    """The release's "published" leaf is in the head's tree and names this archive; returns its index."""
+    from registry.spec.tlog import ProofError, leaf_hash, verify_inclusion
+
+    label = f"{release.get('name')}@{release.get('version')}"
+    index = (release.get("transparency") or {}).get("leaf_index")
+    if not isinstance(index, int):
+        raise VerificationError(f"the registry's transparency log does not record {label}",
+                                hint="if it was published before the registry had a log, pass --no-log")
+    if index >= head.size:
+        raise VerificationError(f"{label} is leaf {index}, beyond the signed log of {head.size} leaves")
+    leaves = client.log_leaves(index, 1).get("leaves") or []
+    if not leaves or leaves[0].get("index") != index:
+        raise VerificationError(f"the registry did not serve leaf {index} of its log")
+    data = str(leaves[0].get("data"))
+    try:
+        body = json.loads(data)
+    except ValueError:
+        raise VerificationError(f"leaf {index} of the log is not JSON") from None
+    expected = {"kind": "release.published", "solution": release.get("name"), "version": release.get("version"),
+                "sha256": sha256}
+    wrong = [k for k, v in expected.items() if body.get(k) != v]
+    if wrong:
+        raise VerificationError(f"leaf {index} of the log does not describe this archive ({', '.join(wrong)} differ)")
+    proof = client.log_inclusion(index, head.size)["proof"]
+    try:
+        verify_inclusion(index, head.size, leaf_hash(data.encode("utf-8")), _hashes(proof), head.root)
+    except ProofError as exc:
+        raise VerificationError(f"{label} is not in the registry's signed log: {exc}") from None
+    return index
+
+
+def check_whole_log(client: RegistryClient, head: Checkpoint) -> int:
+    """Fetch every leaf up to the head, re-hash it and rebuild the tree; returns how many."""
+    from registry.spec.tlog import TreeHashes, leaf_hash
+
+    tree = TreeHashes()
+    while tree.size < head.size:
+        page = client.log_leaves(tree.size, min(PAGE, head.size - tree.size)).get("leaves") or []
+        if not page:
+            raise VerificationError(f"the registry served only {tree.size} of the {head.size} signed leaves")
+        for leaf in page:
+            digest = leaf_hash(str(leaf.get("data")).encode("utf-8"))
+            if leaf.get("index") != tree.size or digest.hex() != leaf.get("hash"):
+                raise VerificationError(f"leaf {tree.size} of the log is not what its hash says")
+            tree.append(digest)
+            if tree.size == head.size:
+                break
+    if tree.root() != head.root:
+        raise VerificationError(f"the {head.size} leaves served do not make the signed root hash")
+    return tree.size

@@ -1,0 +1,51 @@
+"""Log leaves and signed checkpoints. Rows are only ever inserted; `flask log verify` checks both."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry.db import db, utcnow
+
+
+class LeafKind(StrEnum):
+    RELEASE_PUBLISHED = "release.published"
+    RELEASE_YANKED = "release.yanked"
+    RELEASE_UNYANKED = "release.unyanked"
+    SOLUTION_DEPRECATED = "solution.deprecated"
+    SOLUTION_ARCHIVED = "solution.archived"
+    SOLUTION_ACTIVE = "solution.active"
+    KEY_REGISTERED = "key.registered"
+    KEY_REVOKED = "key.revoked"
+
+
+KIND_VALUES = ", ".join(f"'{kind.value}'" for kind in LeafKind)
+
+
+class LogLeaf(db.Model):
+    __tablename__ = "log_leaves"
+    __table_args__ = (CheckConstraint(f"kind IN ({KIND_VALUES})", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique: two leaves can never share a position, so appends are gapless and cannot fork silently.
+    index: Mapped[int] = mapped_column("leaf_index", unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    # The exact bytes that were hashed (canonical JSON, UTF-8): stored as text, never re-serialised.
+    data: Mapped[str] = mapped_column(Text)
+    leaf_hash: Mapped[str] = mapped_column(String(64))
+    # Not part of the leaf; finds a release's "published" leaf. No foreign key: the log outlives rows.
+    release_id: Mapped[int | None] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Checkpoint(db.Model):
+    __tablename__ = "log_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tree_size: Mapped[int] = mapped_column(unique=True)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)  # the signed note, exactly as served
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
