@@ -9,6 +9,8 @@ a file is shown up to VIEW_BYTES and VIEW_LINES, and a member larger than READ_B
 from __future__ import annotations
 
 import posixpath
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Final
 
@@ -29,6 +31,8 @@ READ_BYTES: Final = 16 * 1024 * 1024  # a member above this is listed, never rea
 KEEP_BYTES: Final = 512 * 1024  # members kept in memory for listing and diffing
 KEEP_TOTAL: Final = 64 * 1024 * 1024
 SNIFF_BYTES: Final = 8192
+# Archives read recently, per process: paging through a diff or walking the tree reads each once.
+CACHE_BYTES: Final = 128 * 1024 * 1024
 
 ARCHIVE_SUFFIXES: Final = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".gz", ".bz2", ".xz", ".zst",
                            ".7z", ".rar", ".jar", ".war", ".whl", ".egg", ".apk", ".deb", ".rpm")
@@ -145,12 +149,52 @@ def _read(release: Release, keep_bytes: int, keep=None) -> ArchiveContents:
         return read_archive(blob, limits, keep=keep)
 
 
+class _ArchiveCache:
+    """Read archives by digest and limits. Blobs are content-addressed, so an entry is never stale;
+    the cache is bounded by the bytes it keeps, least recently used dropped first."""
+
+    def __init__(self, budget: int) -> None:
+        self._budget = budget
+        self._items: OrderedDict[tuple, tuple[ReleaseFiles, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> ReleaseFiles | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[0]
+
+    def put(self, key: tuple, files: ReleaseFiles) -> None:
+        cost = sum(map(len, files.contents.values())) + 256 * len(files.entries)
+        if cost > self._budget:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = (files, cost)
+            self._bytes += cost
+            while self._bytes > self._budget:
+                self._bytes -= self._items.popitem(last=False)[1][1]
+
+
+_cache = _ArchiveCache(CACHE_BYTES)
+
+
 def release_files(release: Release) -> ReleaseFiles:
     """Every member of the release's archive, with the small ones' bytes (for listing and diffs)."""
+    key = (release.sha256, archive_limits())
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
     contents = _read(release, KEEP_BYTES)
     entries = [FileEntry(m.path, m.size, m.sha256, bool(m.mode & 0o111), classify(m.path, contents.files.get(m.path)))
                for m in contents.members]
-    return ReleaseFiles(sorted(entries, key=lambda e: e.path), contents.files)
+    files = ReleaseFiles(sorted(entries, key=lambda e: e.path), contents.files)
+    _cache.put(key, files)
+    return files
 
 
 def tree(entries: list[FileEntry]) -> Directory:
@@ -173,12 +217,14 @@ def view_file(release: Release, path: str) -> FileView | None:
     """One member for the viewer, or None when the archive has no such file."""
     if not valid_path(path):
         return None
-    contents = _read(release, READ_BYTES, keep=lambda p: p == path)
-    member = contents.member(path)
-    if member is None:
+    files = release_files(release)
+    entry = files.entry(path)
+    if entry is None:
         return None
-    data = contents.files.get(path)
-    entry = FileEntry(member.path, member.size, member.sha256, bool(member.mode & 0o111), classify(path, data))
+    data = files.contents.get(path)
+    if data is None and entry.size <= READ_BYTES:  # too large to keep for diffs, small enough to show
+        data = _read(release, READ_BYTES, keep=lambda p: p == path).files.get(path)
+        entry = replace(entry, kind=classify(path, data))
     if data is None:
         return FileView(entry, entry.kind, too_large=True)
     decoded = decode(data) if entry.kind == "text" else None

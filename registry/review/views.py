@@ -192,6 +192,12 @@ def mine():
 
 # --- files and source diff (reviewers, the publishing org, and the public for published releases) ---
 
+@bp.app_template_global("file_kind_label")
+def file_kind_label(kind: str) -> str:
+    return {"text": _("text"), "binary": _("binary"), "image": _("image"), "archive": _("archive"),
+            "unknown": _("large file")}.get(kind, kind)
+
+
 def _visible_release(release_id: int) -> Release:
     """Who may see the release may read its files; anyone else gets a 404, as if it did not exist."""
     release = db.session.get(Release, release_id)

@@ -255,3 +255,19 @@ def test_public_compare_of_published_versions(client, two_versions, reviewer_tok
     assert client.get("/solutions/parking-share/compare/0.1.0...9.9.9").status_code == 404
     assert client.get("/solutions/parking-share/compare/0.1.0").status_code == 404
     assert "Compare versions" in text(client, "/solutions/parking-share/compare/0.1.0...0.1.1?lang=en")
+
+
+def test_archive_cache_is_bounded_by_bytes():
+    from registry.review.files import FileEntry, ReleaseFiles, _ArchiveCache
+
+    def files(size: int) -> ReleaseFiles:
+        return ReleaseFiles([FileEntry("a.py", size, "0" * 64, False, "text")], {"a.py": b"x" * size})
+
+    cache = _ArchiveCache(budget=3000)
+    cache.put(("a",), files(1000))
+    cache.put(("b",), files(1000))
+    assert cache.get(("a",)) is not None  # now the most recently used
+    cache.put(("c",), files(1000))
+    assert cache.get(("b",)) is None and cache.get(("a",)) and cache.get(("c",))
+    cache.put(("huge",), files(5000))
+    assert cache.get(("huge",)) is None
