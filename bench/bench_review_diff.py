@@ -92,8 +92,7 @@ def main() -> None:
                  ("diff, one file", f"/review/releases/{release_id}/diff?file=src/pkg10/mod01000.py"),
                  ("file tree", f"/review/releases/{release_id}/files"),
                  ("file view", f"/review/releases/{release_id}/files/src/pkg10/mod01000.py")]
-        rows, slowest_diff = [], 0.0
-        cold = []
+        rows, cold = [], []
         for _ in range(options.runs):
             files._cache = files._ArchiveCache(files.CACHE_BYTES)  # neither archive read yet
             started = time.perf_counter()
@@ -101,6 +100,7 @@ def main() -> None:
             cold.append(time.perf_counter() - started)
             assert response.status_code == 200
         stats = summarize(cold)
+        slowest_diff = stats["median"]
         rows.append(["diff, first page, cold (both archives read)", f"{stats['median'] * 1000:.0f}",
                      f"{stats['p95'] * 1000:.0f}", f"{len(response.data) // 1024}"])
         for label, path in pages:
@@ -120,7 +120,7 @@ def main() -> None:
             f"{options.runs} runs per page, Flask test client, signed-in reviewer. \"Cold\" empties the per-process "
             "archive cache first; the other rows are warm (the archives were read by an earlier request).\n\n"
             + markdown_table(["page", "median ms", "p95 ms", "HTML KiB"], rows)
-            + f"\n\nSlowest warm diff page median {slowest_diff * 1000:.0f} ms: {verdict} the {TARGET_SECONDS:g} s target. "
+            + f"\n\nSlowest diff page median (cold included) {slowest_diff * 1000:.0f} ms: {verdict} the {TARGET_SECONDS:g} s target. "
             "The cold row is dominated by reading the two stored archives (tarfile parsing and SHA-256 of every "
             "member in registry/spec/archive.py); the line diffs are computed only for the one page of files shown.")
     write_report("review", "Review: source diff and file pages", body)
