@@ -28,6 +28,7 @@ from registry.publishing.models import Release, Solution
 from registry.publishing.names import artifact_filename
 from registry.publishing.versions import latest_published, precedence
 from registry.review.models import Review
+from registry.review.views import render_source_diff
 from registry.spec.vocabulary import (
     CATEGORIES,
     CATEGORY_LABELS,
@@ -283,6 +284,16 @@ def release_page(name: str, version: str):
     if not publishing.can_see(release, current_user, None):
         abort(404)
     return _render_solution(release.solution, release, _visible_releases(release.solution))
+
+
+@bp.get("/solutions/<name>/compare/<old>...<new>")
+def compare(name: str, old: str, new: str):
+    """The source diff between two versions the reader may see (the public: published or yanked)."""
+    base, release = publishing.get_release(name, old), publishing.get_release(name, new)
+    if not (publishing.can_see(base, current_user, None) and publishing.can_see(release, current_user, None)):
+        abort(404)
+    return render_source_diff("catalog/compare.html", base, release, "catalog.compare",
+                              {"name": name, "old": old, "new": new})
 
 
 @bp.post("/solutions/<name>/adoptions")

@@ -13,12 +13,18 @@ from registry.db import db
 from registry.errors import Conflict, InvalidInput
 from registry.publishing.models import Release
 from registry.review import service
-from registry.review.diff import release_diff
+from registry.publishing import service as publishing
+from registry.review.diff import previous_published, release_diff
+from registry.review.files import release_files, tree, view_file
+from registry.review.sourcediff import MAX_ROWS, file_diff, source_diff
 from registry.review.forms import DecisionForm, ReasonForm
 from registry.review.models import ReviewReason
 from registry.spec.vocabulary import PROGRAMME_LABELS
 
 bp = Blueprint("review", __name__, url_prefix="/review")
+
+FILES_PER_PAGE = 50  # files whose diffs one page of a source diff shows
+GENERATED_LISTED = 200  # generated files named in the collapsed list; the rest are counted
 
 
 def _reason_label(reason: ReviewReason) -> str:
@@ -182,3 +188,69 @@ def edit_reason(reason_id: int):
 def mine():
     return render_template("review/mine.html", statuses=service.org_releases(current_user))
 
+
+
+# --- files and source diff (reviewers, the publishing org, and the public for published releases) ---
+
+@bp.app_template_global("file_kind_label")
+def file_kind_label(kind: str) -> str:
+    return {"text": _("text"), "binary": _("binary"), "image": _("image"), "archive": _("archive"),
+            "unknown": _("large file")}.get(kind, kind)
+
+
+def _visible_release(release_id: int) -> Release:
+    """Who may see the release may read its files; anyone else gets a 404, as if it did not exist."""
+    release = db.session.get(Release, release_id)
+    if release is None or not publishing.can_see(release, current_user, None):
+        abort(404)
+    return release
+
+
+@bp.get("/releases/<int:release_id>/files")
+def files(release_id: int):
+    release = _visible_release(release_id)
+    listing = release_files(release)
+    return render_template("review/files.html", release=release, solution=release.solution,
+                           root=tree(listing.entries), count=len(listing.entries))
+
+
+@bp.get("/releases/<int:release_id>/files/<path:path>")
+def file(release_id: int, path: str):
+    release = _visible_release(release_id)
+    view = view_file(release, path)
+    if view is None:
+        abort(404)
+    return render_template("review/file.html", release=release, solution=release.solution, view=view,
+                           parents=path.split("/")[:-1])
+
+
+@bp.get("/releases/<int:release_id>/diff")
+def diff(release_id: int):
+    release = _visible_release(release_id)
+    return render_source_diff("review/diff.html", previous_published(release), release, "review.diff",
+                              {"release_id": release_id})
+
+
+def render_source_diff(template: str, base: Release | None, release: Release, endpoint: str, args: dict):
+    """A source diff page: the file list paged, each page's diffs; ?file= one file; ?view=unified."""
+    old = release_files(base) if base is not None else None
+    new = release_files(release)
+    changes = source_diff(old, new)
+    view = "unified" if request.args.get("view") == "unified" else "split"
+    selected = request.args.get("file")
+    if selected is not None:
+        change = changes.change(selected)
+        if change is None:
+            abort(404)
+        shown, page, pages = [change], 1, 1
+    else:
+        page = request.args.get("page", 1, type=int)
+        reviewable = changes.reviewable
+        pages = max(1, -(-len(reviewable) // FILES_PER_PAGE))
+        if not 1 <= page <= pages:
+            abort(404)
+        shown = reviewable[(page - 1) * FILES_PER_PAGE:page * FILES_PER_PAGE]
+    return render_template(template, release=release, solution=release.solution, base=base, changes=changes,
+                           shown=[(c, file_diff(c, old, new)) for c in shown], selected=selected, view=view,
+                           page=page, pages=pages, endpoint=endpoint, args=args, generated_listed=GENERATED_LISTED,
+                           max_rows=MAX_ROWS)

@@ -1,0 +1,252 @@
+"""The files of a release, read from its stored archive for the reviewer's file tree and viewer.
+
+Everything comes from the blob the registry stored at upload, read again through the same safe
+in-memory reader (registry/spec/archive.py): nothing is extracted to disk, nothing from a package
+is executed, and text is only ever shown escaped (Pygments escapes every token). Reads are bounded:
+a file is shown up to VIEW_BYTES and VIEW_LINES, and a member larger than READ_BYTES is not read.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from typing import Final
+
+from markupsafe import Markup
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import TextLexer, get_lexer_for_filename
+from pygments.util import ClassNotFound
+
+from registry.publishing.inspection import archive_limits
+from registry.publishing.models import Release
+from registry.spec.archive import ArchiveContents, read_archive
+from registry.storage import storage
+
+VIEW_BYTES: Final = 1024 * 1024  # shown of one file; the rest is cut with a note
+VIEW_LINES: Final = 20_000
+READ_BYTES: Final = 16 * 1024 * 1024  # a member above this is listed, never read for viewing
+KEEP_BYTES: Final = 512 * 1024  # members kept in memory for listing and diffing
+KEEP_TOTAL: Final = 64 * 1024 * 1024
+SNIFF_BYTES: Final = 8192
+# Archives read recently, per process: paging through a diff or walking the tree reads each once.
+CACHE_BYTES: Final = 128 * 1024 * 1024
+
+ARCHIVE_SUFFIXES: Final = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".gz", ".bz2", ".xz", ".zst",
+                           ".7z", ".rar", ".jar", ".war", ".whl", ".egg", ".apk", ".deb", ".rpm")
+IMAGE_SUFFIXES: Final = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".ico", ".tif", ".tiff", ".avif")
+ARCHIVE_MAGIC: Final = (b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"7z\xbc\xaf\x27\x1c", b"Rar!",
+                        b"\x28\xb5\x2f\xfd")
+IMAGE_MAGIC: Final = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"\x00\x00\x01\x00")
+# Folders and files a build tool or package manager writes; a reviewer reads them last.
+GENERATED_DIRS: Final = frozenset({"node_modules", "vendor", "dist", "build", "__pycache__", ".venv", "venv",
+                                   "bower_components", "target", ".next", ".nuxt"})
+GENERATED_NAMES: Final = frozenset({"package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "Pipfile.lock",
+                                    "uv.lock", "Cargo.lock", "go.sum", "composer.lock", "Gemfile.lock", "npm-shrinkwrap.json"})
+GENERATED_SUFFIXES: Final = (".min.js", ".min.css", ".js.map", ".css.map", ".pyc")
+# Korean files from before UTF-8 are mostly CP949 (a superset of EUC-KR).
+ENCODINGS: Final = ("utf-8-sig", "cp949")
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str
+    size: int
+    sha256: str
+    executable: bool
+    kind: str  # text | binary | image | archive | unknown (too large to look into)
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.path)
+
+    @property
+    def generated(self) -> bool:
+        return is_generated(self.path)
+
+
+@dataclass
+class ReleaseFiles:
+    """A release's members (by path) and the bytes of those small enough to keep."""
+
+    entries: list[FileEntry]
+    contents: dict[str, bytes]
+
+    def entry(self, path: str) -> FileEntry | None:
+        return self._by_path.get(path)
+
+    def __post_init__(self) -> None:
+        self._by_path = {e.path: e for e in self.entries}
+
+
+@dataclass
+class Directory:
+    name: str
+    path: str
+    directories: dict[str, Directory] = field(default_factory=dict)
+    files: list[FileEntry] = field(default_factory=list)
+
+    @property
+    def generated(self) -> bool:
+        return is_generated(self.path + "/")
+
+    def children(self) -> list[Directory]:
+        return sorted(self.directories.values(), key=lambda d: d.name)
+
+    @property
+    def count(self) -> int:
+        return len(self.files) + sum(d.count for d in self.directories.values())
+
+
+@dataclass
+class FileView:
+    entry: FileEntry
+    kind: str
+    encoding: str | None = None
+    lines: list[Markup] = field(default_factory=list)  # highlighted, escaped HTML, one per line
+    total_lines: int = 0
+    cut: bool = False  # more than VIEW_BYTES / VIEW_LINES: only the start is shown
+    too_large: bool = False  # above READ_BYTES: not read at all
+
+
+def is_generated(path: str) -> bool:
+    """Generated or vendored: under a build or dependency folder, a lock file or a minified bundle."""
+    parts = path.split("/")
+    name = parts[-1]
+    return (any(p in GENERATED_DIRS for p in parts[:-1]) or name in GENERATED_NAMES
+            or name.lower().endswith(GENERATED_SUFFIXES))
+
+
+def decode(data: bytes) -> tuple[str, str] | None:
+    """The text and its encoding, or None for binary data (NUL bytes, or no encoding we know fits)."""
+    if b"\x00" in data[:SNIFF_BYTES]:
+        return None
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding), encoding.removesuffix("-sig")
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def classify(path: str, data: bytes | None) -> str:
+    lower = path.lower()
+    head = data[:SNIFF_BYTES] if data is not None else b""
+    if lower.endswith(ARCHIVE_SUFFIXES) or head.startswith(ARCHIVE_MAGIC) or head[257:262] == b"ustar":
+        return "archive"
+    if lower.endswith(IMAGE_SUFFIXES) or head.startswith(IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        return "image"
+    if data is None:
+        return "unknown"
+    return "text" if decode(data) else "binary"
+
+
+def _read(release: Release, keep_bytes: int, keep=None) -> ArchiveContents:
+    limits = replace(archive_limits(), max_kept_file_bytes=keep_bytes, max_kept_total_bytes=KEEP_TOTAL)
+    with storage().open(release.sha256) as blob:
+        return read_archive(blob, limits, keep=keep)
+
+
+class _ArchiveCache:
+    """Read archives by digest and limits. Blobs are content-addressed, so an entry is never stale;
+    the cache is bounded by the bytes it keeps, least recently used dropped first."""
+
+    def __init__(self, budget: int) -> None:
+        self._budget = budget
+        self._items: OrderedDict[tuple, tuple[ReleaseFiles, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> ReleaseFiles | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[0]
+
+    def put(self, key: tuple, files: ReleaseFiles) -> None:
+        cost = sum(map(len, files.contents.values())) + 256 * len(files.entries)
+        if cost > self._budget:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = (files, cost)
+            self._bytes += cost
+            while self._bytes > self._budget:
+                self._bytes -= self._items.popitem(last=False)[1][1]
+
+
+_cache = _ArchiveCache(CACHE_BYTES)
+
+
+def release_files(release: Release) -> ReleaseFiles:
+    """Every member of the release's archive, with the small ones' bytes (for listing and diffs)."""
+    key = (release.sha256, archive_limits())
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    contents = _read(release, KEEP_BYTES)
+    entries = [FileEntry(m.path, m.size, m.sha256, bool(m.mode & 0o111), classify(m.path, contents.files.get(m.path)))
+               for m in contents.members]
+    files = ReleaseFiles(sorted(entries, key=lambda e: e.path), contents.files)
+    _cache.put(key, files)
+    return files
+
+
+def tree(entries: list[FileEntry]) -> Directory:
+    root = Directory("", "")
+    for entry in entries:
+        node = root
+        for part in entry.path.split("/")[:-1]:
+            node = node.directories.setdefault(part, Directory(part, f"{node.path}/{part}".lstrip("/")))
+        node.files.append(entry)
+    return root
+
+
+def valid_path(path: str) -> bool:
+    """A normalized relative path as the archive reader stores them; anything else is no member."""
+    return bool(path) and not path.startswith("/") and "\\" not in path and "\x00" not in path and all(
+        part not in ("", ".", "..") for part in path.split("/"))
+
+
+def view_file(release: Release, path: str) -> FileView | None:
+    """One member for the viewer, or None when the archive has no such file."""
+    if not valid_path(path):
+        return None
+    files = release_files(release)
+    entry = files.entry(path)
+    if entry is None:
+        return None
+    data = files.contents.get(path)
+    if data is None and entry.size <= READ_BYTES:  # too large to keep for diffs, small enough to show
+        data = _read(release, READ_BYTES, keep=lambda p: p == path).files.get(path)
+        entry = replace(entry, kind=classify(path, data))
+    if data is None:
+        return FileView(entry, entry.kind, too_large=True)
+    decoded = decode(data) if entry.kind == "text" else None
+    if decoded is None:
+        return FileView(entry, "binary" if entry.kind == "text" else entry.kind)
+    text, encoding = decoded
+    lines = text.splitlines()
+    shown, size = [], 0
+    for line in lines[:VIEW_LINES]:
+        size += len(line.encode("utf-8")) + 1
+        if size > VIEW_BYTES:
+            break
+        shown.append(line)
+    return FileView(entry, "text", encoding, highlight_lines(path, shown), len(lines), cut=len(shown) < len(lines))
+
+
+def highlight_lines(path: str, lines: list[str]) -> list[Markup]:
+    """Pygments HTML per line: CSS classes only (the CSP allows no inline style), every token escaped."""
+    try:
+        lexer = get_lexer_for_filename(path, stripnl=False, stripall=False, ensurenl=True)
+    except ClassNotFound:
+        lexer = TextLexer(stripnl=False, ensurenl=True)
+    html = highlight("\n".join(lines) + "\n", lexer, HtmlFormatter(nowrap=True))
+    out = [Markup(line) for line in html.split("\n")]
+    return out[:len(lines)]
