@@ -63,9 +63,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.ops.templating import register_template_helpers
 
     register_template_helpers(app)
-    from registry.notifications.service import register_session_hooks
+    from registry import events, jobs
 
-    register_session_hooks()
+    jobs.init_app(app)
+    # Services flush, the request (or job, or command) commits; what it emitted is enqueued when it ends.
+    app.teardown_request(events.dispatch_if_emitted)
+    app.teardown_appcontext(events.dispatch_if_emitted)
     return app
 
 

@@ -43,10 +43,16 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,  # also REMEMBER_COOKIE_SECURE; true in production (https)
     "PROXY_FIX": 0,  # how many reverse proxies in front set X-Forwarded-For/-Proto
     "REQUIRE_2FA_FOR_STAFF": True,  # reviewers and admins must enrol in TOTP two-factor sign-in
+    "QUEUE_URL": None,  # default: SQLite file <instance>/queue.db; redis://host:6379/0; immediate (tests)
+    "WEBHOOK_TIMEOUT": 10,  # seconds per webhook try (connect, and each read)
+    "WEBHOOK_RETRY_SECONDS": "60,300,1800,7200,21600",  # waits between tries; the last one repeats
+    "WEBHOOK_DISABLE_AFTER_DAYS": 3,  # give a delivery up, and switch a dead endpoint off, after this
+    "PUBLIC_URL": "",  # e.g. https://registry.example.go.kr: links in mail sent by the worker
 }
 PREFIX = "REGISTRY_"
 # REGISTRY_* variables of the test suite, not settings of the app.
-NOT_SETTINGS = frozenset({"REGISTRY_TEST_POSTGRES_URL", "REGISTRY_REQUIRE_BROWSER", "REGISTRY_REQUIRE_NGINX"})
+NOT_SETTINGS = frozenset({"REGISTRY_TEST_POSTGRES_URL", "REGISTRY_REQUIRE_BROWSER", "REGISTRY_REQUIRE_NGINX",
+                          "REGISTRY_REQUIRE_REDIS"})
 
 log = logging.getLogger("registry.config")
 _warned: set[str] = set()

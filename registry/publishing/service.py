@@ -23,7 +23,6 @@ from sqlalchemy.exc import IntegrityError
 from registry.accounts.models import ApiToken, User
 from registry.accounts.service import require_scope, token_grants
 from registry.audit import service as audit
-from registry.catalog.alerts import notify_yank
 from registry.db import begin_write, db
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from registry.publishing import states
@@ -247,7 +246,6 @@ def yank(token: ApiToken, release: Release, reason: str) -> Release:
     states.transition_release(release, "yank", reason=reason)
     audit.record("release.yank", actor=token.user, org_id=release.solution.org_id, solution_id=release.solution_id,
                  details={"version": release.version, "reason": release.yank_reason})
-    notify_yank(release)
     db.session.commit()
     return release
 
