@@ -8,3 +8,4 @@ from registry.api import accounts, openapi, publishing  # noqa: E402,F401  (regi
 from registry.review import api as review_api  # noqa: E402,F401
 from registry.sbom import api as sbom_api  # noqa: E402,F401
 from registry.catalog import api as catalog_api  # noqa
+from registry.notifications import api as notifications_api  # noqa: E402,F401

@@ -34,6 +34,7 @@ class Jobs:
     huey: Huey
     handle: Any  # huey TaskWrapper: handle(event_id, handler)
     deliver_webhook: Any  # deliver_webhook(delivery_id), also scheduled for retries
+    drain: Any  # periodic, every minute: stragglers of the event outbox, lost deliveries, unsent mail
 
 
 def make_huey(app: Flask) -> Huey:
@@ -70,8 +71,8 @@ def init_app(app: Flask) -> None:
         huey=huey,
         handle=huey.task(name="handle")(in_app_context(handlers.run)),
         deliver_webhook=huey.task(name="deliver_webhook")(in_app_context(handlers.deliver_webhook)),
+        drain=huey.periodic_task(crontab(minute="*"), name="drain")(in_app_context(drain)),
     )
-    huey.periodic_task(crontab(minute="*"), name="drain")(in_app_context(drain))
     app.cli.add_command(worker_command)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -84,6 +87,21 @@ def demo_command(serve: bool, port: int):
     if serve:
         from werkzeug.serving import run_simple
 
+        worker = _start_worker()
         click.echo(f"serving the registry on http://127.0.0.1:{port}  (Ctrl+C stops it)")
-        # Flask refuses app.run() inside a CLI command, so serve with Werkzeug directly.
-        run_simple("127.0.0.1", port, current_app._get_current_object(), threaded=True)
+        try:
+            # Flask refuses app.run() inside a CLI command, so serve with Werkzeug directly.
+            run_simple("127.0.0.1", port, current_app._get_current_object(), threaded=True)
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=10)
+
+
+def _start_worker() -> subprocess.Popen | None:
+    """One worker beside the web server, as a process of its own: the huey consumer needs the main thread
+    (it installs signal handlers), and a separate process is what production runs too."""
+    if current_app.extensions["jobs"].huey.immediate:
+        return None
+    click.echo("starting a worker: flask --app registry worker --workers 2")
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "registry", "worker", "--workers", "2"])
