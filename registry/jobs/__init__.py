@@ -43,8 +43,9 @@ def make_huey(app: Flask) -> Huey:
         return MemoryHuey("registry", immediate=True)
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisHuey("registry", url=url)
-    path = url.removeprefix("sqlite:///") or str(Path(app.instance_path) / "queue.db")
-    return SqliteHuey("registry", filename=path)
+    if url and not url.startswith("sqlite:///"):  # a typo must not quietly become a file name
+        raise ValueError(f"REGISTRY_QUEUE_URL={url!r}: use sqlite:///path, redis://host:port/db or immediate")
+    return SqliteHuey("registry", filename=url.removeprefix("sqlite:///") or str(Path(app.instance_path) / "queue.db"))
 
 
 def init_app(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
@@ -11,7 +12,9 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from registry import events
 from registry.accounts import service as accounts
+from registry.catalog.service import reindex_all
 from registry.accounts.models import Membership, Organization, User
 from registry.db import db, utcnow
 
@@ -77,6 +80,10 @@ def demo_command(serve: bool, port: int):
 
     published = publish_samples(echo=click.echo)
     record_adoptions(echo=click.echo)
+    # Search is ready before the first page is served; the rest (alerts, mail) goes to the worker.
+    reindex_all()
+    db.session.commit()
+    events.dispatch_pending()
     click.echo(f"demo data ready ({published} new releases)")
     click.echo("sign in with any of these (password: %s):" % DEMO_PASSWORD)
     for username, _email, role, memberships in USERS:
@@ -89,6 +96,7 @@ def demo_command(serve: bool, port: int):
 
         worker = _start_worker()
         click.echo(f"serving the registry on http://127.0.0.1:{port}  (Ctrl+C stops it)")
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a terminated demo stops its worker too
         try:
             # Flask refuses app.run() inside a CLI command, so serve with Werkzeug directly.
             run_simple("127.0.0.1", port, current_app._get_current_object(), threaded=True)

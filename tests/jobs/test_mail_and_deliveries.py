@@ -143,3 +143,10 @@ def test_no_orm_event_listener_carries_business_logic():
     lines = found.stdout.strip().splitlines()
     # Only the SQLite connection pragmas (locking, WAL, foreign keys) listen to anything.
     assert len(lines) == 1 and "registry/app.py" in lines[0] and "Engine, \"connect\"" in lines[0], lines
+
+
+def test_a_queue_url_of_no_known_kind_is_refused(tmp_path):
+    from registry import create_app
+
+    with pytest.raises(ValueError, match="REGISTRY_QUEUE_URL"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}", "SECRET_KEY": "x", "QUEUE_URL": "큐.db"})
