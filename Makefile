@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-demo: install  ## migrate, load demo data, publish the samples, serve on http://127.0.0.1:5000
+demo: install  ## migrate, load demo data, publish the samples, serve on http://127.0.0.1:5000 with one worker beside it
 	$(VENV)/bin/flask --app registry demo --serve
 
 test: install  ## the whole suite (SQLite; PostgreSQL too when REGISTRY_TEST_POSTGRES_URL is set)

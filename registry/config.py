@@ -51,10 +51,16 @@ DEFAULTS: dict[str, Any] = {
     "SIGNING_KEY_PATH": None,  # default: generated once into <instance>/registry-signing-key.pem
     "LOG_ORIGIN": None,  # the transparency log's name in its checkpoints; default: <SERVER_NAME or solreg.local>/log
     "LOG_KEY_PATH": None,  # the log's Ed25519 signer key; default: generated once into <instance>/log_key
+    "QUEUE_URL": None,  # default: SQLite file <instance>/queue.db; redis://host:6379/0; immediate (tests)
+    "WEBHOOK_TIMEOUT": 10,  # seconds per webhook try (connect, and each read)
+    "WEBHOOK_RETRY_SECONDS": "60,300,1800,7200,21600",  # waits between tries; the last one repeats
+    "WEBHOOK_DISABLE_AFTER_DAYS": 3,  # give a delivery up, and switch a dead endpoint off, after this
+    "PUBLIC_URL": "",  # e.g. https://registry.example.go.kr: links in mail sent by the worker
 }
 PREFIX = "REGISTRY_"
 # REGISTRY_* variables of the test suite, not settings of the app.
-NOT_SETTINGS = frozenset({"REGISTRY_TEST_POSTGRES_URL", "REGISTRY_REQUIRE_BROWSER", "REGISTRY_REQUIRE_NGINX"})
+NOT_SETTINGS = frozenset({"REGISTRY_TEST_POSTGRES_URL", "REGISTRY_REQUIRE_BROWSER", "REGISTRY_REQUIRE_NGINX",
+                          "REGISTRY_REQUIRE_REDIS"})
 
 log = logging.getLogger("registry.config")
 _warned: set[str] = set()

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 from flask import g
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from registry import create_app
 from registry.config import normalize_database_url
@@ -86,11 +87,26 @@ def app_config(db_url, tmp_path) -> dict:
         "WTF_CSRF_ENABLED": True,
         # Staff sign in with a password alone here; tests/accounts/test_two_factor.py covers the default (on).
         "REQUIRE_2FA_FOR_STAFF": False,
+        # Jobs run where they are enqueued: fast and deterministic; tests/jobs run real workers.
+        "QUEUE_URL": "immediate",
     }
 
 
+_DISPATCH_ON_COMMIT = {"on": False}
+
+
+def _dispatch_on_commit(session) -> None:
+    """Unit tests call services and commit outside any request, so no request's end dispatches their
+    events; here each commit of the app's session does, as a request's end would. tests/jobs (marked
+    explicit_dispatch) check that requests, jobs and the worker dispatch by themselves."""
+    from registry.events import dispatch_if_emitted
+
+    if _DISPATCH_ON_COMMIT["on"] and session is db.session():
+        dispatch_if_emitted()
+
+
 @pytest.fixture
-def app(app_config):
+def app(app_config, request):
     app = create_app(app_config)
 
     def _fresh_globals():
@@ -101,11 +117,15 @@ def app(app_config):
             g.pop(key)
 
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_globals)
+    _DISPATCH_ON_COMMIT["on"] = not request.node.get_closest_marker("explicit_dispatch")
+    if not event.contains(Session, "after_commit", _dispatch_on_commit):
+        event.listen(Session, "after_commit", _dispatch_on_commit)
 
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             _truncate_all(db.engine)
         yield app
+        _DISPATCH_ON_COMMIT["on"] = False
         db.session.remove()
         if db.engine.dialect.name == "postgresql":
             _truncate_all(db.engine)

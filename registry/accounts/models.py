@@ -26,6 +26,7 @@ class Organization(db.Model):
     kind: Mapped[str] = mapped_column(String(16))
     webhook_url: Mapped[str | None] = mapped_column(String(500))
     webhook_secret: Mapped[str | None] = mapped_column(String(128))
+    webhook_disabled_at: Mapped[datetime | None]  # set by the worker after days of failed deliveries
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="org", cascade="all, delete-orphan")

@@ -9,3 +9,4 @@ from registry.review import api as review_api  # noqa: E402,F401
 from registry.sbom import api as sbom_api  # noqa: E402,F401
 from registry.catalog import api as catalog_api  # noqa
 from registry.transparency import api as transparency_api  # noqa: E402,F401
+from registry.notifications import api as notifications_api  # noqa: E402,F401

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from registry.accounts.models import Membership, Organization, User
+from registry import events
 from registry.audit import service as audit
 from registry.catalog.models import ADOPTION_STAGES, Adoption, DataHubProfile, Subscription
 from registry.db import db, utcnow
@@ -58,6 +59,7 @@ def record_adoption(user: User, org: Organization, release: Release, stage: str,
     else:
         adoption.stage, adoption.deployed_on = stage, deployed_on
     db.session.flush()
+    events.emit(events.EventName.ADOPTION_CHANGED, solution_id=release.solution_id)
     audit.record("adoption.record", actor=user, org_id=org.id, solution_id=release.solution_id,
                  details={"version": release.version, "stage": stage, "deployed_on": deployed_on.isoformat()})
     db.session.commit()
@@ -106,7 +108,7 @@ def set_webhook(user: User, org: Organization, url: str | None, *, new_secret: b
         webhooks.check_url(url)
         if new_secret or not org.webhook_secret:
             made = org.webhook_secret = webhooks.new_secret()
-        org.webhook_url = url
+        org.webhook_url, org.webhook_disabled_at = url, None
     else:
         org.webhook_url = org.webhook_secret = None
     audit.record("org.webhook", actor=user, org_id=org.id,

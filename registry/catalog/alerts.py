@@ -2,8 +2,9 @@
 
 Adopters (organizations with a non-retired adoption of the release) are told through
 `notify_org`: an in-app notification, an e-mail to every member, and the org's webhook
-(HMAC-SHA256 signed) when one is set. Each function adds to the current transaction;
-the caller commits.
+(Standard Webhooks signed) when one is set. Each function adds to the current transaction;
+the caller commits. Yanks and publications reach here through their events' "alerts" handler
+(registry/jobs/handlers.py), in the worker.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import has_request_context, url_for
-from flask_babel import gettext as _
+# Lazy: the notification is stored in the default language, mail carries an English part too.
+from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
 from registry.accounts.models import Organization, User
 from registry.catalog.models import Adoption, Subscription
 from registry.db import db
-from registry.notifications.service import notify_org, notify_user
+from registry.notifications.service import absolute, notify_org, notify_user
 from registry.publishing.models import Release
 from registry.publishing.versions import is_prerelease, latest_published, precedence
 
@@ -26,7 +28,7 @@ def release_link(release: Release) -> str:
     name, version = release.solution.name, release.version
     if has_request_context():
         return url_for("catalog.release_page", name=name, version=version, _external=True)
-    return f"/solutions/{name}/{version}"
+    return absolute(f"/solutions/{name}/{version}")
 
 
 def _running(release_ids: Iterable[int]) -> list[Adoption]:

@@ -1,11 +1,9 @@
 """The catalog's index of published solutions, and keeping it in sync with every write.
 
 `reindex_solution(solution)` rewrites the solution's row in `search_documents` and its
-`search_facets` from its latest published release. Nobody has to call it: ORM events
-notice every flush that adds or changes a release, a solution, an adoption or an
-organization's name, and reindex the solutions concerned in the same transaction, so the
-index commits or rolls back with the change. A release that becomes published after
-review also triggers the adopters' "superseded" alert and the subscribers' notice.
+`search_facets` from its latest published release. The "reindex" handler calls it after
+every event that changes what search shows (a release published, yanked or unyanked, a
+solution's state, an adoption; registry/jobs/handlers.py), once the change is committed.
 """
 
 from __future__ import annotations
@@ -13,8 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import delete, event, func, insert, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, insert, select
 
 from registry.accounts.models import Organization
 from registry.catalog.models import Adoption, SearchDocument, SearchFacet
@@ -25,12 +22,6 @@ from registry.publishing.versions import latest_published
 from registry.spec.vocabulary import CATEGORY_LABELS
 
 log = logging.getLogger("registry.catalog")
-
-_PENDING = "catalog_reindex"
-_PUBLISHED = "catalog_published"
-# Only these changes alter what search shows (a review claim or a download count does not).
-_RELEASE_FIELDS = ("state", "manifest", "version", "published_at", "solution_id")
-_SOLUTION_FIELDS = ("name", "state", "org_id")
 
 
 def _texts(value: Any) -> list[str]:
@@ -124,68 +115,3 @@ def reindex_all() -> int:
     """Rebuild the whole index (after an import or a migration); returns how many solutions are searchable."""
     ids = db.session.scalars(select(Solution.id).order_by(Solution.id)).all()
     return sum(reindex_solution(solution_id) for solution_id in ids)
-
-
-# --- keeping the index in sync ----------------------------------------------------------------
-
-def _changed(obj, session: Session, attributes: tuple[str, ...]) -> bool:
-    if obj not in session.dirty:
-        return True  # new or deleted
-    state = inspect(obj)
-    return any(state.attrs[a].history.has_changes() for a in attributes)
-
-
-def _touched_solutions(session: Session) -> set[int]:
-    ids: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Release) and obj.solution_id is not None and _changed(obj, session, _RELEASE_FIELDS):
-            ids.add(obj.solution_id)
-        elif isinstance(obj, Solution) and obj.id is not None and _changed(obj, session, _SOLUTION_FIELDS):
-            ids.add(obj.id)
-        elif isinstance(obj, Adoption) and obj.solution_id is not None:
-            ids.add(obj.solution_id)
-        elif isinstance(obj, Organization) and obj in session.dirty and inspect(obj).attrs.name.history.has_changes():
-            ids.update(session.scalars(select(Solution.id).where(Solution.org_id == obj.id)))
-    return ids
-
-
-def _before_flush(session: Session, flush_context, instances) -> None:
-    # Remember releases that pass review in this flush; alerts go out once they are written.
-    for obj in session.dirty:
-        if isinstance(obj, Release):
-            history = inspect(obj).attrs.state.history
-            if "published" in history.added and "pending_review" in history.deleted:
-                session.info.setdefault(_PUBLISHED, []).append(obj)
-
-
-def _after_flush(session: Session, flush_context) -> None:
-    session.info.setdefault(_PENDING, set()).update(_touched_solutions(session))
-
-
-def _after_flush_postexec(session: Session, flush_context) -> None:
-    pending = session.info.pop(_PENDING, set())
-    for solution_id in sorted(pending):
-        reindex_solution(solution_id)
-    published = session.info.pop(_PUBLISHED, [])
-    if published:
-        from registry.catalog import alerts
-
-        for release in published:
-            alerts.on_release_published(release)  # adds notifications; they flush with the next flush/commit
-
-
-def _forget(session: Session, *args) -> None:
-    session.info.pop(_PENDING, None)
-    session.info.pop(_PUBLISHED, None)
-
-
-def register_index_events() -> None:
-    """Idempotent: listen on every Session (Flask-SQLAlchemy makes its own session class)."""
-    hooks = [("before_flush", _before_flush), ("after_flush", _after_flush),
-             ("after_flush_postexec", _after_flush_postexec), ("after_soft_rollback", _forget)]
-    for name, hook in hooks:
-        if not event.contains(Session, name, hook):
-            event.listen(Session, name, hook)
-
-
-register_index_events()

@@ -14,15 +14,16 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from registry.accounts import service as accounts
+from registry.accounts.forms import ConfirmForm
 from registry.accounts.models import Organization
 from registry.audit.models import AuditEvent
 from registry.catalog import adoption, feeds, fit, search
-from registry.catalog import service as catalog_service  # noqa: F401  (registers the index events)
 from registry.catalog.forms import AdoptionForm, ProfileForm, SubscriptionForm, WebhookForm
 from registry.catalog.markdown import render_markdown
 from registry.catalog.models import DataHubProfile, SearchDocument
 from registry.db import db
 from registry.errors import InvalidInput, RegistryError
+from registry.notifications import deliveries
 from registry.publishing import service as publishing
 from registry.publishing.models import Release, Solution
 from registry.publishing.names import artifact_filename
@@ -358,6 +359,7 @@ def _render_datahub(org: Organization, profile_form=None, webhook_form=None, sta
     is_owner = org.id in adoption.owner_orgs(current_user)
     return render_template("catalog/datahub.html", org=org, profile=profile, profile_form=profile_form,
                            webhook_form=webhook_form, is_owner=is_owner, new_secret=new_secret,
+                           deliveries=deliveries.log_of(org) if is_owner else [], confirm=ConfirmForm(),
                            adoptions=adoption.org_adoptions(org)), status
 
 
@@ -435,3 +437,15 @@ def category_feed(category: str):
     if category not in CATEGORIES:
         abort(404, description=_("No category %(category)s.", category=category))
     return _atom(category)
+
+
+@bp.post("/orgs/<slug>/webhook/deliveries/<int:delivery_id>/resend")
+@login_required
+def resend_delivery(slug: str, delivery_id: int):
+    org = accounts.get_org(slug)
+    adoption.require_member(current_user, org, owner=True)
+    if ConfirmForm().validate_on_submit():
+        deliveries.resend(org, delivery_id)
+        db.session.commit()
+        flash(_("The delivery is sent again, with the same webhook-id."))
+    return redirect(url_for("catalog.datahub", slug=org.slug) + "#deliveries-h")

@@ -1,10 +1,11 @@
-"""In-app notifications and the e-mail outbox."""
+"""In-app notifications, the e-mail outbox, mail opt-outs and the webhook delivery log."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import db, utcnow
@@ -33,3 +34,44 @@ class OutboxEmail(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    # The recipient's account, for the unsubscribe link (mail to an address without one has none).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class MailOptOut(db.Model):
+    """A user who followed the unsubscribe link: in-app notifications only, no more mail."""
+
+    __tablename__ = "mail_opt_outs"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # waiting for its first try, or sent again by an owner
+    SENDING = "sending"  # a worker holds it until next_try_at
+    RETRYING = "retrying"  # failed; tried again at next_try_at
+    DELIVERED = "delivered"
+    FAILED = "failed"  # given up
+
+
+class WebhookDelivery(db.Model):
+    """One alert to an org's webhook, retried under the same webhook-id until it is delivered or given up."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (CheckConstraint("status IN (%s)" % ", ".join(f"'{s.value}'" for s in DeliveryStatus),
+                                      name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    webhook_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING.value, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_status_code: Mapped[int | None]
+    latency_ms: Mapped[int | None]
+    next_try_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]

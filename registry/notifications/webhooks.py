@@ -31,7 +31,6 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 MAX_URL = 500  # the column's length
-TIMEOUT = 5  # seconds, for connecting and for each read: delivery runs inside the request that caused it
 DEFAULT_PORTS = {"https": 443, "http": 80}
 # Names that are never public (RFC 6761, RFC 6762, RFC 8375, ICANN's .internal), refused before any lookup.
 INTERNAL_NAMES = ("localhost", "local", "internal", "home.arpa")
@@ -193,12 +192,16 @@ def signed_headers(secret: str, message_id: str, body: bytes, timestamp: int | N
             "webhook-id": message_id, "webhook-timestamp": str(timestamp), "webhook-signature": f"v1,{signature}"}
 
 
+def _timeout() -> float:
+    return float(current_app.config["WEBHOOK_TIMEOUT"])  # REGISTRY_WEBHOOK_TIMEOUT, per try, in the worker
+
+
 def _connect(target: Target) -> socket.socket:
     """A TCP connection to one of the vetted addresses, made here so no second name lookup can happen."""
     error: OSError = OSError(f"no address for {target.host}")
     for address in target.addresses:
         sock = socket.socket(socket.AF_INET6 if address.version == 6 else socket.AF_INET, socket.SOCK_STREAM)
-        sock.settimeout(TIMEOUT)
+        sock.settimeout(_timeout())
         try:
             sock.connect((str(address), target.port))
             return sock
@@ -216,7 +219,7 @@ def post(url: str, secret: str, message_id: str, body: bytes) -> int:
     if target.scheme == "https":
         # Certificate and SNI for the name in the URL, though the socket was opened to an address.
         sock = ssl.create_default_context().wrap_socket(sock, server_hostname=target.host)
-    connection = HTTPConnection(target.host, target.port, timeout=TIMEOUT)
+    connection = HTTPConnection(target.host, target.port, timeout=_timeout())
     connection.sock = sock  # the Host header still names target.host
     try:
         connection.request("POST", target.path, body=body, headers=signed_headers(secret, message_id, body))

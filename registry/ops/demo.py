@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from registry import events
 from registry.accounts import service as accounts
+from registry.catalog.service import reindex_all
 from registry.accounts.models import Membership, Organization, User
 from registry.db import db, utcnow
 
@@ -74,6 +80,10 @@ def demo_command(serve: bool, port: int):
 
     published = publish_samples(echo=click.echo)
     record_adoptions(echo=click.echo)
+    # Search is ready before the first page is served; the rest (alerts, mail) goes to the worker.
+    reindex_all()
+    db.session.commit()
+    events.dispatch_pending()
     click.echo(f"demo data ready ({published} new releases)")
     click.echo("sign in with any of these (password: %s):" % DEMO_PASSWORD)
     for username, _email, role, memberships in USERS:
@@ -84,6 +94,22 @@ def demo_command(serve: bool, port: int):
     if serve:
         from werkzeug.serving import run_simple
 
+        worker = _start_worker()
         click.echo(f"serving the registry on http://127.0.0.1:{port}  (Ctrl+C stops it)")
-        # Flask refuses app.run() inside a CLI command, so serve with Werkzeug directly.
-        run_simple("127.0.0.1", port, current_app._get_current_object(), threaded=True)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a terminated demo stops its worker too
+        try:
+            # Flask refuses app.run() inside a CLI command, so serve with Werkzeug directly.
+            run_simple("127.0.0.1", port, current_app._get_current_object(), threaded=True)
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=10)
+
+
+def _start_worker() -> subprocess.Popen | None:
+    """One worker beside the web server, as a process of its own: the huey consumer needs the main thread
+    (it installs signal handlers), and a separate process is what production runs too."""
+    if current_app.extensions["jobs"].huey.immediate:
+        return None
+    click.echo("starting a worker: flask --app registry worker --workers 2")
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "registry", "worker", "--workers", "2"])

@@ -30,9 +30,16 @@ def healthz():
         storage().check()
     except StorageError as exc:
         failing["storage"] = str(exc)
+    from registry.jobs import queue_state
+
+    try:
+        queue = queue_state()
+    except Exception as exc:  # Redis or the queue file away: say so, as for the database
+        queue, failing["queue"] = None, type(exc).__name__
     if failing:
         return {"status": "unavailable", "failing": failing}, 503
-    return {"status": "ok", "database": "ok", "storage": "ok"}
+    # A missing worker does not make the web unavailable: work waits in the queue, shown by its depth.
+    return {"status": "ok", "database": "ok", "storage": "ok", "queue": queue}
 
 
 @bp.get("/schema/solution/v1.json")

@@ -25,7 +25,6 @@ from registry.accounts.models import ApiToken, User
 from registry.accounts.service import require_scope, token_grants
 from registry.audit import service as audit
 from registry.transparency import service as transparency
-from registry.catalog.alerts import notify_yank
 from registry.db import begin_write, db
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from registry.publishing import states
@@ -258,7 +257,6 @@ def yank(token: ApiToken, release: Release, reason: str) -> Release:
     audit.record("release.yank", actor=token.user, org_id=release.solution.org_id, solution_id=release.solution_id,
                  details={"version": release.version, "reason": release.yank_reason})
     transparency.release_yanked(release)
-    notify_yank(release)
     db.session.commit()
     return release
 

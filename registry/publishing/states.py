@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from registry import events
 from registry.db import utcnow
 from registry.errors import Conflict, InvalidInput
 
@@ -42,6 +43,7 @@ def transition_release(release, event: str, *, reason: str | None = None) -> str
     if target == "published" and release.published_at is None:
         release.published_at = utcnow()
     previous, release.state = release.state, target
+    events.emit(events.RELEASE_EVENTS[event], release_id=release.id, solution_id=release.solution_id)
     return previous
 
 
@@ -65,4 +67,5 @@ def transition_solution(solution, target: str, *, successor=None) -> str:
         raise InvalidInput("only a deprecated solution names a successor", field="successor")
     previous, solution.state = solution.state, target
     solution.successor = successor if target == "deprecated" else None
+    events.emit(events.EventName.SOLUTION_STATE_CHANGED, solution_id=solution.id, state=target)
     return previous

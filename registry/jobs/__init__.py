@@ -1,0 +1,130 @@
+"""The job queue (huey): SQLite file in the instance folder by default, Redis in production.
+
+REGISTRY_QUEUE_URL chooses the storage: unset or sqlite:///path -> SqliteHuey (no server, one machine);
+redis://host:port/db -> RedisHuey (any number of workers on any number of machines); immediate -> jobs run
+inside the call that enqueues them (unit tests). `flask --app registry worker --workers N` consumes it.
+Every job runs in an app context of its own and commits its own work (registry/events.py has the rule).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+
+from registry.db import db
+
+log = logging.getLogger("registry.jobs")
+HEARTBEAT_KEY = "registry:worker-heartbeat"
+HEARTBEAT_SECONDS = 10
+ALIVE_SECONDS = 3 * HEARTBEAT_SECONDS
+
+
+@dataclass
+class Jobs:
+    huey: Huey
+    handle: Any  # huey TaskWrapper: handle(event_id, handler)
+    deliver_webhook: Any  # deliver_webhook(delivery_id), also scheduled for retries
+    drain: Any  # periodic, every minute: stragglers of the event outbox, lost deliveries, unsent mail
+
+
+def make_huey(app: Flask) -> Huey:
+    url = app.config.get("QUEUE_URL") or ""
+    if url == "immediate":
+        return MemoryHuey("registry", immediate=True)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisHuey("registry", url=url)
+    if url and not url.startswith("sqlite:///"):  # a typo must not quietly become a file name
+        raise ValueError(f"REGISTRY_QUEUE_URL={url!r}: use sqlite:///path, redis://host:port/db or immediate")
+    return SqliteHuey("registry", filename=url.removeprefix("sqlite:///") or str(Path(app.instance_path) / "queue.db"))
+
+
+def init_app(app: Flask) -> None:
+    huey = make_huey(app)
+
+    def in_app_context(work: Callable[..., None]) -> Callable[..., None]:
+        def run(*args):
+            with app.app_context():
+                work(*args)
+                db.session.commit()
+                # teardown_appcontext (registry.app) dispatches what the job emitted, now committed.
+        run.__name__ = work.__name__
+        return run
+
+    from registry.jobs import handlers
+
+    def drain() -> None:
+        from registry.events import STRAGGLER_AGE, dispatch_pending
+
+        dispatch_pending(older_than=STRAGGLER_AGE)
+        handlers.sweep()
+
+    app.extensions["jobs"] = Jobs(
+        huey=huey,
+        handle=huey.task(name="handle")(in_app_context(handlers.run)),
+        deliver_webhook=huey.task(name="deliver_webhook")(in_app_context(handlers.deliver_webhook)),
+        drain=huey.periodic_task(crontab(minute="*"), name="drain")(in_app_context(drain)),
+    )
+    app.cli.add_command(worker_command)
+
+
+def jobs() -> Jobs:
+    return current_app.extensions["jobs"]
+
+
+def enqueue_handlers(event_id: int, name: str) -> None:
+    from registry.jobs.handlers import HANDLERS
+
+    for handler in HANDLERS.get(name, ()):
+        jobs().handle(event_id, handler)
+
+
+def schedule_webhook(delivery_id: int, delay: float) -> None:
+    jobs().deliver_webhook.schedule((delivery_id,), delay=delay)
+
+
+def queue_state() -> dict:
+    """For /healthz: how deep the queue is and whether a worker wrote its heartbeat lately."""
+    huey = jobs().huey
+    if huey.immediate:
+        return {"mode": "immediate", "pending": 0, "scheduled": 0, "worker": "not needed"}
+    beat = huey.get(HEARTBEAT_KEY, peek=True)
+    age = None if beat is None else round(time.time() - beat, 1)
+    return {"mode": type(huey).__name__, "pending": huey.pending_count(), "scheduled": huey.scheduled_count(),
+            "worker": "alive" if age is not None and age < ALIVE_SECONDS else "missing", "heartbeat_age_s": age}
+
+
+def _beat(huey: Huey, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            huey.put(HEARTBEAT_KEY, time.time())
+        except Exception:  # the storage being briefly away must not kill the heartbeat
+            log.exception("worker heartbeat failed")
+        stop.wait(HEARTBEAT_SECONDS)
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Jobs run at the same time (threads).")
+@with_appcontext
+def worker_command(workers: int):
+    """Run the jobs: handlers of events, webhook deliveries and retries, mail, the periodic drain."""
+    huey = jobs().huey
+    if huey.immediate:
+        raise click.UsageError("REGISTRY_QUEUE_URL=immediate runs every job where it is enqueued; "
+                               "there is nothing for a worker to do")
+    stop = threading.Event()
+    threading.Thread(target=_beat, args=(huey, stop), daemon=True, name="heartbeat").start()
+    click.echo(f"worker: {type(huey).__name__}, {workers} thread(s)")
+    try:
+        huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+    finally:
+        stop.set()

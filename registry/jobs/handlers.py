@@ -1,0 +1,74 @@
+"""The consequences of events, each a named handler run as its own job after the event's commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from registry.db import db
+from registry.events import EventName, EventOutbox
+
+# Events that change what search shows.
+_REINDEX = (EventName.RELEASE_PUBLISHED, EventName.RELEASE_YANKED, EventName.RELEASE_UNYANKED,
+            EventName.SOLUTION_STATE_CHANGED, EventName.ADOPTION_CHANGED)
+
+
+def reindex(event: EventOutbox) -> None:
+    from registry.catalog.service import reindex_solution
+
+    reindex_solution(event.payload["solution_id"])
+
+
+def alerts(event: EventOutbox) -> None:
+    """Adopters and followers hear about it (notifications, mail and webhooks, each queued as events)."""
+    from registry.catalog import alerts as catalog_alerts
+    from registry.publishing.models import Release
+
+    release = db.session.get(Release, event.payload["release_id"])
+    if release is None:
+        return
+    if event.name == EventName.RELEASE_PUBLISHED:
+        catalog_alerts.on_release_published(release)
+    elif event.name == EventName.RELEASE_YANKED:
+        catalog_alerts.notify_yank(release)
+
+
+def webhooks(event: EventOutbox) -> None:
+    deliver_webhook(event.payload["delivery_id"])
+
+
+def mail(event: EventOutbox) -> None:
+    from registry.notifications.service import deliver_outbox
+
+    deliver_outbox([event.payload["email_id"]])
+
+
+HANDLER_FUNCTIONS: dict[str, Callable[[EventOutbox], None]] = {
+    "reindex": reindex, "alerts": alerts, "webhooks": webhooks, "mail": mail}
+HANDLERS: dict[str, tuple[str, ...]] = {name.value: () for name in EventName}
+for _name in _REINDEX:
+    HANDLERS[_name] += ("reindex",)
+for _name in (EventName.RELEASE_PUBLISHED, EventName.RELEASE_YANKED):
+    HANDLERS[_name] += ("alerts",)
+HANDLERS[EventName.WEBHOOK_QUEUED] += ("webhooks",)
+HANDLERS[EventName.MAIL_QUEUED] += ("mail",)
+
+
+def run(event_id: int, handler: str) -> None:
+    event = db.session.get(EventOutbox, event_id)
+    if event is not None:
+        HANDLER_FUNCTIONS[handler](event)
+
+
+def deliver_webhook(delivery_id: int) -> None:
+    from registry.notifications import deliveries
+
+    deliveries.attempt(delivery_id)
+
+
+def sweep() -> None:
+    """Periodic: deliveries whose job was lost, and mail that could not be sent yet."""
+    from registry.notifications import deliveries
+    from registry.notifications.service import deliver_outbox
+
+    deliveries.requeue_lost()
+    deliver_outbox()
