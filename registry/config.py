@@ -49,6 +49,10 @@ DEFAULTS: dict[str, Any] = {
     "SBOM_MAX_MB": SBOM_MAX_MB,  # the largest SBOM accepted; the spec's (and solreg check's) default
     "SBOM_TIME_BUDGET_S": DEFAULT_TIME_BUDGET_S,  # longest one SBOM may take to read and validate
     "SIGNING_KEY_PATH": None,  # default: generated once into <instance>/registry-signing-key.pem
+    "SEARCH_STATE_TTL": 1.0,  # seconds a process trusts its search caches before re-reading the index state
+    "SEARCH_CACHE_SIZE": 512,  # searches (and their encoded JSON answers) each process keeps, least recent dropped
+    "ACCEL_REDIRECT_PREFIX": "",  # e.g. /_blobs/: nginx serves published public local blobs (X-Accel-Redirect)
+    "S3_PRESIGNED_DOWNLOADS": False,  # redirect downloads of published public releases to presigned S3 URLs
 }
 PREFIX = "REGISTRY_"
 # REGISTRY_* variables of the test suite, not settings of the app.
@@ -118,6 +122,8 @@ def _coerce(raw: str, default: Any) -> Any:
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     return raw
 
 
