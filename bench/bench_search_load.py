@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
@@ -113,11 +114,11 @@ def measure_latency(app, repeats: int) -> tuple[list[list], list[float], float]:
 
 UNCACHED_LUA = """
 counter = 0
-terms = {"주차", "버스", "스마트", "데이터", "parking", "bus", "대기질", "돌봄", "차", "안내"}
+terms = {%s}
 request = function()
   counter = counter + 1
   local term = terms[(counter %% #terms) + 1]
-  return wrk.format("GET", "%s?q=" .. term .. "%%20" .. counter)
+  return wrk.format("GET", "/api/v1/solutions?q=" .. term .. "%%20" .. counter)
 end
 """
 
@@ -140,7 +141,8 @@ def measure_throughput(db_url: str, seconds: int, work: Path) -> list[list]:
         peer, peer_url = start_gunicorn("bench.bench_search_load:peer_app", {**env, "PEER_BYTES": str(size)})
         try:
             script = work / "uncached.lua"
-            script.write_text(UNCACHED_LUA % f"{registry_url}/api/v1/solutions")
+            terms = ["주차", "버스", "스마트", "데이터", "parking", "bus", "대기질", "돌봄", "차", "안내"]
+            script.write_text(UNCACHED_LUA % ", ".join(f'"{quote(t)}"' for t in terms))
             wrk(cached_url, 2)  # warm-up: imports, connections, the cached page
             wrk(peer_url + "/search", 2)
             runs = {"peer": [], "cached": [], "uncached": []}
