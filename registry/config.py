@@ -56,6 +56,10 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_RETRY_SECONDS": "60,300,1800,7200,21600",  # waits between tries; the last one repeats
     "WEBHOOK_DISABLE_AFTER_DAYS": 3,  # give a delivery up, and switch a dead endpoint off, after this
     "PUBLIC_URL": "",  # e.g. https://registry.example.go.kr: links in mail sent by the worker
+    "SEARCH_STATE_TTL": 1.0,  # seconds a process trusts its search caches before re-reading the index state
+    "SEARCH_CACHE_SIZE": 512,  # searches (and their encoded JSON answers) each process keeps, least recent dropped
+    "ACCEL_REDIRECT_PREFIX": "",  # e.g. /_blobs/: nginx serves published public local blobs (X-Accel-Redirect)
+    "S3_PRESIGNED_DOWNLOADS": False,  # redirect downloads of published public releases to presigned S3 URLs
 }
 PREFIX = "REGISTRY_"
 # REGISTRY_* variables of the test suite, not settings of the app.
@@ -126,6 +130,8 @@ def _coerce(raw: str, default: Any) -> Any:
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     return raw
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, current_app, request, send_file
+from flask import Response, current_app, redirect, request, send_file
 from flask_login import current_user
 from sqlalchemy import update
 
@@ -17,6 +17,7 @@ from registry.extensions import limiter
 from registry.publishing import service
 from registry.publishing.models import Release
 from registry.storage import storage
+from registry.storage.base import BlobStorage, blob_key
 
 MAX_SIDE_FILE = 256 * 1024
 _PRINTABLE_ASCII = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
@@ -86,10 +87,11 @@ def download_artifact(name: str, version: str, kind: str):
         write_apart(update(Release).where(Release.id == release.id).values(download_count=Release.download_count + 1))
     store = storage()
     local = store.local_path(artifact.sha256)
-    source = local if local else store.open(artifact.sha256)
-    response: Response = send_file(source, mimetype=artifact.media_type, as_attachment=True,
-                                   download_name=artifact.download_name, etag=artifact.sha256, conditional=True)
-    response.headers["Cache-Control"] = _cache_control(release.state)
+    response = _handed_off(store, artifact, local) if release.state == "published" else None
+    if response is None:
+        response = send_file(local or store.open(artifact.sha256), mimetype=artifact.media_type, as_attachment=True,
+                             download_name=artifact.download_name, etag=artifact.sha256, conditional=True)
+    response.headers.setdefault("Cache-Control", _cache_control(release.state))
     response.headers["Digest"] = f"sha-256={_b64_digest(artifact.sha256)}"
     response.headers["Repr-Digest"] = f"sha-256=:{_b64_digest(artifact.sha256)}:"
     if release.state == "yanked":
@@ -97,6 +99,33 @@ def download_artifact(name: str, version: str, kind: str):
         response.headers["Warning"] = '299 - "yanked"'
         response.headers["Yank-Reason"] = quote(release.yank_reason or "", safe=_PRINTABLE_ASCII)
     return response
+
+
+# A presigned URL lives this long; a cached redirect to it for less.
+PRESIGNED_SECONDS = 900
+REDIRECT_CACHE = "public, max-age=300"
+
+
+def _handed_off(store: BlobStorage, artifact, local: str | None) -> Response | None:
+    """A published artifact's bytes sent by the front proxy or the object storage instead of a worker.
+
+    Only published releases: they are public and their bytes immutable. Pending ones must stay
+    behind the registry's access check, yanked ones carry a warning on every answer.
+    """
+    prefix = current_app.config["ACCEL_REDIRECT_PREFIX"]
+    if prefix and local:
+        response = Response(mimetype=artifact.media_type)
+        # nginx serves this internal location itself (deploy/nginx.conf), with Range and ETag.
+        response.headers["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + blob_key(artifact.sha256)
+        response.headers.set("Content-Disposition", "attachment", filename=artifact.download_name)
+        return response
+    if current_app.config["S3_PRESIGNED_DOWNLOADS"]:
+        url = store.presigned_url(artifact.sha256, artifact.download_name, artifact.media_type, PRESIGNED_SECONDS)
+        if url:
+            response = redirect(url, 302)
+            response.headers["Cache-Control"] = REDIRECT_CACHE
+            return response
+    return None
 
 
 def _cache_control(state: str) -> str:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import secrets
+
 from flask import Response, request, url_for
 from flask_babel import get_locale
 
@@ -44,7 +48,7 @@ def _hit_json(hit: search.Hit) -> dict:
         "deploy": display.get("deploy") or [],
         "adoption_count": hit.adoption_count,
         "published_at": iso(hit.published_at),
-        "url": url_for("catalog.solution_page", name=hit.name, _external=True),
+        "url": _ORIGIN.decode() + url_for("catalog.solution_page", name=hit.name),
     }
 
 
@@ -62,11 +66,27 @@ def search_solutions():
     if query.fits_hub and profile is None:
         raise InvalidInput("fits_hub needs a data-hub profile: send a token of a municipality that recorded one",
                            field="fits_hub")
-    result = search.cached_search(query, fit.fitting_solution_ids(profile) if profile else None)
-    key = (str(get_locale() or "ko"), request.host_url)
-    if key not in result.rendered:  # a cached result keeps its JSON too
-        result.rendered[key] = _search_json(result)
-    return result.rendered[key]
+    fit_ids = fit.fitting_solution_ids(profile) if profile else None
+    # The encoded answer is cached on nothing the client chooses but the search itself (not the
+    # Host header: the origin of its URLs is put in per request), in a bounded LRU.
+    key = (search.index_state(), tuple(query.to_args(page=query.page)), fit_ids, str(get_locale() or "ko"))
+    rendered = search.rendered_cache()
+    body, digest = rendered.get(key) or (None, None)
+    if body is None:
+        body = json.dumps(_search_json(search.cached_search(query, fit_ids)), ensure_ascii=False,
+                          separators=(",", ":")).encode()
+        digest = hashlib.blake2b(body, digest_size=16).digest()
+        search.remember(rendered, key, (body, digest))
+    else:
+        rendered.move_to_end(key)
+    origin = request.host_url.rstrip("/").encode()
+    response = Response(body.replace(_ORIGIN, origin), mimetype="application/json")
+    response.set_etag(hashlib.blake2b(digest + origin, digest_size=16).hexdigest())
+    return response.make_conditional(request)
+
+
+# Stands for the request's origin in cached answers; random, so no stored text can contain it.
+_ORIGIN = f"origin-{secrets.token_hex(16)}".encode()
 
 
 def _search_json(result: search.SearchResult) -> dict:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
+from flask import current_app
 from sqlalchemy import (
     ColumnElement,
     Integer,
@@ -34,6 +36,7 @@ from sqlalchemy import (
     case,
     cast,
     column,
+    event,
     func,
     literal,
     literal_column,
@@ -43,6 +46,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from registry.accounts.models import Organization
 from registry.catalog.models import SearchDocument, SearchFacet
@@ -222,8 +226,6 @@ class SearchResult:
     facets: dict[str, list[FacetValue]]
     fits_hub_count: int | None  # None when the reader has no data-hub profile
     shortened: bool
-    # Answers built from this result (e.g. the API's JSON per language and host), reused with it.
-    rendered: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def _contains(form: str) -> str:
@@ -308,40 +310,115 @@ class FacetIndex:
     """The facet rows of the whole index, held per process for one index state.
 
     Facet filters and live counts then cost set operations in memory instead of one grouped
-    query per facet. The state key changes with every reindex (row count and latest indexed_at).
+    query per facet. It is read with one grouped query (one row per facet value, its solutions
+    aggregated by the database), so building it at 50,000 solutions is a fraction of a second.
     """
 
-    by_solution: dict[int, tuple[tuple[str, str], ...]]
+    everything: frozenset[int]
     by_value: dict[tuple[str, str], frozenset[int]]
 
 
-_FACET_CACHE: dict[tuple, FacetIndex] = {}
+@dataclass
+class _IndexVersion:
+    """What the caches of one app know about the index: its state as last read, and when."""
+
+    state: tuple | None = None
+    generation: int = -1
+    read_at: float = -math.inf
+
+
+# Bumped after every commit that wrote the index in this process: its caches see the change at once.
+# Other processes read the index state again at most every SEARCH_STATE_TTL seconds.
+_generation = 0
+
+
+def _note_index_write(session: Session, *_args) -> None:
+    session.info["search_index_written"] = True
+
+
+def _on_execute(orm_execute_state: ORMExecuteState) -> None:
+    table = getattr(orm_execute_state.statement, "table", None)
+    if getattr(table, "name", None) in (docs.name, facet_rows.name):
+        _note_index_write(orm_execute_state.session)
+
+
+def _after_flush(session: Session, _context) -> None:
+    # A deleted row may take index rows with it by ON DELETE CASCADE, unseen by _on_execute.
+    if session.deleted or any(isinstance(o, (SearchDocument, SearchFacet)) for o in (*session.new, *session.dirty)):
+        _note_index_write(session)
+
+
+def _after_commit(session: Session) -> None:
+    global _generation
+    if session.info.pop("search_index_written", False):
+        _generation += 1
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop("search_index_written", None)
+
+
+event.listen(Session, "do_orm_execute", _on_execute)
+event.listen(Session, "after_flush", _after_flush)
+event.listen(Session, "after_commit", _after_commit)
+event.listen(Session, "after_soft_rollback", lambda session, _previous: _after_rollback(session))
+
+
+def _caches() -> dict[str, Any]:
+    """This app's search caches (each app its own: a test's fresh app starts empty)."""
+    caches = current_app.extensions.get("search_caches")
+    if caches is None:
+        caches = current_app.extensions["search_caches"] = {
+            "version": _IndexVersion(), "facets": {}, "results": OrderedDict(), "rendered": OrderedDict()}
+    return caches
 
 
 def index_state() -> tuple:
-    """Changes with every write to the index: the key of the in-process caches."""
-    # Two scalar subqueries: each is answered from an index alone (combined, they scan the table).
-    count, last = db.session.execute(select(select(func.count()).select_from(docs).scalar_subquery(),
-                                            select(func.max(docs.c.indexed_at)).scalar_subquery())).one()
-    return db.session.get_bind().url.render_as_string(), count, last
+    """The key of the in-process caches: changes with every write to the index.
+
+    A write in this process bumps the generation; the index's own state (row count and latest
+    indexed_at, one query) is read again only after SEARCH_STATE_TTL seconds, so a cached search
+    costs no query at all and a write made by another process shows within that time.
+    """
+    version: _IndexVersion = _caches()["version"]
+    now = time.monotonic()
+    if version.generation != _generation or now - version.read_at >= current_app.config["SEARCH_STATE_TTL"]:
+        # Two scalar subqueries: each is answered from an index alone (combined, they scan the table).
+        count, last = db.session.execute(select(select(func.count()).select_from(docs).scalar_subquery(),
+                                                select(func.max(docs.c.indexed_at)).scalar_subquery())).one()
+        version.state, version.generation, version.read_at = (_generation, count, last), _generation, now
+    return version.state
+
+
+def rendered_cache() -> OrderedDict:
+    """This app's encoded search answers, for the API to fill (an LRU: see remember())."""
+    return _caches()["rendered"]
+
+
+def reset_caches() -> None:
+    """Forget everything cached for this app (the benchmark measures cold searches with it)."""
+    current_app.extensions.pop("search_caches", None)
 
 
 def facet_index(state: tuple | None = None) -> FacetIndex:
     key = state or index_state()
-    cached = _FACET_CACHE.get(key)
+    facets: dict[tuple, FacetIndex] = _caches()["facets"]
+    cached = facets.get(key)
     if cached is None:
-        solution_ids = db.session.scalars(select(docs.c.solution_id))
-        by_solution: dict[int, list[tuple[str, str]]] = {sid: [] for sid in solution_ids}
-        by_value: dict[tuple[str, str], set[int]] = {}
-        for sid, facet, value in db.session.execute(select(facet_rows.c.solution_id, facet_rows.c.facet,
-                                                           facet_rows.c.value)):
-            if sid in by_solution:
-                by_solution[sid].append((facet, value))
-                by_value.setdefault((facet, value), set()).add(sid)
-        cached = FacetIndex({k: tuple(v) for k, v in by_solution.items()},
-                            {k: frozenset(v) for k, v in by_value.items()})
-        _FACET_CACHE.clear()  # one state per database is enough; older states are never asked for again
-        _FACET_CACHE[key] = cached
+        everything = frozenset(db.session.scalars(select(docs.c.solution_id)))
+        if db.session.get_bind().dialect.name == "postgresql":
+            members = func.array_agg(facet_rows.c.solution_id)
+        else:
+            members = func.group_concat(facet_rows.c.solution_id)
+        rows = db.session.execute(select(facet_rows.c.facet, facet_rows.c.value, members)
+                                  .group_by(facet_rows.c.facet, facet_rows.c.value))
+        by_value = {}
+        for facet, value, ids in rows:
+            ids = frozenset(map(int, ids.split(","))) if isinstance(ids, str) else frozenset(ids)
+            by_value[(facet, value)] = ids if ids <= everything else ids & everything
+        cached = FacetIndex(everything, by_value)
+        facets.clear()  # one state is enough; older states are never asked for again
+        facets[key] = cached
     return cached
 
 
@@ -349,22 +426,24 @@ def facet_index(state: tuple | None = None) -> FacetIndex:
 PAGE_BY_ID_LIMIT = 2000
 
 
-_RESULT_CACHE: OrderedDict[tuple, SearchResult] = OrderedDict()
-RESULT_CACHE_SIZE = 512
+def remember(cache: OrderedDict, key: Any, value: Any) -> None:
+    """Put `value` in an LRU cache bounded by SEARCH_CACHE_SIZE entries."""
+    cache[key] = value
+    while len(cache) > current_app.config["SEARCH_CACHE_SIZE"]:
+        cache.popitem(last=False)
 
 
 def cached_search(query: SearchQuery, fit_ids: frozenset[int] | None = None) -> SearchResult:
     """search(), remembered per index state: a repeated search costs one small query until the index changes."""
     state = index_state()
     key = (state, tuple(query.to_args(page=query.page)), fit_ids)
-    result = _RESULT_CACHE.get(key)
+    results: OrderedDict = _caches()["results"]
+    result = results.get(key)
     if result is None:
         result = search(query, fit_ids, state=state)
-        _RESULT_CACHE[key] = result
-        while len(_RESULT_CACHE) > RESULT_CACHE_SIZE:
-            _RESULT_CACHE.popitem(last=False)
+        remember(results, key, result)
     else:
-        _RESULT_CACHE.move_to_end(key)
+        results.move_to_end(key)
     return result
 
 
@@ -376,7 +455,7 @@ def search(query: SearchQuery, fit_ids: set[int] | frozenset[int] | None = None,
     index = facet_index(state)
     text_match = text_condition(terms, dialect)
     # 1. The text, matched once, natively; 2. facet filters as set operations in memory.
-    found = set(db.session.scalars(select(docs.c.solution_id).where(text_match))) if terms else set(index.by_solution)
+    found = set(db.session.scalars(select(docs.c.solution_id).where(text_match))) if terms else set(index.everything)
     if query.fits_hub and fit_ids is not None:
         found &= fit_ids
     chosen = {facet: frozenset().union(*(index.by_value.get((facet, v), frozenset()) for v in values))
@@ -416,7 +495,7 @@ def _facet_counts(query: SearchQuery, index: FacetIndex, found: set[int],
                   chosen: dict[str, frozenset[int]]) -> dict[str, list[FacetValue]]:
     counts: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
 
-    everything = len(index.by_solution)
+    everything = len(index.everything)
 
     def tally(ids: set[int], wanted: set[str]) -> None:
         # One C-level set intersection per facet value, not a Python loop per matched solution.

@@ -91,6 +91,10 @@ class BlobStorage(ABC):
         """A filesystem path for efficient sending, when the backend has one."""
         return None
 
+    def presigned_url(self, digest: str, download_name: str, media_type: str, seconds: int) -> str | None:
+        """A URL the object storage answers itself for `seconds`, when the backend has one."""
+        return None
+
     def verify(self, digest: str) -> bool:
         with self.open(digest) as f:
             return sha256_file(f) == digest

@@ -46,6 +46,13 @@ class S3Storage(BlobStorage):
         except Exception as exc:
             raise StorageError(f"blob {digest} is missing: {exc}") from exc
 
+    def presigned_url(self, digest: str, download_name: str, media_type: str, seconds: int) -> str | None:
+        from werkzeug.http import dump_options_header
+
+        return self.client.generate_presigned_url("get_object", ExpiresIn=seconds, Params={
+            "Bucket": self.bucket, "Key": blob_key(digest), "ResponseContentType": media_type,
+            "ResponseContentDisposition": dump_options_header("attachment", {"filename": download_name})})
+
     def size(self, digest: str) -> int:
         return self.client.head_object(Bucket=self.bucket, Key=blob_key(digest))["ContentLength"]
 

@@ -155,7 +155,8 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
-def render_nginx_site(upstream_port: int, https_port: int, http_port: int, cert: Path, key: Path) -> str:
+def render_nginx_site(upstream_port: int, https_port: int, http_port: int, cert: Path, key: Path,
+                      blobs: Path | None = None) -> str:
     """deploy/nginx.conf with this run's addresses and certificate; each replaced part must be there."""
     text = (DEPLOY / "nginx.conf").read_text()
 
@@ -169,7 +170,8 @@ def render_nginx_site(upstream_port: int, https_port: int, http_port: int, cert:
                              (r"server_name registry\.example\.go\.kr;", "server_name 127.0.0.1;"),
                              (r"server 127\.0\.0\.1:8000;", f"server 127.0.0.1:{upstream_port};"),
                              (r"/etc/ssl/certs/registry\.example\.go\.kr\.pem", str(cert)),
-                             (r"/etc/ssl/private/registry\.example\.go\.kr\.key", str(key))]:
+                             (r"/etc/ssl/private/registry\.example\.go\.kr\.key", str(key)),
+                             (r"/var/lib/registry/blobs/", f"{blobs or '/var/lib/registry/blobs'}/")]:
         text, count = re.subn(pattern, replace, text)
         if not count:
             raise AssertionError(f"deploy/nginx.conf no longer matches {pattern!r}; update the test rendering")
@@ -198,7 +200,7 @@ def start_nginx(workdir: Path, upstream_port: int) -> tuple[Server, Target]:
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
     target = Target(free_port(), cafile=cert)
     site = prefix / "registry.conf"
-    site.write_text(render_nginx_site(upstream_port, target.port, free_port(), cert, key))
+    site.write_text(render_nginx_site(upstream_port, target.port, free_port(), cert, key, workdir / "blobs"))
     temp = prefix / "temp"
     main = prefix / "nginx.conf"
     # Only the main context is ours (Debian's /etc/nginx/nginx.conf plays this part in production).

@@ -40,7 +40,7 @@ def _require_nginx() -> None:
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory) -> tuple[dict[str, str], Path]:
     workdir = tmp_path_factory.mktemp("production")
-    env = registry_env(workdir)
+    env = registry_env(workdir, REGISTRY_ACCEL_REDIRECT_PREFIX="/_blobs/")
     operator(env, "db", "upgrade")
     return env, workdir
 
@@ -143,3 +143,54 @@ def test_bare_sync_workers_are_held_by_as_many_slow_clients(instance):
     finally:
         slow.close()
         gunicorn.stop()
+
+
+def _published_and_pending(env: dict[str, str]) -> bytes:
+    """parking-share 1.2.0 published and 1.3.0 pending, uploaded through the registry into the instance."""
+    import io
+
+    from registry import create_app
+    from registry.accounts import service as accounts
+    from registry.db import db
+    from registry.publishing import service, states
+    from tests.publishing.packages import archive
+
+    app = create_app({"DATABASE_URL": env["REGISTRY_DATABASE_URL"], "STORAGE_PATH": env["REGISTRY_STORAGE_PATH"],
+                      "SECRET_KEY": "x", "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        user = accounts.create_user("accel", "accel@example.org", "correct-horse-1", None)
+        org = accounts.create_org("accel-org", "가속 주식회사", "vendor")
+        accounts.add_member(org, user, "owner")
+        token = accounts.issue_token(user, org, ["publish"]).raw
+        db.session.commit()
+        data = archive()
+        for version, package in (("1.2.0", data), ("1.3.0", archive(version="1.3.0"))):
+            response = app.test_client().post(
+                f"/api/v1/solutions/parking-share/releases", headers={"Authorization": f"Bearer {token}"},
+                data={"archive": (io.BytesIO(package), "parking-share.tar.gz")}, content_type="multipart/form-data")
+            assert response.status_code == 201, response.json
+        states.transition_release(service.get_release("parking-share", "1.2.0"), "approve")
+        db.session.commit()
+        db.engine.dispose()
+    return data
+
+
+def test_nginx_sends_published_archives_itself_and_never_a_pending_one(production, instance):
+    target, _ = production
+    data = _published_and_pending(instance[0])
+    conn = http.client.HTTPSConnection(target.host, target.port, context=target.tls(), timeout=10)
+    try:
+        conn.request("GET", "/api/v1/solutions/parking-share/releases/1.2.0/archive")
+        response = conn.getresponse()
+        assert response.status == 200 and response.read() == data
+        assert response.getheader("X-Accel-Redirect") is None  # nginx acted on it, the client never sees it
+        assert response.getheader("Content-Disposition") == "attachment; filename=parking-share-1.2.0.tar.gz"
+        assert response.getheader("Cache-Control") == "public, max-age=31536000, immutable"
+        assert response.getheader("Repr-Digest", "").startswith("sha-256=:")
+        conn.request("GET", "/api/v1/solutions/parking-share/releases/1.3.0/archive")
+        pending = conn.getresponse()
+        assert pending.status == 404 and pending.read()  # private: no redirect around the access check
+        conn.request("GET", "/_blobs/sha256/")
+        assert conn.getresponse().status == 404  # internal: not reachable from outside
+    finally:
+        conn.close()
