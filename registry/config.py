@@ -63,7 +63,7 @@ DEFAULTS: dict[str, Any] = {
 }
 PREFIX = "REGISTRY_"
 # REGISTRY_* variables of the test suite, not settings of the app.
-NOT_SETTINGS = frozenset({"REGISTRY_TEST_POSTGRES_URL", "REGISTRY_REQUIRE_BROWSER", "REGISTRY_REQUIRE_NGINX",
+NOT_SETTINGS = frozenset({"REGISTRY_TEST_REDIS_URL", "REGISTRY_TEST_POSTGRES_URL", "REGISTRY_REQUIRE_BROWSER", "REGISTRY_REQUIRE_NGINX",
                           "REGISTRY_REQUIRE_REDIS"})
 
 log = logging.getLogger("registry.config")

@@ -15,7 +15,9 @@ from registry.db import db
 from tests.catalog.conftest import municipality, publish, vendor_tokens  # noqa: F401  (fixtures)
 from tests.notifications.conftest import Receiver, receivers  # noqa: F401  (fixtures)
 
-REDIS_URL = "redis://127.0.0.1:6379/7"
+# CI starts a redis-server of its own and names it here; each xdist worker takes its own database.
+REDIS_URL = "{}/{}".format(os.environ.get("REGISTRY_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/"),
+                           7 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0))
 ROOT = Path(__file__).resolve().parents[2]
 
 
