@@ -6,8 +6,12 @@ Run: PYTHONPATH=. python bench/bench_tlog.py [leaves]; writes bench/results/tran
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 import random
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -72,9 +76,64 @@ def _sign_rate() -> float:
     return count / (time.perf_counter() - start)
 
 
+def bench_mirror(total_mb: int = 200, per_release_mb: int = 10) -> str:
+    """Export a bundle of `total_mb` of releases from one registry and import it into another (SQLite, local blobs)."""
+    from flask_migrate import upgrade
+
+    from registry import create_app
+    from registry.accounts import service as accounts
+    from registry.db import db
+    from registry.publishing.models import Artifact, Release, Solution
+    from registry.storage import storage
+    from registry.transparency import mirror, service
+
+    root = Path(tempfile.mkdtemp(prefix="bench-mirror-"))
+
+    def app(name: str):
+        made = create_app({"DATABASE_URL": f"sqlite:///{root / name}.db", "STORAGE_PATH": str(root / name),
+                           "SECRET_KEY": "bench", "LOG_KEY_PATH": str(root / f"{name}.key"),
+                           "LOG_ORIGIN": f"{name}.bench/log"})
+        with made.app_context():
+            upgrade(directory=made.extensions["migrate"].directory)
+        return made
+
+    origin, copy = app("origin"), app("mirror")
+    count = total_mb // per_release_mb
+    with origin.app_context():
+        user = accounts.create_user("reviewer", "r@example.org", "bench-password-1", "reviewer")
+        org = accounts.create_org("hanbit", "한빛", "vendor")
+        solution = Solution(name="bench-solution", normalized_name="bench-solution", org=org)
+        for i in range(count):
+            blob = os.urandom(per_release_mb << 20)
+            digest = hashlib.sha256(blob).hexdigest()
+            storage().put(io.BytesIO(blob), digest)
+            release = Release(solution=solution, version=f"1.0.{i}", state="published", manifest={}, sha256=digest,
+                              size=len(blob), artifacts=[Artifact(kind="archive", filename="a.tar.gz", sha256=digest,
+                                                                  media_type="application/gzip", size=len(blob))])
+            db.session.add(release)
+            db.session.flush()
+            service.release_published(release, user)
+        db.session.commit()
+        start = time.perf_counter()
+        summary = mirror.export_bundle(root / "bundle.tar")
+        export_s = time.perf_counter() - start
+    with copy.app_context():
+        start = time.perf_counter()
+        mirror.import_bundle(root / "bundle.tar")
+        import_s = time.perf_counter() - start
+    mb = summary.blob_bytes / (1 << 20)
+    rows = [("bundle", f"{summary.releases} releases, {mb:,.0f} MiB of artifacts"),
+            ("export (read blobs, write tar)", f"{mb / export_s:,.0f} MiB/s ({export_s:.1f} s)"),
+            ("import (hash + stage, verify, store, one commit)", f"{mb / import_s:,.0f} MiB/s ({import_s:.1f} s)")]
+    print("\n".join(f"{k}  {v}" for k, v in rows))
+    shutil.rmtree(root)
+    return "| mirror bundle | value |\n|---|---|\n" + "".join(f"| {k} | {v} |\n" for k, v in rows)
+
+
 if __name__ == "__main__":
     leaves = int(sys.argv[1]) if len(sys.argv) > 1 else 10**6
     table = main(leaves)
+    mirror_table = bench_mirror()
     out = Path(__file__).parent / "results" / "transparency.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text("# Transparency log benchmark\n\n`PYTHONPATH=. python bench/bench_tlog.py` "
@@ -82,5 +141,8 @@ if __name__ == "__main__":
                    "in memory, registry.spec.tlog, no database).\n\n" + table +
                    "\nThe server appends one leaf per change under a database lock and extends a per-process "
                    "cached tree by the new leaf hashes only, so a request costs O(log n) hashes beyond its reads.\n"
-                   "Not measured here: mirror bundle export/import throughput (the mirror is not built yet).\n",
+                   "\n`flask mirror export` / `import` of a bundle between two registries (SQLite, local blob "
+                   "storage, same disk); the import hashes every blob while staging it, checks the whole log and "
+                   "every proof, then copies the blobs into storage, so it reads the data twice; 1 GB scales "
+                   "linearly (about five times these times).\n\n" + mirror_table,
                    encoding="utf-8")

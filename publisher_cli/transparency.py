@@ -2,12 +2,18 @@
 
 Uses registry.spec only (no Flask). The last head seen from each registry is kept, so a registry
 that later shows a history not extending it (rewritten or forked) is caught.
+
+A mirror serves another registry's (the origin's) log under `?origin=NAME`: every check then uses
+the origin's key, pinned once per origin whichever mirror served it, and the last head seen of that
+origin, so two mirrors cannot show different histories of one origin either.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from publisher_cli.errors import VerificationError
 
@@ -41,17 +47,49 @@ def pinned_verifier(registry: RegistryConfig, client: RegistryClient) -> tuple[V
         raise VerificationError(f"the log key {key!r} is not usable: {exc}") from None
 
 
+def _origin_file(kind: str, origin: str) -> Path:
+    from publisher_cli.config import config_dir
+
+    return config_dir() / kind / quote(origin, safe="")
+
+
+def origin_verifier(client: RegistryClient, origin: str, given: str | None) -> tuple[Verifier, str | None]:
+    """The origin's log key for a mirrored release: given, pinned before, or pinned now on first use."""
+    from publisher_cli.config import write_private_file
+    from registry.spec.note import NoteError, Verifier
+
+    path = _origin_file("origin-keys", origin)
+    pinned = path.read_text(encoding="utf-8").strip() if path.exists() else None
+    key, notice = given or pinned, None
+    if key is None:
+        key = client.text(f"{API}/key", origin=origin).strip()
+        notice = f"pinned the log key of {origin}, served by this mirror, on first use: {key}"
+    try:
+        verifier = Verifier.parse(key)
+    except NoteError as exc:
+        raise VerificationError(f"the log key {key!r} of {origin} is not usable: {exc}") from None
+    if pinned and pinned != verifier.encode():
+        raise VerificationError(f"the log key {verifier.encode()} is not the one pinned for {origin} ({pinned})")
+    if not pinned:
+        write_private_file(path, (verifier.encode() + "\n").encode("utf-8"))
+    return verifier, notice
+
+
 def _hashes(values: list[str]) -> list[bytes]:
     return [bytes.fromhex(v) for v in values]
 
 
-def latest_checkpoint(client: RegistryClient, key: Verifier) -> tuple[Checkpoint, str]:
-    """The registry's signed head, checked against the pinned key, and its text."""
+def _scope(origin: str | None) -> dict[str, str]:
+    return {"origin": origin} if origin else {}
+
+
+def latest_checkpoint(client: RegistryClient, key: Verifier, origin: str | None = None) -> tuple[Checkpoint, str]:
+    """The registry's signed head (or the origin's, served by a mirror), checked against the key, and its text."""
     from registry.spec.note import NoteError, open_checkpoint
 
-    text = client.text(f"{API}/checkpoint")
+    text = client.text(f"{API}/checkpoint", **_scope(origin))
     try:
-        return open_checkpoint(text, key)[0], text
+        return open_checkpoint(text, key, origin)[0], text
     except NoteError as exc:
         raise VerificationError(f"the registry's log checkpoint does not verify with the pinned key: {exc}",
                                 hint="if the registry really changed its log key: solreg login --replace-log-key"
@@ -59,13 +97,13 @@ def latest_checkpoint(client: RegistryClient, key: Verifier) -> tuple[Checkpoint
 
 
 def check_consistency(registry: RegistryConfig, client: RegistryClient, key: Verifier, head: Checkpoint,
-                      signed: str) -> None:
-    """The head must extend the last one seen from this registry; then it becomes the last one."""
+                      signed: str, origin: str | None = None) -> None:
+    """The head must extend the last one seen from this registry (or origin); then it becomes the last one."""
     from publisher_cli.config import checkpoint_path, write_private_file
     from registry.spec.note import NoteError, open_checkpoint
     from registry.spec.tlog import ProofError, verify_consistency
 
-    path = checkpoint_path(registry.name)
+    path = _origin_file("origin-checkpoints", origin) if origin else checkpoint_path(registry.name)
     if not path.exists():
         write_private_file(path, signed.encode("utf-8"))
         return
@@ -76,7 +114,8 @@ def check_consistency(registry: RegistryConfig, client: RegistryClient, key: Ver
     if seen.size > head.size:
         raise VerificationError(f"the registry's log shrank from {seen.size} to {head.size} leaves "
                                 "since this computer last checked it (history rewritten)")
-    proof = client.log_consistency(seen.size, head.size)["proof"] if seen.size else []
+    proof = client.json("GET", f"{API}/proof/consistency", params={"old": seen.size, "new": head.size,
+                                                                   **_scope(origin)})["proof"] if seen.size else []
     try:
         verify_consistency(seen.size, head.size, seen.root, head.root, _hashes(proof))
     except ProofError as exc:
@@ -87,7 +126,7 @@ def check_consistency(registry: RegistryConfig, client: RegistryClient, key: Ver
 
 
 def check_release(client: RegistryClient, key: Verifier, head: Checkpoint, release: dict[str, Any],
-                  sha256: str) -> int:
+                  sha256: str, origin: str | None = None) -> int:
     """The release's "published" leaf is in the head's tree and names this archive; returns its index."""
     from registry.spec.tlog import ProofError, leaf_hash, verify_inclusion
 
@@ -98,7 +137,7 @@ def check_release(client: RegistryClient, key: Verifier, head: Checkpoint, relea
                                 hint="if it was published before the registry had a log, pass --no-log")
     if index >= head.size:
         raise VerificationError(f"{label} is leaf {index}, beyond the signed log of {head.size} leaves")
-    leaves = client.log_leaves(index, 1).get("leaves") or []
+    leaves = client.json("GET", f"{API}/leaves", params={"start": index, "limit": 1, **_scope(origin)}).get("leaves") or []
     if not leaves or leaves[0].get("index") != index:
         raise VerificationError(f"the registry did not serve leaf {index} of its log")
     data = str(leaves[0].get("data"))
@@ -111,7 +150,8 @@ def check_release(client: RegistryClient, key: Verifier, head: Checkpoint, relea
     wrong = [k for k, v in expected.items() if body.get(k) != v]
     if wrong:
         raise VerificationError(f"leaf {index} of the log does not describe this archive ({', '.join(wrong)} differ)")
-    proof = client.log_inclusion(index, head.size)["proof"]
+    proof = client.json("GET", f"{API}/proof/inclusion", params={"index": index, "size": head.size,
+                                                                 **_scope(origin)})["proof"]
     try:
         verify_inclusion(index, head.size, leaf_hash(data.encode("utf-8")), _hashes(proof), head.root)
     except ProofError as exc:

@@ -142,9 +142,9 @@ def _register_cli(app: Flask) -> None:
     from registry.ops.demo import demo_command
     from registry.sbom.cli import osv_cli
     from registry.storage.cli import storage_cli
-    from registry.transparency.cli import log_cli
+    from registry.transparency.cli import log_cli, mirror_cli
 
-    for command in (users_cli, orgs_cli, tokens_cli, storage_cli, audit_cli, osv_cli, demo_command, log_cli):
+    for command in (users_cli, orgs_cli, tokens_cli, storage_cli, audit_cli, osv_cli, demo_command, log_cli, mirror_cli):
         app.cli.add_command(command)
 
 

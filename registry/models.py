@@ -15,4 +15,4 @@ from registry.sbom.models import (  # noqa: F401
     Vulnerability,
     VulnerabilityPackage,
 )
-from registry.transparency.models import Checkpoint, LogLeaf  # noqa: F401
+from registry.transparency.models import Checkpoint, LogLeaf, MirrorCheckpoint, MirrorLeaf, MirrorOrigin  # noqa: F401

@@ -153,9 +153,11 @@ def verify_archive(client: RegistryClient, archive: Path, *, ref: tuple[str, str
 @click.option("--allow-unsigned", is_flag=True, help="Accept releases without a signature.")
 @click.option("--no-log", is_flag=True,
               help="Skip the transparency log checks (a registry without a log, or a release published before it).")
+@click.option("--origin-key", metavar="KEY",
+              help="For a release served by a mirror: the origin registry's log key (default: pinned on first use).")
 @click.pass_context
 def verify_command(ctx: click.Context, file: Path, release_ref: str | None, allow_unsigned: bool,
-                   no_log: bool) -> None:
+                   no_log: bool, origin_key: str | None) -> None:
     """Check a downloaded archive against the registry, its signature, provenance and transparency log."""
     from publisher_cli.output import print_rows
 
@@ -163,7 +165,7 @@ def verify_command(ctx: click.Context, file: Path, release_ref: str | None, allo
     client = make_client(ctx, need_token=False)
     result = verify_archive(client, file, ref=ref, allow_unsigned=allow_unsigned)  # type: ignore[arg-type]
     release = result.release
-    log_row = "not checked (--no-log)" if no_log else _check_log(ctx, client, result)
+    log_row = "not checked (--no-log)" if no_log else _check_log(ctx, client, result, origin_key)
     rows = [("verified", f"{file.name} is {release.get('name')}@{release.get('version')}"),
             ("sha256", result.sha256)]
     if result.signer_keyid:
@@ -195,17 +197,31 @@ def _pinned(ctx: click.Context, client: RegistryClient) -> tuple[RegistryConfig,
     return registry, key
 
 
-def _check_log(ctx: click.Context, client: RegistryClient, result: Verified) -> str:
-    """Inclusion of the release in the signed head, and that head's consistency with the last one seen."""
+def _check_log(ctx: click.Context, client: RegistryClient, result: Verified, origin_key: str | None) -> str:
+    """Inclusion of the release in the signed head, and that head's consistency with the last one seen.
+
+    A mirrored release is checked in its origin's log, with the origin's key (the mirror signs nothing).
+    """
     from publisher_cli import transparency
+    from publisher_cli.config import resolve_registry
+    from publisher_cli.output import registry_name
 
     if result.release.get("state") not in ("published", "yanked"):
         return "not in the log yet (not published)"
-    registry, key = _pinned(ctx, client)
-    head, signed = transparency.latest_checkpoint(client, key)
-    index = transparency.check_release(client, key, head, result.release, result.sha256)
-    transparency.check_consistency(registry, client, key, head, signed)
-    return f"leaf {index} of {head.size}, signed by {key.name}+{key.key_hash:08x}, consistent with the last head seen"
+    origin = (result.release.get("transparency") or {}).get("origin")
+    if origin:
+        registry = resolve_registry(registry_name(ctx))
+        key, notice = transparency.origin_verifier(client, origin, origin_key)
+        if notice:
+            click.echo(notice, err=True)
+    else:
+        registry, key = _pinned(ctx, client)
+    head, signed = transparency.latest_checkpoint(client, key, origin)
+    index = transparency.check_release(client, key, head, result.release, result.sha256, origin)
+    transparency.check_consistency(registry, client, key, head, signed, origin)
+    where = f" of {origin} (mirrored)" if origin else ""
+    return (f"leaf {index} of {head.size}{where}, signed by {key.name}+{key.key_hash:08x}, "
+            "consistent with the last head seen")
 
 
 @click.group("log")

@@ -84,14 +84,19 @@ def release_json(release) -> dict:
         "org": release.solution.org.slug,
         "download_count": release.download_count,
         "transparency": _transparency(release),
+        "mirrored_from": release.solution.mirrored_from,
     }
 
 
 def _transparency(release) -> dict | None:
-    from registry.transparency.service import published_leaf_index
+    """The release's "published" leaf; for a mirrored release, in the origin's log (`origin` names it)."""
+    from registry.transparency import mirror, service
 
-    index = published_leaf_index(release.id)
-    return None if index is None else {"leaf_index": index}
+    origin = release.solution.mirrored_from
+    index = (mirror if origin else service).published_leaf_index(release.id)
+    if index is None:
+        return None
+    return {"leaf_index": index, "origin": origin} if origin else {"leaf_index": index}
 
 
 def _reviews(release):
@@ -121,6 +126,7 @@ def solution_json(solution, releases) -> dict:
         "org": solution.org.slug,
         "state": solution.state,
         "successor": solution.successor.name if solution.successor else None,
+        "mirrored_from": solution.mirrored_from,
         "latest_version": latest.version if latest else None,
         "releases": [release_json(r) for r in releases],
     }

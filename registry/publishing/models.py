@@ -22,6 +22,8 @@ class Solution(db.Model):
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     state: Mapped[str] = mapped_column(String(16), default="active")
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("solutions.id"))
+    # The origin log's name when this solution is a read-only copy imported from another registry.
+    mirrored_from: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     org: Mapped[Organization] = relationship()

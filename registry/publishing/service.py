@@ -84,6 +84,7 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
     solution = find_solution(name)
     require_scope(token, "publish", org_id=solution.org_id if solution else token.org_id, solution=name)
     if solution is not None:
+        refuse_mirrored(solution)
         if solution.state == "archived":
             raise Conflict(f"{solution.name} is archived and takes no new releases", code="solution-archived")
         identical = _identical_release(solution, upload)
@@ -247,7 +248,15 @@ def _remove_unreferenced(digests: list[str]) -> None:
 
 # --- lifecycle -------------------------------------------------------------------------
 
+def refuse_mirrored(solution: Solution) -> None:
+    """A mirrored solution changes only by importing the origin's next bundle."""
+    if solution.mirrored_from:
+        raise Conflict(f"{solution.name} is mirrored read-only from {solution.mirrored_from}; change it there",
+                       code="mirrored-read-only")
+
+
 def _authorise_owner(token: ApiToken, solution: Solution, scope: str) -> None:
+    refuse_mirrored(solution)
     require_scope(token, scope, org_id=solution.org_id, solution=solution.name)
 
 
@@ -290,6 +299,7 @@ def queue_position(release: Release) -> int | None:
 
 
 def set_solution_state(actor: User, solution: Solution, target: str, successor: Solution | None = None) -> None:
+    refuse_mirrored(solution)
     if not (actor.is_admin or actor.member_of(solution.org_id)):
         raise Forbidden("only the owning organization or an admin can change a solution's state")
     previous = states.transition_solution(solution, target, successor=successor)

@@ -9,7 +9,7 @@ from flask import Response, request
 
 from registry.api import bp
 from registry.errors import InvalidInput
-from registry.transparency import service
+from registry.transparency import mirror, service
 
 
 def _int_arg(name: str, *, default: int | None = None, minimum: int = 0) -> int:
@@ -27,14 +27,24 @@ def _hexes(hashes: list[bytes]) -> list[str]:
     return [h.hex() for h in hashes]
 
 
+def _mirrored() -> str | None:
+    """`?origin=` names another registry's log this one mirrors; without it, or with its own name, the local log."""
+    origin = request.args.get("origin") or None
+    return None if origin == service.origin() else origin
+
+
 @bp.get("/log/checkpoint")
 def log_checkpoint():
-    return Response(service.latest_checkpoint(), mimetype="text/plain", headers={"Cache-Control": "no-cache"})
+    origin = _mirrored()
+    signed = mirror.latest_checkpoint(origin) if origin else service.latest_checkpoint()
+    return Response(signed, mimetype="text/plain", headers={"Cache-Control": "no-cache"})
 
 
 @bp.get("/log/key")
 def log_key():
-    return Response(service.verifier().encode() + "\n", mimetype="text/plain")
+    origin = _mirrored()
+    key = mirror.known_origin(origin).verifier_key if origin else service.verifier().encode()
+    return Response(key + "\n", mimetype="text/plain")
 
 
 @bp.get("/log/leaves")
@@ -43,14 +53,18 @@ def log_leaves():
     limit = _int_arg("limit", default=100, minimum=1)
     if limit > service.MAX_PAGE:
         raise InvalidInput(f"limit is at most {service.MAX_PAGE}", field="limit")
-    page = service.leaves(start, limit)
-    return {"start": start, "size": service.log_size(),
+    origin = _mirrored()
+    page = mirror.leaves(origin, start, limit) if origin else service.leaves(start, limit)
+    return {"start": start, "size": mirror.log_size(origin) if origin else service.log_size(),
             "leaves": [{"index": leaf.index, "kind": leaf.kind, "data": leaf.data, "hash": leaf.leaf_hash}
                        for leaf in page]}
 
 
 @bp.get("/log/proof/inclusion")
 def log_inclusion_proof():
+    origin = _mirrored()
+    if origin:
+        return _mirrored_inclusion(origin)
     size = _int_arg("size", default=service.log_size(), minimum=1)
     digest = (request.args.get("hash") or "").strip()
     if digest:
@@ -67,4 +81,20 @@ def log_inclusion_proof():
 @bp.get("/log/proof/consistency")
 def log_consistency_proof():
     old, new = _int_arg("old"), _int_arg("new")
+    origin = _mirrored()
+    if origin:
+        tree = mirror.tree(origin)
+        if not 0 <= old <= new <= tree.size:
+            raise InvalidInput(f"old and new must satisfy 0 <= old <= new <= {tree.size}", field="new")
+        return {"old": old, "new": new, "proof": _hexes(tree.consistency_proof(old, new))}
     return {"old": old, "new": new, "proof": _hexes(service.consistency_proof(old, new))}
+
+
+def _mirrored_inclusion(origin: str):
+    """Proofs from the origin's leaves as imported (by index; the local log also finds leaves by hash)."""
+    tree = mirror.tree(origin)
+    size, index = _int_arg("size", default=tree.size, minimum=1), _int_arg("index")
+    if not 0 <= index < size <= tree.size:
+        raise InvalidInput(f"leaf {index} is not in a tree of {size} leaves of {tree.size}", field="index")
+    return {"index": index, "size": size, "leaf_hash": tree.leaf(index).hex(), "origin": origin,
+            "proof": _hexes(tree.inclusion_proof(index, size))}

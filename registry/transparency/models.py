@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy import CheckConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import db, utcnow
@@ -48,4 +48,45 @@ class Checkpoint(db.Model):
     tree_size: Mapped[int] = mapped_column(unique=True)
     root_hash: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text)  # the signed note, exactly as served
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- another registry's log, as carried in by mirror bundles ----------------------------------
+
+class MirrorOrigin(db.Model):
+    """A registry this one mirrors: its log's name and the key pinned at the first import."""
+
+    __tablename__ = "mirror_origins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    origin: Mapped[str] = mapped_column(String(200), unique=True)
+    verifier_key: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MirrorLeaf(db.Model):
+    """A leaf of an origin's log, exactly as the origin hashed it; a separate table so the local log's
+    gapless indices and checks stay untouched."""
+
+    __tablename__ = "mirror_leaves"
+    __table_args__ = (UniqueConstraint("origin", "leaf_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    origin: Mapped[str] = mapped_column(String(200))
+    index: Mapped[int] = mapped_column("leaf_index")
+    kind: Mapped[str] = mapped_column(String(32))
+    data: Mapped[str] = mapped_column(Text)
+    leaf_hash: Mapped[str] = mapped_column(String(64))
+    release_id: Mapped[int | None] = mapped_column(index=True)  # the mirror's row of a "published" leaf
+
+
+class MirrorCheckpoint(db.Model):
+    __tablename__ = "mirror_checkpoints"
+    __table_args__ = (UniqueConstraint("origin", "tree_size"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    origin: Mapped[str] = mapped_column(String(200))
+    tree_size: Mapped[int]
+    root_hash: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)  # signed by the origin, exactly as carried in
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
