@@ -11,8 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from registry.sbom.budget import DEFAULT_TIME_BUDGET_S
-from registry.spec.sbomfile import SBOM_MAX_MB
+from registry.spec.limits import Limits
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # default: SQLite file in the instance folder
@@ -25,9 +24,9 @@ DEFAULTS: dict[str, Any] = {
     "S3_SECRET_ACCESS_KEY": None,
     "SECRET_KEY": None,  # default: generated once into <instance>/secret_key
     "MAX_UPLOAD_MB": 512,
-    "ARCHIVE_MAX_MEMBERS": 10_000,
-    "ARCHIVE_MAX_UNPACKED_MB": 2048,
-    "ARCHIVE_MAX_RATIO": 100,
+    # ARCHIVE_MAX_MEMBERS, ARCHIVE_MAX_UNPACKED_MB, ARCHIVE_MAX_RATIO, SBOM_MAX_MB, SBOM_TIME_BUDGET_S:
+    # the package inspection's caps, defined once in registry/spec/limits.py (solreg check uses them as is).
+    **Limits().settings(),
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_LOGIN": "10 per minute",
@@ -46,8 +45,6 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,  # also REMEMBER_COOKIE_SECURE; true in production (https)
     "PROXY_FIX": 0,  # how many reverse proxies in front set X-Forwarded-For/-Proto
     "REQUIRE_2FA_FOR_STAFF": True,  # reviewers and admins must enrol in TOTP two-factor sign-in
-    "SBOM_MAX_MB": SBOM_MAX_MB,  # the largest SBOM accepted; the spec's (and solreg check's) default
-    "SBOM_TIME_BUDGET_S": DEFAULT_TIME_BUDGET_S,  # longest one SBOM may take to read and validate
     "SIGNING_KEY_PATH": None,  # default: generated once into <instance>/registry-signing-key.pem
     "LOG_ORIGIN": None,  # the transparency log's name in its checkpoints; default: <SERVER_NAME or solreg.local>/log
     "LOG_KEY_PATH": None,  # the log's Ed25519 signer key; default: generated once into <instance>/log_key

@@ -1,13 +1,22 @@
-"""``solreg check``: manifest validation plus the git state a release needs."""
+"""``solreg check``: the registry's own inspection of the built package, plus the git state a release needs.
+
+The package is built as ``solreg build`` builds it (from the release tag; before there is
+one, from the tracked files as they are in the work tree) into a temporary directory and
+inspected with registry/spec/package.py under the default ``Limits``: whatever the
+registry would refuse, check refuses first, with the registry's code and message.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from registry.spec.limits import Limits
 
 GIT_CODES = ("not-a-git-repo", "git-dirty", "git-untagged")
 
@@ -58,6 +67,50 @@ def manifest_findings(directory: Path) -> list[Finding]:
     return [Finding.from_problem(problem) for problem in report.problems]
 
 
+def inspect_archive_file(archive: Path, limits: Limits | None = None) -> list[Finding]:
+    """The registry's verdict on a built archive: its refusal as findings, else the warnings."""
+    from registry.spec.package import PackageRefused, inspect_package
+
+    try:
+        with archive.open("rb") as fileobj:
+            inspected = inspect_package(fileobj, limits)
+    except PackageRefused as exc:
+        verdict = Finding("error", exc.code, exc.detail, exc.field)
+        if exc.report:  # the manifest's own problems, with their lines
+            return [verdict, *(Finding.from_problem(p) for p in exc.report.problems)]
+        return [verdict, *(Finding("error", e["code"], e["detail"], e["field"] or "") for e in exc.errors)]
+    return [Finding.from_problem(problem) for problem in inspected.warnings]
+
+
+def package_findings(directory: Path, limits: Limits | None = None) -> list[Finding] | None:
+    """Build the package into a temporary directory and inspect it; None if it cannot be built
+    (no git repository or commit yet, no readable manifest: the other checks say why)."""
+    import tempfile
+
+    from publisher_cli.errors import BuildError, GitError, ManifestError
+    from publisher_cli.gitinfo import find_release_tag, open_repo, subdirectory_of
+    from publisher_cli.manifest import load_manifest
+    from publisher_cli.packaging import build_archive
+
+    try:
+        manifest = load_manifest(directory)
+        repo = open_repo(directory)
+        try:
+            commit = find_release_tag(repo, manifest.name, manifest.version, require_head=False).commit
+        except GitError:
+            # No tag yet: a commit object (named by no ref) of the tracked files as they are now.
+            commit = repo.git.stash("create") or repo.head.commit.hexsha
+    except (ManifestError, GitError, ValueError):
+        return None
+    with tempfile.TemporaryDirectory(prefix="solreg-check-") as out:
+        try:
+            built = build_archive(repo, commit, top_level=manifest.archive_stem, out_dir=Path(out),
+                                  subdirectory=subdirectory_of(repo, directory))
+        except BuildError as exc:
+            return [Finding("error", "build-failed", str(exc), hint=exc.hint or "")]
+        return inspect_archive_file(built.path, limits)
+
+
 def git_findings(directory: Path) -> list[Finding]:
     """The release must be committed and HEAD tagged for the manifest's version."""
     from publisher_cli.errors import GitError, ManifestError, NotAGitRepository, UntaggedRelease
@@ -92,7 +145,10 @@ def run_check(path: Path, *, include_manifest: bool = True) -> CheckResult:
     from publisher_cli.manifest import solution_dir
 
     directory = solution_dir(path)
-    findings = manifest_findings(directory) if include_manifest else []
+    findings: list[Finding] = []
+    if include_manifest:
+        inspected = package_findings(directory)
+        findings = manifest_findings(directory) if inspected is None else inspected
     findings += git_findings(directory)
     return CheckResult(directory, findings)
 
@@ -127,7 +183,7 @@ def print_findings(result: CheckResult, *, stderr: bool = False) -> None:
               show_default=True)
 @click.pass_context
 def check_command(ctx: click.Context, path: Path, output_format: str) -> None:
-    """Validate solution.yaml, referenced files and the git release state."""
+    """Inspect the built package as the registry will, and the git release state."""
     result = run_check(path)
     if output_format == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))

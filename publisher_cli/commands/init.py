@@ -73,7 +73,8 @@ def _blank_manifest(name: str) -> dict[str, Any]:
         "keywords": [],
         "categories": [],
         "developmentStatus": "development",
-        "funding": {"programme": "other", "year": date.today().year, "fundedBy": "", "municipality": ""},
+        # Programme and year are left blank, not guessed: a guess would pass `solreg check` unnoticed.
+        "funding": {"programme": "", "year": None, "fundedBy": "", "municipality": ""},
         "legal": {"license": "", "copyrightOwner": ""},
         "maintenance": {"type": "internal", "contacts": [{"name": "", "email": ""}]},
         "source": {"repository": ""},
@@ -148,8 +149,8 @@ def ask(manifest: dict[str, Any]) -> None:
     manifest["categories"] = [c.strip() for c in chosen.split(",") if c.strip()]
     funding = manifest["funding"]
     funding["programme"] = click.prompt("funding programme", type=click.Choice(PROGRAMMES),
-                                        default=funding["programme"])
-    funding["year"] = click.prompt("funding year", type=int, default=funding["year"])
+                                        default=funding["programme"] or "other")
+    funding["year"] = click.prompt("funding year", type=int, default=funding["year"] or date.today().year)
     funding["fundedBy"] = text("funded by", funding.get("fundedBy", ""))
     funding["municipality"] = text("municipality", funding.get("municipality", ""))
     legal = manifest["legal"]
@@ -161,13 +162,21 @@ def ask(manifest: dict[str, Any]) -> None:
     manifest["source"]["repository"] = text("source repository URL", manifest["source"].get("repository", ""))
 
 
-def blank_fields(value: Any, path: str = "") -> list[str]:
-    if isinstance(value, dict):
-        return [p for key, item in value.items() for p in blank_fields(item, f"{path}.{key}" if path else key)]
-    if isinstance(value, list):
-        return [p for i, item in enumerate(value) for p in blank_fields(item, f"{path}[{i}]")] or (
-            [path] if path in {"categories"} else [])
-    return [path] if value in ("", None) else []
+# The validator's codes for "nothing written here yet".
+_FILL_IN_CODES = frozenset({"missing-field", "categories-empty", "text-empty"})
+
+
+def fill_in(manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field path, what to do) for every required field the skeleton leaves blank or lacks.
+
+    The manifest validator decides what is required, so this list cannot drift from
+    what `solreg check` and the registry refuse.
+    """
+    from registry.spec.validator import validate_manifest
+
+    report = validate_manifest(render(manifest))
+    return [(p.path, p.hint or p.message) for p in report.errors if p.code in _FILL_IN_CODES]
+
 
 
 def render(manifest: dict[str, Any]) -> str:
@@ -211,9 +220,8 @@ def init_command(path: Path, publiccode: Path | None, yes: bool, force: bool) ->
     click.echo(f"wrote {target}")
     for note in skeleton.notes:
         click.echo(f"note: {note}")
-    missing = blank_fields(skeleton.manifest)
-    if missing:
-        click.echo(f"fill in: {', '.join(missing)}")
+    for path, todo in fill_in(skeleton.manifest):
+        click.echo(f"fill in: {path} — {todo}")
     click.echo("then run `solreg check`")
 
 

@@ -1,8 +1,8 @@
 """Publishing: from an uploaded archive to a pending release, and the release lifecycle.
 
-The path of one upload: authorise -> idempotency fast path -> inspect the archive safely ->
-validate with the shared spec -> verify provenance and signature -> parse the SBOM -> store
-blobs (content-addressed) -> one short transaction records everything plus an audit event.
+The path of one upload: authorise -> idempotency fast path -> inspect the package (archive read
+safely, manifest validated, SBOM parsed: the inspection `solreg check` runs too) -> verify
+provenance and signature -> store blobs (content-addressed) -> one short transaction records everything plus an audit event.
 Nothing before that transaction writes to the database, so no lock is held while the
 archive is read, hashed and validated.
 Any failure leaves nothing behind: the transaction rolls back and blobs this upload added
@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -29,13 +28,12 @@ from registry.db import begin_write, db
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from registry.publishing import states
 from registry.publishing.checks import upload_checks
-from registry.publishing.inspection import inspect_archive, sbom_max_bytes
+from registry.publishing.inspection import inspect_archive
 from registry.publishing.models import Artifact, DataHubRequirement, DeployTarget, Release, Solution
 from registry.publishing.names import artifact_filename, normalize_name
 from registry.publishing.signatures import verify_provenance
 from registry.publishing.versions import same_precedence
 from registry.review.models import Review
-from registry.sbom.parser import parse_sbom
 from registry.sbom.service import evaluate_release, store_components
 from registry.storage import storage
 
@@ -95,13 +93,8 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
     version = _new_version(inspected.manifest, name, solution, upload)
     provenance = verify_provenance(token.org, inspected.manifest["name"], version, upload.archive_sha256,
                                    upload.provenance, upload.signature)
-    sbom_path = inspected.manifest["sbom"]
-    # Within the cap whatever its size: the manifest check has read it already (a large one
-    # streamed to a temporary file), so this is read back from memory or that file.
-    sbom_bytes = inspected.files.read(sbom_path, sbom_max_bytes())
-    parsed_sbom = parse_sbom(sbom_bytes, filename=sbom_path, max_bytes=sbom_max_bytes(),
-                             time_budget_s=float(current_app.config["SBOM_TIME_BUDGET_S"]))
-    artifacts, blobs = _artifacts(upload, inspected.manifest, version, provenance.statement, sbom_bytes,
+    parsed_sbom = inspected.sbom  # parsed and schema-checked by the shared inspection
+    artifacts, blobs = _artifacts(upload, inspected.manifest, version, provenance.statement, inspected.sbom_bytes,
                                   parsed_sbom.media_type)
 
     created_blobs: list[str] = []

@@ -1,11 +1,11 @@
-"""publiccode.yml (standard v0.4) export and import for solution.yaml v1.
+"""publiccode.yml (standard v0.7) export and import for solution.yaml v1.
 
 publiccode.yml is the metadata file that public-sector open-source catalogues
 (Developers Italia and others) read. Export lets a published solution be listed
 in such catalogues; import gives a vendor who already has a publiccode.yml a
 solution.yaml skeleton to complete.
 
-Export follows the required-field rules of publiccode.yml v0.4 as enforced by
+Export follows the required-field rules of publiccode.yml v0.7 as enforced by
 its reference validator (italia/publiccode-parser-go): ``publiccodeYmlVersion``,
 ``name``, ``url``, ``platforms``, ``developmentStatus``, ``softwareType``,
 ``description.<lang>.shortDescription`` (at most 150 characters),
@@ -19,6 +19,17 @@ publiccode ``categories`` name a *software function*; the domain therefore maps
 to ``intendedAudience.scope`` (see ``SCOPE_BY_CATEGORY``). ``categories`` is only
 filled where a domain implies a function (``FUNCTION_BY_CATEGORY``) and with
 ``data-collection`` when the solution reads entities from the city data hub.
+Several categories share one scope (mobility and parking: ``transportation``), so
+the exact categories also travel as ``supports`` ids ``urn:x-solreg:category:<name>``:
+the reference validator refuses unknown keys (so no ``x-`` extension key), while
+``supports`` takes any well-formed URI. Import prefers them over the scopes.
+
+Country codes are written in uppercase ISO 3166-1 alpha-2 (``KR``): lowercase is
+deprecated since v0.5, and ``supports`` exists since v0.7, hence the version.
+
+Import refuses a document the standard calls invalid (unsupported
+``publiccodeYmlVersion``, an empty name, a language key that is no BCP 47 tag, ...)
+and lists every such field at once in ``PubliccodeError.problems``.
 """
 
 from __future__ import annotations
@@ -42,7 +53,13 @@ from registry.spec.vocabulary import (
     label,
 )
 
-PUBLICCODE_VERSION: Final = "0.4"
+PUBLICCODE_VERSION: Final = "0.7"
+# The versions the reference validator (publiccode-parser-go) accepts.
+SUPPORTED_VERSIONS: Final = frozenset(
+    {"0", "0.2", "0.2.0", "0.2.1", "0.2.2", "0.3", "0.3.0", "0.4", "0.4.0", "0.5", "0.5.0", "0.7", "0.7.0"}
+)
+COUNTRY: Final = "KR"
+CATEGORY_URN_PREFIX: Final = "urn:x-solreg:category:"
 MAX_PUBLICCODE_BYTES: Final = 1024 * 1024
 SHORT_DESCRIPTION_MAX: Final = 150
 LONG_DESCRIPTION_MIN: Final = 150
@@ -90,12 +107,34 @@ GENERATED_HEADING: Final[Mapping[str, str]] = {"ko": "솔루션 정보", "en": "
 
 # publiccode keys a description by any BCP 47 tag; solution.yaml knows ko and en.
 _LANGUAGE_ALIASES: Final[Mapping[str, str]] = {"ko": "ko", "kor": "ko", "en": "en", "eng": "en"}
+# RFC 5646 language tag syntax (language[-extlang][-script][-region][-variant][-extension][-x-private]).
+_BCP47 = re.compile(
+    r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"
+    r"(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|\d{3}))?"
+    r"(?:-(?:[A-Za-z\d]{5,8}|\d[A-Za-z\d]{3}))*"
+    r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z\d]{2,8})+)*"
+    r"(?:-x(?:-[A-Za-z\d]{1,8})+)?$",
+    re.ASCII,
+)
+_ALPHA2 = re.compile(r"^[A-Za-z]{2}$", re.ASCII)
 _SLUG_MAX: Final = 64
 _DEPENDENCY_COMPARATOR = re.compile(r"^(>=|<=|==)?\s*([0-9][0-9A-Za-z.+-]*)$")
 
 
 class PubliccodeError(SpecError):
-    """The input cannot be converted; the message says why."""
+    """The input cannot be converted; the message says why.
+
+    ``problems`` holds ``(field path, reason)`` for each invalid field of an imported
+    document (empty when the whole input is unusable, e.g. not YAML).
+    """
+
+    def __init__(self, message: str, problems: Iterable[tuple[str, str]] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+    @classmethod
+    def of_fields(cls, problems: list[tuple[str, str]]) -> PubliccodeError:
+        return cls("; ".join(f"{path}: {reason}" for path, reason in problems), problems)
 
 
 @dataclass
@@ -173,8 +212,10 @@ def export_publiccode(
         doc["usedBy"] = [used_by]
     doc["developmentStatus"] = _development_status(manifest)
     doc["softwareType"] = DEFAULT_SOFTWARE_TYPE
+    if categories:
+        doc["supports"] = [{"id": CATEGORY_URN_PREFIX + c} for c in categories]
     scopes = _unique([SCOPE_BY_CATEGORY[c] for c in categories if c in SCOPE_BY_CATEGORY] + [AUDIENCE_SCOPE])
-    doc["intendedAudience"] = {"scope": scopes, "countries": ["kr"]}
+    doc["intendedAudience"] = {"scope": scopes, "countries": [COUNTRY]}
     doc["description"] = {lang: _export_description(manifest, lang, categories, notes) for lang in languages}
     doc["legal"] = _export_legal(manifest)
     doc["maintenance"] = _export_maintenance(manifest, notes)
@@ -399,6 +440,9 @@ def publiccode_to_manifest(text: str | bytes) -> ImportResult:
     (funding programme and year, dataHub, deploy, ...) before it validates.
     """
     doc = _load_publiccode(text)
+    problems = _invalid_fields(doc)
+    if problems:
+        raise PubliccodeError.of_fields(problems)
     notes: list[str] = []
     manifest: dict[str, Any] = {"manifestVersion": "1"}
 
@@ -451,7 +495,7 @@ def publiccode_to_manifest(text: str | bytes) -> ImportResult:
 
     handled = {
         "publiccodeYmlVersion", "name", "softwareVersion", "description", "categories", "intendedAudience",
-        "developmentStatus", "fundedBy", "legal", "maintenance", "url", "dependsOn", "localisation",
+        "developmentStatus", "fundedBy", "legal", "maintenance", "url", "dependsOn", "localisation", "supports",
     }
     for key in doc:
         if key not in handled:
@@ -474,6 +518,42 @@ def _load_publiccode(text: str | bytes) -> dict[str, Any]:
     if "publiccodeYmlVersion" not in doc:
         raise PubliccodeError("not a publiccode.yml: publiccodeYmlVersion is missing")
     return doc
+
+
+def _invalid_fields(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every field the publiccode.yml standard calls invalid, as (path, reason), in document order."""
+    problems: list[tuple[str, str]] = []
+    version = doc.get("publiccodeYmlVersion")
+    if not isinstance(version, str):
+        problems.append(("publiccodeYmlVersion", f'must be a quoted string such as "{PUBLICCODE_VERSION}", '
+                                                 f"not {version!r}"))
+    elif version not in SUPPORTED_VERSIONS:
+        problems.append(("publiccodeYmlVersion", f"{version!r} is not a publiccode.yml version "
+                                                 f"(supported: {', '.join(sorted(SUPPORTED_VERSIONS))})"))
+    for key in ("name", "url"):
+        if not _text(doc.get(key)):
+            problems.append((key, "is required but empty" if key in doc else "is required"))
+    for tag, desc in _mapping(doc.get("description")).items():
+        if not _BCP47.match(str(tag)):
+            problems.append((f"description.{tag}", f"{str(tag)!r} is not a BCP 47 language tag (e.g. ko, en-US)"))
+        elif _language(str(tag)) and not _text(_mapping(desc).get("shortDescription")):
+            problems.append((f"description.{tag}.shortDescription", "is required but empty"))
+    for index, tag in enumerate(_list(_mapping(doc.get("localisation")).get("availableLanguages"))):
+        if not _BCP47.match(str(tag)):
+            problems.append((f"localisation.availableLanguages[{index}]", f"{tag!r} is not a BCP 47 language tag"))
+    for index, country in enumerate(_list(_mapping(doc.get("intendedAudience")).get("countries"))):
+        if not _ALPHA2.match(str(country)):
+            problems.append((f"intendedAudience.countries[{index}]",
+                             f"{country!r} is not an ISO 3166-1 alpha-2 country code (e.g. KR)"))
+    maintenance = _mapping(doc.get("maintenance"))
+    named = [("maintenance", "contractors", maintenance), ("maintenance", "contacts", maintenance)] + [
+        ("dependsOn", block, _mapping(doc.get("dependsOn"))) for block in ("open", "proprietary", "hardware")
+    ]
+    for section, block, parent in named:
+        for index, item in enumerate(_list(parent.get(block))):
+            if not _text(_mapping(item).get("name")):
+                problems.append((f"{section}.{block}[{index}].name", "is required but empty"))
+    return problems
 
 
 def slugify(text: str) -> str:
@@ -545,7 +625,7 @@ def _import_descriptions(doc: Mapping[str, Any], notes: list[str]) -> dict[str, 
 
 
 def _language(tag: str) -> str | None:
-    primary = tag.replace("_", "-").split("-", 1)[0].lower()
+    primary = tag.split("-", 1)[0].lower()
     return _LANGUAGE_ALIASES.get(primary)
 
 
@@ -556,6 +636,18 @@ def _strip_generated(long_text: str, lang: str) -> str:
 
 
 def _import_categories(doc: Mapping[str, Any], notes: list[str]) -> list[str]:
+    ids = [_text(_mapping(s).get("id")) for s in _list(doc.get("supports"))]
+    exact = [i.removeprefix(CATEGORY_URN_PREFIX) for i in ids if i.startswith(CATEGORY_URN_PREFIX)]
+    others = [i for i in ids if i and not i.startswith(CATEGORY_URN_PREFIX)]
+    if others:
+        notes.append(f"supports {', '.join(others)}: no solution.yaml equivalent; dropped")
+    if exact:
+        # Written by this registry's export: the categories exactly as the manifest had them.
+        unknown = [c for c in exact if c not in SCOPE_BY_CATEGORY]
+        if unknown:
+            notes.append(f"supports {', '.join(CATEGORY_URN_PREFIX + c for c in unknown)}: not a solution.yaml "
+                         "category; dropped")
+        return _unique(c for c in exact if c in SCOPE_BY_CATEGORY)
     scopes = _list(_mapping(doc.get("intendedAudience")).get("scope"))
     categories = _unique(CATEGORY_BY_SCOPE[s] for s in scopes if s in CATEGORY_BY_SCOPE)
     unmapped = [s for s in scopes if s not in CATEGORY_BY_SCOPE and s != AUDIENCE_SCOPE]

@@ -16,6 +16,7 @@ from registry.spec.catalogue import EntityCatalogue, default_catalogue
 from registry.spec.files import FileTooLargeError, PackageFileError, PackageFiles, UnsafePathError, normalise_path
 from registry.spec.problems import Problem, Report, Severity, did_you_mean
 from registry.spec.ranges import RangeError, is_semver, parse_range
+from registry.spec.sbomfile import SBOM_MAX_BYTES
 from registry.spec.yamlload import MANIFEST_LIMITS, LoadedYaml, YamlLoadError, child_path, load_yaml_mapping
 
 MANIFEST_FILE_NAME = "solution.yaml"
@@ -98,8 +99,10 @@ def _has_kind(value: Any, kind: str) -> bool:
 
 
 class _Checker:
-    def __init__(self, loaded: LoadedYaml, files: PackageFiles | None, catalogue: EntityCatalogue) -> None:
+    def __init__(self, loaded: LoadedYaml, files: PackageFiles | None, catalogue: EntityCatalogue,
+                 sbom_max_bytes: int) -> None:
         self.loaded = loaded
+        self.sbom_max_bytes = sbom_max_bytes
         self.manifest: dict[str, Any] = loaded.value
         self.files = files
         self.catalogue = catalogue
@@ -487,7 +490,7 @@ class _Checker:
 
         name = top.get("name") if isinstance(top.get("name"), str) else None
         version = top.get("version") if isinstance(top.get("version"), str) else None
-        self.adopt(check_sbom_file(value, self.files, name, version))
+        self.adopt(check_sbom_file(value, self.files, name, version, max_bytes=self.sbom_max_bytes))
 
     def changes(self, changes: dict[str, Any]) -> None:
         for kind, entries in changes.items():
@@ -613,13 +616,15 @@ def validate_manifest(
     *,
     files: PackageFiles | None = None,
     catalogue: EntityCatalogue | None = None,
+    sbom_max_bytes: int = SBOM_MAX_BYTES,
 ) -> Report:
-    """Validate solution.yaml content; with ``files``, also the files it references."""
+    """Validate solution.yaml content; with ``files``, also the files it references
+    (the SBOM up to ``sbom_max_bytes``)."""
     try:
         loaded = load_yaml_mapping(data, MANIFEST_LIMITS)
     except YamlLoadError as exc:
         return Report([exc.to_problem()], None)
-    checker = _Checker(loaded, files, catalogue if catalogue is not None else default_catalogue())
+    checker = _Checker(loaded, files, catalogue if catalogue is not None else default_catalogue(), sbom_max_bytes)
     checker.run()
     problems = sorted(checker.problems, key=Problem.sort_key)
     return Report(problems, checker.normalised_manifest())

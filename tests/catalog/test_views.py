@@ -186,7 +186,7 @@ def test_publiccode_export(client, catalog):
     response = client.get("/api/v1/solutions/parking-share/releases/1.0.0/publiccode.yml")
     assert response.status_code == 200 and response.mimetype == "application/yaml"
     doc = yaml.safe_load(response.get_data(as_text=True))
-    assert (doc["publiccodeYmlVersion"], doc["name"], doc["softwareVersion"]) == ("0.4", "parking-share", "1.0.0")
+    assert (doc["publiccodeYmlVersion"], doc["name"], doc["softwareVersion"]) == ("0.7", "parking-share", "1.0.0")
     assert doc["landingURL"].endswith("/solutions/parking-share")
     assert doc["url"] == "https://git.example.org/cheonan/parking-share"
     assert client.get("/api/v1/solutions/parking-share/releases/9.9.9/publiccode.yml").status_code == 404

@@ -62,3 +62,31 @@ def test_missing_manifest_is_a_one_line_error(solreg, tmp_path):
     result = solreg("check", str(tmp_path))
     assert result.returncode == 1
     assert result.stderr.startswith("error: no solution.yaml in ")
+
+
+def _break_sbom_schema(solution_repo):
+    sbom = solution_repo / "sbom.cdx.json"
+    doc = json.loads(sbom.read_text())
+    doc["components"] = [{"type": "주차장", "name": "주차-라이브러리"}]  # not a CycloneDX component type
+    sbom.write_text(json.dumps(doc, ensure_ascii=False))
+
+
+def test_the_built_tagged_package_gets_the_registrys_deep_sbom_check(solreg, solution_repo, kit):
+    _break_sbom_schema(solution_repo)
+    repo = git.Repo(solution_repo)
+    kit.commit_all(repo, "broken sbom")
+    repo.create_tag("v1.2.0", force=True)
+    result = solreg("check", str(solution_repo), "--format", "json")
+    assert result.returncode == 1
+    found = problems(result)
+    assert found["invalid-sbom"]["path"] == "$.components[0].type"
+    assert "does not match the CycloneDX 1.6 schema" in found["invalid-sbom"]["message"]
+
+
+def test_before_the_tag_the_tracked_files_of_the_work_tree_are_inspected(solreg, solution_repo):
+    git.Repo(solution_repo).delete_tag("v1.2.0")
+    _break_sbom_schema(solution_repo)  # not committed: the work tree's version is built
+    result = solreg("check", str(solution_repo), "--format", "json")
+    assert result.returncode == 1
+    assert "invalid-sbom" in problems(result)
+    assert git.Repo(solution_repo).git.stash("list") == ""  # nothing was stashed

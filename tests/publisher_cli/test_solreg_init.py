@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import git
 import yaml
 
@@ -130,3 +132,51 @@ def test_init_asks_on_a_terminal_and_writes_the_answers(tmp_path, config_home):
     assert manifest["legal"]["license"] == "Apache-2.0"
     assert manifest["maintenance"]["contacts"][0]["email"] == "parking@example.org"
     assert manifest["source"]["repository"] == "https://git.example.org/cheonan/parking-share"
+
+
+FIXTURE_PUBLICCODE = Path(__file__).resolve().parent.parent / "fixtures" / "publiccode" / "publiccode.yml"
+
+
+def fill_in_lines(stdout: str) -> dict[str, str]:
+    return dict(line.removeprefix("fill in: ").split(" — ", 1) for line in stdout.splitlines()
+                if line.startswith("fill in: "))
+
+
+def test_init_from_publiccode_lists_each_field_it_could_not_fill(solreg, tmp_path):
+    """deploy, sbom, funding, a contact's e-mail, a dependency's version: one fill-in line each."""
+    directory = tmp_path / "flood-watch"
+    directory.mkdir()
+    text = FIXTURE_PUBLICCODE.read_text(encoding="utf-8").replace("      email: flood@gangneung.example.org\n", "")
+    (directory / "publiccode.yml").write_text(text, encoding="utf-8")
+    result = solreg("init", str(directory), "--yes")
+    assert result.returncode == 0, result.stderr
+    lines = fill_in_lines(result.stdout)
+    assert set(lines) == {"deploy", "sbom", "funding.programme", "funding.year", "funding.municipality",
+                          "maintenance.contacts[0].email", "dependsOn.services[2].version"}
+    assert "Add 'deploy:'" in lines["deploy"]
+    manifest = yaml.safe_load((directory / "solution.yaml").read_text(encoding="utf-8"))
+    assert manifest["title"]["ko"] == "강릉 하천 범람 감시"
+    assert manifest["dependsOn"]["services"][2] == {"name": "KT SMS Gateway"}
+
+
+def test_init_without_publiccode_lists_the_blanks(solreg, tmp_path):
+    directory = tmp_path / "air-quality"
+    directory.mkdir()
+    result = solreg("init", str(directory), "--yes")
+    assert result.returncode == 0, result.stderr
+    lines = fill_in_lines(result.stdout)
+    for field in ("title.ko", "summary.en", "categories", "legal.license", "maintenance.contacts[0].email",
+                  "deploy", "sbom", "funding.programme"):
+        assert field in lines, field
+
+
+def test_init_refuses_an_invalid_publiccode_with_the_fields(solreg, tmp_path):
+    (tmp_path / "publiccode.yml").write_text(
+        'publiccodeYmlVersion: "1.0"\nname: ""\nurl: https://example.org/x\n'
+        "description:\n  ko_KR:\n    shortDescription: 하천 범람 감시\n", encoding="utf-8")
+    result = solreg("init", str(tmp_path), "--yes")
+    assert result.returncode == 1
+    message = result.stderr.splitlines()[0]
+    assert message.startswith(f"error: cannot import {tmp_path / 'publiccode.yml'}: publiccodeYmlVersion: '1.0' is not")
+    assert "; name: is required but empty; description.ko_KR: 'ko_KR' is not a BCP 47 language tag" in message
+    assert not (tmp_path / "solution.yaml").exists()

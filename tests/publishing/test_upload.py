@@ -3,6 +3,8 @@
 import gzip
 import hashlib
 import io
+import json
+import random
 import tarfile
 from pathlib import Path
 
@@ -247,3 +249,41 @@ def test_operator_catalogue_extension_makes_a_type_known(app, upload, vendor_tok
         "api": "ngsi-ld", "specVersion": ">=1.6.1", "entities": entities})).status_code == 201
     latest = db.session.scalar(select(Check).where(Check.name == "datahub").order_by(Check.id.desc()))
     assert latest.status == "pass"
+
+
+# --------------------------------------------------------------- one inspection for CLI and server
+
+def _bad_packages() -> dict[str, bytes]:
+    from tests.publishing.packages import sbom
+
+    files = package_files()
+    schema_broken = json.loads(sbom("parking-share", "1.2.0"))
+    schema_broken["components"][0]["type"] = "주차장"  # not a CycloneDX component type
+    manifest_nul = files["solution.yaml"].replace(b"\nsummary:", b"\nsummary:\n  nul: \"\\0\"", 1)
+    oversized = json.loads(sbom("parking-share", "1.2.0"))
+    # About 1.5 MB of hex: over a 1 MiB cap, and not so compressible that the ratio guard answers first.
+    oversized["metadata"]["component"]["description"] = "주차 " + random.Random(13).randbytes(750_000).hex()
+    return {
+        "sbom-schema": build_archive({**files, "sbom.cdx.json": json.dumps(schema_broken).encode()}),
+        "spdx-malformed": build_archive({**files, "sbom.cdx.json": b"SPDXVersion: SPDX-2.3\nDataLicense: \n"}),
+        "manifest-nul": build_archive({**files, "solution.yaml": manifest_nul}),
+        "sbom-over-cap": build_archive({**files, "sbom.cdx.json": json.dumps(oversized).encode()}),
+    }
+
+
+@pytest.mark.parametrize("case", ["sbom-schema", "spdx-malformed", "manifest-nul", "sbom-over-cap"])
+def test_solreg_check_refuses_what_the_server_refuses_with_the_same_code_and_message(
+        app, upload, vendor_token, tmp_path, case):
+    from publisher_cli.commands.check import inspect_archive_file
+    from registry.spec.limits import Limits
+
+    app.config["SBOM_MAX_MB"] = 1
+    data = _bad_packages()[case]
+    response = upload(vendor_token, data)
+    assert response.status_code == 422, response.get_json()
+    server = response.get_json()["errors"][0]
+
+    archive = tmp_path / "parking-share-1.2.0.tar.gz"
+    archive.write_bytes(data)
+    cli = inspect_archive_file(archive, Limits.from_settings(app.config))[0]
+    assert (cli.severity, cli.code, cli.message, cli.path) == ("error", server["code"], server["detail"], server["field"])

@@ -81,7 +81,7 @@ def exported(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_export_has_every_required_key_with_the_right_type(exported: dict[str, Any]) -> None:
-    assert exported["publiccodeYmlVersion"] == "0.4"
+    assert exported["publiccodeYmlVersion"] == "0.7"
     assert exported["name"] == "parking-share"
     assert exported["url"] == "https://git.example.org/cheonan/parking-share"
     assert exported["softwareVersion"] == "1.2.0"
@@ -143,7 +143,8 @@ def test_long_summary_is_shortened_to_150_characters(manifest: dict[str, Any]) -
 def test_categories_and_scopes_come_from_the_controlled_lists(exported: dict[str, Any]) -> None:
     assert exported["categories"] == ["data-collection"]  # the solution reads hub entities
     assert exported["intendedAudience"]["scope"] == ["transportation", "local-authorities"]
-    assert exported["intendedAudience"]["countries"] == ["kr"]
+    # Uppercase ISO 3166-1 alpha-2 since publiccode.yml 0.5 (lowercase is deprecated).
+    assert exported["intendedAudience"]["countries"] == ["KR"]
 
 
 def test_every_category_mapping_targets_a_real_publiccode_term() -> None:
@@ -308,7 +309,7 @@ def test_round_trip_keeps_the_solution_identity(manifest: dict[str, Any]) -> Non
     assert back["legal"] == original["legal"]
     assert back["maintenance"] == original["maintenance"]
     assert back["source"] == original["source"]
-    assert set(back["categories"]) <= set(original["categories"])
+    assert back["categories"] == original["categories"]
     assert manifest == original  # export does not modify its input
 
 
@@ -321,3 +322,66 @@ def test_import_reads_software_versions_as_semver(software_version: str, expecte
     result = publiccode_to_manifest(text)
     assert result.manifest.get("version") == expected
     assert any("softwareVersion" in note for note in result.notes) is noted
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_round_trip_keeps_every_category(manifest: dict[str, Any], category: str) -> None:
+    """Categories sharing a publiccode scope (parking and mobility: transportation) come back as written."""
+    manifest["categories"] = [category]
+    manifest["description"]["ko"] = "주차장 빈자리를 알려 주는 서비스입니다. 한국어 설명이 그대로 돌아와야 합니다."
+    document = manifest_to_publiccode(manifest, release_date=date(2024, 5, 1))
+    assert document["intendedAudience"]["scope"] == [SCOPE_BY_CATEGORY[category], "local-authorities"]
+    back = publiccode_to_manifest(publiccode_to_yaml(document)).manifest
+    assert back["categories"] == [category]
+    assert back["description"]["ko"] == manifest["description"]["ko"]
+    assert back["title"]["ko"] == manifest["title"]["ko"]
+
+
+def test_round_trip_keeps_all_categories_at_once(manifest: dict[str, Any]) -> None:
+    manifest["categories"] = list(CATEGORIES)
+    back = publiccode_to_manifest(publiccode_to_yaml(manifest_to_publiccode(manifest))).manifest
+    assert back["categories"] == list(CATEGORIES)
+
+
+def test_categories_ride_in_supports_as_uris(exported: dict[str, Any]) -> None:
+    # The reference validator refuses unknown keys; `supports` takes any URI.
+    assert exported["supports"] == [{"id": "urn:x-solreg:category:mobility"}, {"id": "urn:x-solreg:category:parking"}]
+
+
+def test_import_of_a_plain_publiccode_still_derives_categories_from_scope(imported: Any) -> None:
+    assert imported.manifest["categories"] == ["disaster", "environment"]
+
+
+VALID_HEADER = 'publiccodeYmlVersion: "0.4"\nname: 주차 공유 앱\nurl: https://example.org/x/parking\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('publiccodeYmlVersion: "9.9"\nname: demo\nurl: https://example.org/demo\n', "publiccodeYmlVersion"),
+        ("publiccodeYmlVersion: 0.4\nname: demo\nurl: https://example.org/demo\n", "publiccodeYmlVersion"),
+        ('publiccodeYmlVersion: "0.4"\nname: "  "\nurl: https://example.org/demo\n', "name"),
+        ('publiccodeYmlVersion: "0.4"\nname: demo\n', "url"),
+        (VALID_HEADER + "description:\n  ko_KR:\n    shortDescription: 빈 주차면 안내\n", "description.ko_KR"),
+        (VALID_HEADER + "description:\n  한국어:\n    shortDescription: 빈 주차면 안내\n", "description.한국어"),
+        (VALID_HEADER + "description:\n  ko:\n    shortDescription: ''\n", "description.ko.shortDescription"),
+        (VALID_HEADER + "localisation:\n  availableLanguages: [ko, korean_KR]\n", "localisation.availableLanguages[1]"),
+        (VALID_HEADER + "intendedAudience:\n  countries: [KOR]\n", "intendedAudience.countries[0]"),
+        (VALID_HEADER + "maintenance:\n  type: internal\n  contacts:\n    - name: ''\n", "maintenance.contacts[0].name"),
+        (VALID_HEADER + "maintenance:\n  type: contract\n  contractors:\n    - name: ' '\n      until: 2026-01-01\n",
+         "maintenance.contractors[0].name"),
+        (VALID_HEADER + "dependsOn:\n  open:\n    - name: ''\n", "dependsOn.open[0].name"),
+    ],
+)
+def test_invalid_input_is_refused_at_its_field(text: str, field: str) -> None:
+    with pytest.raises(PubliccodeError) as caught:
+        publiccode_to_manifest(text)
+    assert [path for path, _ in caught.value.problems] == [field]
+    assert str(caught.value).startswith(f"{field}: ")
+
+
+def test_every_invalid_field_is_listed_at_once() -> None:
+    text = 'publiccodeYmlVersion: "1.0"\nname: ""\nurl: https://example.org/demo\ndescription:\n  en_US: {}\n'
+    with pytest.raises(PubliccodeError) as caught:
+        publiccode_to_manifest(text)
+    assert [path for path, _ in caught.value.problems] == ["publiccodeYmlVersion", "name", "description.en_US"]
