@@ -20,7 +20,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
-from registry.publishing.inspection import archive_limits
+from registry.publishing.inspection import server_limits
 from registry.publishing.models import Release
 from registry.spec.archive import ArchiveContents, read_archive
 from registry.storage import storage
@@ -144,7 +144,7 @@ def classify(path: str, data: bytes | None) -> str:
 
 
 def _read(release: Release, keep_bytes: int, keep=None) -> ArchiveContents:
-    limits = replace(archive_limits(), max_kept_file_bytes=keep_bytes, max_kept_total_bytes=KEEP_TOTAL)
+    limits = replace(server_limits().archive, max_kept_file_bytes=keep_bytes, max_kept_total_bytes=KEEP_TOTAL)
     with storage().open(release.sha256) as blob:
         return read_archive(blob, limits, keep=keep)
 
@@ -185,7 +185,7 @@ _cache = _ArchiveCache(CACHE_BYTES)
 
 def release_files(release: Release) -> ReleaseFiles:
     """Every member of the release's archive, with the small ones' bytes (for listing and diffs)."""
-    key = (release.sha256, archive_limits())
+    key = (release.sha256, server_limits().archive)
     cached = _cache.get(key)
     if cached is not None:
         return cached
