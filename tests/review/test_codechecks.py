@@ -148,3 +148,38 @@ def test_a_check_out_of_budget_warns_as_timed_out():
     results = run_code_checks(code_input(), max_bytes=10)
     assert {r.status for r in results} <= {"warn", "fail"}
     assert all(r.extra.get("timed_out") for r in results)
+
+
+# --- at upload, on the review page ----------------------------------------------------------
+
+@pytest.fixture
+def reviewer_client(app, reviewer):
+    from tests.helpers import login
+
+    client = app.test_client()
+    assert login(client, "reviewer").status_code == 302
+    return client
+
+
+def test_upload_records_code_checks_and_the_page_links_the_lines(upload, vendor_token, reviewer_client):
+    from registry.db import db
+    from registry.publishing.models import Release
+
+    config = f"# 주차장 설정\nregion = ap-northeast-2\naws_access_key_id = {AWS_KEY}\n".encode()
+    response = upload(vendor_token, sample_package("0.1.0", files={"config/settings.ini": config}))
+    assert response.status_code == 201, response.json
+    release = db.session.get(Release, response.json["release"]["id"])
+    checks = {c.name: c for c in release.checks}
+    assert set(CHECKS) <= checks.keys()
+    secrets = checks["secrets"]
+    assert secrets.status == "fail" and secrets.summary.endswith("(detect-secrets).")
+    assert {"path": "config/settings.ini", "line": 3, "message": "AWS Access Key", "severity": "fail"} in \
+        secrets.details["findings"]
+    assert AWS_KEY not in str(secrets.details)
+
+    page = reviewer_client.get(f"/review/releases/{release.id}").get_data(as_text=True)
+    assert f'href="/review/releases/{release.id}/files/config/settings.ini#L3"' in page
+    assert "커밋된 비밀 정보로 보이는 항목" in page  # Korean by default
+    reviewer_client.get("/lang/en")
+    page = reviewer_client.get(f"/review/releases/{release.id}").get_data(as_text=True)
+    assert "possible secret(s) committed: AWS Access Key" in page and AWS_KEY not in page
