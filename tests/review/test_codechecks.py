@@ -183,3 +183,31 @@ def test_upload_records_code_checks_and_the_page_links_the_lines(upload, vendor_
     reviewer_client.get("/lang/en")
     page = reviewer_client.get(f"/review/releases/{release.id}").get_data(as_text=True)
     assert "possible secret(s) committed: AWS Access Key" in page and AWS_KEY not in page
+
+
+def test_needs_attention_lists_removed_files_and_a_licence_change(upload, vendor_token, reviewer_token, client,
+                                                                 reviewer_client):
+    from registry.db import db
+    from registry.publishing.models import Release
+    from tests.review.conftest import auth
+
+    def release(version: str, **changes) -> Release:
+        response = upload(vendor_token, sample_package(version, **changes))
+        assert response.status_code == 201, response.json
+        return db.session.get(Release, response.json["release"]["id"])
+
+    base = release("0.1.0")
+    assert client.post(f"/api/v1/reviews/{base.id}", json={"decision": "approve"},
+                       headers=auth(reviewer_token)).status_code == 200
+    manifest = sample_files()["solution.yaml"].decode().replace("license: Apache-2.0", "license: MIT")
+    update = release("0.1.1", remove=("parking_share/ngsi.py",), files={
+        "solution.yaml": manifest.replace("version: 1.2.0\n", "version: 0.1.1\n", 1).encode(),
+        "LICENSE": sample_files("flood-alert")["LICENSE"]})
+    reviewer_client.get("/lang/en")
+    page = reviewer_client.get(f"/review/releases/{update.id}").get_data(as_text=True)
+    attention = page.split('class="notice needs-attention"', 1)[1].split("</section>", 1)[0]
+    assert "File removed: <code>parking_share/ngsi.py</code>" in attention
+    assert "Licence changed: <code>Apache-2.0 → MIT</code>" in attention
+    assert "New dependency" not in attention
+    first = reviewer_client.get(f"/review/releases/{base.id}").get_data(as_text=True)
+    assert "needs-attention" not in first
