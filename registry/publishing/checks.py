@@ -11,6 +11,7 @@ from sqlalchemy import select
 from registry.db import db, utcnow
 from registry.publishing.models import Check, Release, Solution
 from registry.publishing.names import normalize_name
+from registry.review.codechecks import record_code_checks
 from registry.spec.ranges import parse_range
 
 CATALOGUE_CODES = ("entity-type-unknown", "entity-attribute-unknown", "type-uri-mismatch", "attribute-type-mismatch")
@@ -46,6 +47,7 @@ def upload_checks(release: Release, inspected, provenance) -> None:
 
     _signature_check(release, provenance)
     _dependency_check(release, manifest)
+    record_code_checks(release, contents, provenance.info.commit if provenance.info else None)
 
 
 def _signature_check(release: Release, provenance) -> None:

@@ -190,11 +190,16 @@ def release_files(release: Release) -> ReleaseFiles:
     if cached is not None:
         return cached
     contents = _read(release, KEEP_BYTES)
-    entries = [FileEntry(m.path, m.size, m.sha256, bool(m.mode & 0o111), classify(m.path, contents.files.get(m.path)))
-               for m in contents.members]
-    files = ReleaseFiles(sorted(entries, key=lambda e: e.path), contents.files)
+    files = ReleaseFiles(entries_of(contents), contents.files)
     _cache.put(key, files)
     return files
+
+
+def entries_of(contents: ArchiveContents) -> list[FileEntry]:
+    """The members of a read archive as file entries, by path."""
+    entries = [FileEntry(m.path, m.size, m.sha256, bool(m.mode & 0o111), classify(m.path, contents.files.get(m.path)))
+               for m in contents.members]
+    return sorted(entries, key=lambda e: e.path)
 
 
 def tree(entries: list[FileEntry]) -> Directory:

@@ -14,6 +14,7 @@ from registry.errors import Conflict, InvalidInput
 from registry.publishing.models import Release
 from registry.review import service
 from registry.publishing import service as publishing
+from registry.review.codechecks import needs_attention, summary_of
 from registry.review.diff import previous_published, release_diff
 from registry.review.files import release_files, tree, view_file
 from registry.review.sourcediff import MAX_ROWS, file_diff, source_diff
@@ -48,6 +49,9 @@ def review_status(release: Release) -> service.PublisherStatus | None:
     return service.publisher_status(release)
 
 
+bp.add_app_template_global(summary_of, "check_summary")
+
+
 @bp.app_template_filter("waited")
 def waited(delta) -> str:
     return format_timedelta(delta, threshold=0.9)
@@ -67,9 +71,12 @@ def queue():
 def _render_release(release: Release, form: DecisionForm | None = None, error: str | None = None,
                     status: int = 200):
     holder = service.active_claim_holder(release)
+    changes = release_diff(release)
+    base = changes.base
+    source = source_diff(release_files(base) if base is not None else None, release_files(release))
     return render_template(
         "review/release.html", release=release, solution=release.solution, checks=service.sorted_checks(release),
-        diff=release_diff(release), reviews=service.reviews_of(release), form=form or _decision_form(),
+        diff=changes, attention=needs_attention(changes, source), reviews=service.reviews_of(release), form=form or _decision_form(),
         confirm=ConfirmForm(), holder=holder, claim_expires_at=service.claim_expires_at(release) if holder else None,
         own_org=current_user.member_of(release.solution.org_id), first_release=service.is_first_release(release),
         two_approvals=service.needs_two_approvals(release), approvals=service.approvals(release),

@@ -1,0 +1,571 @@
+"""Checks that catch what a diff hides: licence texts, binaries and blobs, secrets, insecure Python
+and unpinned or invalid deploy files, each a named check with pass / warn / fail and findings that
+point at lines of the release's files.
+
+Every check is a plain function of the release's files (read in memory from the archive) and its
+manifest, so it can run at upload or later from a job. Nothing from a package is executed: the
+scanners that want files on disk (detect-secrets, bandit, reuse) get a temporary directory with the
+members written as plain, non-executable data. Each check has a budget of seconds and bytes; a check
+that runs out stops reading and reports "warn" with what it found so far.
+
+Sentences are stored as their English msgid with parameters and translated when shown
+(`summary_of`), so a reviewer reads them in the language they chose.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+from flask_babel import gettext
+
+from registry.db import utcnow
+from registry.publishing.models import Check, Release
+from registry.review.files import FileEntry, ReleaseFiles, decode, entries_of
+from registry.spec.archive import ArchiveContents
+
+SECONDS: Final = 20.0  # per check
+BYTES: Final = 64 * 1024 * 1024  # read per check
+MINIFIED_BYTES: Final = 100 * 1024
+LONG_LINE: Final = 1000  # a JS/CSS line longer than this is a minified bundle
+FINDINGS_KEPT: Final = 200  # per check; the rest are counted
+STATUS_ORDER: Final = {"pass": 0, "warn": 1, "fail": 2}
+
+
+def _l(msgid: str) -> str:
+    """Marks a sentence for the catalogue; it is stored in English and translated when shown."""
+    return msgid
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int | None
+    message: str  # the tool's own words (a secret's type, a bandit test): never the secret itself
+    severity: str = "warn"  # warn | fail
+
+
+@dataclass
+class CheckResult:
+    name: str
+    status: str
+    sentence: str
+    params: dict[str, Any] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        return self.sentence % self.params
+
+
+class Budget:
+    """Seconds and bytes a check may spend; `files` stops yielding once either is used up."""
+
+    def __init__(self, seconds: float = SECONDS, max_bytes: int = BYTES) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.seconds = seconds
+        self.left = max_bytes
+        self.exhausted = False
+
+    def files(self, entries: Iterable[FileEntry]) -> Iterator[FileEntry]:
+        for entry in entries:
+            if time.monotonic() > self.deadline or entry.size > self.left:
+                self.exhausted = True
+                return
+            self.left -= entry.size
+            yield entry
+
+
+@dataclass
+class CodeInput:
+    """What the checks read: the members, the kept bytes, the manifest and the provenance's commit."""
+
+    files: ReleaseFiles
+    manifest: dict
+    commit: str | None = None
+    _workdir: tempfile.TemporaryDirectory | None = None
+
+    def text(self, path: str) -> str | None:
+        data = self.files.contents.get(path)
+        decoded = decode(data) if data is not None else None
+        return decoded[0] if decoded else None
+
+    def texts(self, budget: Budget, keep: Callable[[str], bool] = lambda _: True) -> Iterator[tuple[FileEntry, str]]:
+        for entry in budget.files(e for e in self.files.entries if e.kind == "text" and keep(e.path)):
+            text = self.text(entry.path)
+            if text is not None:
+                yield entry, text
+
+    @property
+    def workdir(self) -> Path:
+        """The kept members written as plain data (mode 0644) for the scanners that read files."""
+        if self._workdir is None:
+            self._workdir = tempfile.TemporaryDirectory(prefix="solreg-checks-")
+            root = Path(self._workdir.name)
+            for path, data in self.files.contents.items():
+                target = root / path  # paths are normalised by the archive reader: no "..", no "/"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+        return Path(self._workdir.name)
+
+    def close(self) -> None:
+        if self._workdir is not None:
+            self._workdir.cleanup()
+
+
+def line_of(text: str | None, pattern: str) -> int | None:
+    """The 1-based line of the first match of a regular expression, if any."""
+    if text is None:
+        return None
+    match = re.search(pattern, text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _kept(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.severity != "fail", f.path, f.line or 0))[:FINDINGS_KEPT]
+
+
+# --- licence files ----------------------------------------------------------------------------
+
+LICENSE_NAME = re.compile(r"^(LICEN[CS]E|COPYING)(\.[A-Za-z0-9.-]+)?$|^LICENSES/[A-Za-z0-9.+-]+\.txt$", re.IGNORECASE)
+# Not the SPDX texts (no offline package ships them; `reuse` and `license-expression` carry only the
+# list): each licence is told by its title near the top and a phrase of its body, after folding case,
+# punctuation and whitespace. Order matters: the first family that matches names the text.
+FINGERPRINTS: Final = (
+    ("AGPL-3.0", "gnu affero general public license version 3", "remote network interaction"),
+    ("LGPL-3.0", "gnu lesser general public license version 3", "additional permissions"),
+    ("LGPL-2.1", "gnu lesser general public license version 2 1", "terms and conditions for copying"),
+    ("GPL-3.0", "gnu general public license version 3", "terms and conditions"),
+    ("GPL-2.0", "gnu general public license version 2", "terms and conditions for copying"),
+    ("Apache-2.0", "apache license version 2 0", "grant of patent license"),
+    ("MPL-2.0", "mozilla public license version 2 0", "covered software"),
+    ("EUPL-1.2", "european union public licence v 1 2", "the licensor hereby grants you"),
+    ("BSD-3-Clause", "redistribution and use in source and binary forms", "neither the name of"),
+    ("BSD-2-Clause", "redistribution and use in source and binary forms", "this software is provided by"),
+    ("MIT", "permission is hereby granted free of charge to any person obtaining a copy",
+     "the above copyright notice and this permission notice shall be included"),
+)
+TITLE_CHARS: Final = 400
+
+
+def _fold(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+def identify_license(text: str) -> str | None:
+    """The licence family a text is, by fingerprint (see FINGERPRINTS), or None when none fits."""
+    folded = _fold(text)
+    for family, title, body in FINGERPRINTS:
+        # A title is looked for at the top only: the GPL's own text names the AGPL in section 13.
+        at_top = title in folded[:TITLE_CHARS] if family not in ("BSD-3-Clause", "BSD-2-Clause", "MIT") else title in folded
+        if at_top and body in folded:
+            return family
+    return None
+
+
+def license_family(spdx_id: str) -> str:
+    """GPL-3.0-or-later, GPL-3.0-only and GPL-3.0+ are all the GPL-3.0 text."""
+    return re.sub(r"(-only|-or-later|\+)$", "", spdx_id)
+
+
+def declared_licenses(expression: str) -> list[str]:
+    from license_expression import get_spdx_licensing
+
+    keys = get_spdx_licensing().license_keys(expression)
+    return [k for k in keys if "exception" not in k.lower()]
+
+
+def check_licenses(code: CodeInput, budget: Budget) -> CheckResult:
+    expression = str((code.manifest.get("legal") or {}).get("license") or "")
+    manifest_line = Finding("solution.yaml", line_of(code.text("solution.yaml"), r"^\s*license:"),
+                            f"license: {expression}", "fail")
+    texts = [e for e in code.files.entries if LICENSE_NAME.match(e.path)]
+    if not texts:
+        return CheckResult("licenses", "fail", _l("The declared licence %(license)s has no licence text in the "
+                                                  "package (LICENSE, COPYING or LICENSES/<id>.txt)."),
+                           {"license": expression}, [manifest_line])
+    found = {e.path: identify_license(code.text(e.path) or "") for e in budget.files(texts)}
+    findings = []
+    missing = []
+    for spdx_id in declared_licenses(expression):
+        family = license_family(spdx_id)
+        # A licence we have no fingerprint of cannot be told apart; REUSE lint still speaks for it.
+        if family not in found.values() and any(family == f for f, _t, _b in FINGERPRINTS):
+            missing.append(spdx_id)
+    for path, family in found.items():
+        if family is None:
+            findings.append(Finding(path, 1, "licence text not recognised", "warn"))
+        elif missing:
+            findings.append(Finding(path, 1, f"this is the {family} text", "fail"))
+    findings += _reuse_findings(code, budget)
+    if missing:
+        return CheckResult("licenses", "fail", _l("No text of the declared licence %(license)s: the licence "
+                                                  "file(s) hold %(found)s."),
+                           {"license": ", ".join(missing),
+                            "found": ", ".join(sorted({f or "?" for f in found.values()}))},
+                           _kept([manifest_line, *findings]), {"identified": found})
+    if findings:
+        return CheckResult("licenses", "warn", _l("The licence text of %(license)s is there; %(n)s file(s) lack "
+                                                  "licence information or a text is not recognised (REUSE)."),
+                           {"license": expression, "n": len(findings)}, _kept(findings), {"identified": found})
+    return CheckResult("licenses", "pass", _l("The licence text of %(license)s is in the package and every file "
+                                              "has licence information (REUSE)."),
+                       {"license": expression}, extra={"identified": found})
+
+
+def _reuse_findings(code: CodeInput, budget: Budget) -> list[Finding]:
+    """REUSE lint: files without licence or copyright information are a warning, not a failure."""
+    from reuse.project import Project
+    from reuse.report import ProjectReport
+
+    if time.monotonic() > budget.deadline:
+        budget.exhausted = True
+        return []
+    root = code.workdir
+    report = ProjectReport.generate(Project.from_directory(root), multiprocessing=False)
+    unlicensed = {str(Path(p).relative_to(root)) for p in report.files_without_licenses}
+    return [Finding(path, 1, "no SPDX licence information (REUSE)", "warn") for path in sorted(unlicensed)
+            if not LICENSE_NAME.match(path)]
+
+
+# --- binaries and blobs -------------------------------------------------------------------------
+
+EXECUTABLE_MAGIC: Final = ((b"\x7fELF", "ELF executable"), (b"MZ", "Windows (PE) executable"),
+                           (b"\xfe\xed\xfa\xce", "Mach-O executable"), (b"\xfe\xed\xfa\xcf", "Mach-O executable"),
+                           (b"\xce\xfa\xed\xfe", "Mach-O executable"), (b"\xcf\xfa\xed\xfe", "Mach-O executable"))
+COMPILED_SUFFIXES: Final = (".pyc", ".pyo", ".class", ".o", ".obj", ".a", ".so", ".dylib", ".dll", ".exe", ".lib",
+                            ".wasm", ".jar", ".war")
+NESTED_ARCHIVE: Final = "archive"
+BUNDLE_SUFFIXES: Final = (".js", ".mjs", ".cjs", ".css")
+
+
+def check_blobs(code: CodeInput, budget: Budget) -> CheckResult:
+    findings = []
+    for entry in budget.files(code.files.entries):
+        data = code.files.contents.get(entry.path)
+        head = data[:8] if data is not None else b""
+        lower = entry.path.lower()
+        magic = next((label for m, label in EXECUTABLE_MAGIC if head.startswith(m)), None)
+        if magic and not (magic.startswith("Windows") and entry.kind == "text"):  # "MZ" also starts text
+            findings.append(Finding(entry.path, None, magic, "fail"))
+        elif lower.endswith(COMPILED_SUFFIXES) or head.startswith(b"\xca\xfe\xba\xbe"):
+            findings.append(Finding(entry.path, None, "compiled object", "warn"))
+        elif entry.kind == NESTED_ARCHIVE:
+            findings.append(Finding(entry.path, None, "archive inside the archive", "warn"))
+        elif lower.endswith(BUNDLE_SUFFIXES) and entry.size > MINIFIED_BYTES and (
+                ".min." in lower or data is None or max(map(len, data.splitlines()), default=0) > LONG_LINE):
+            findings.append(Finding(entry.path, None, "minified bundle", "warn"))
+        if entry.executable and not (data or b"").startswith(b"#!") and not magic:
+            findings.append(Finding(entry.path, None, "executable bit on a file that is not a script", "warn"))
+    # The provenance names the commit but not its tree: without the repository, files that were not in
+    # git at that commit cannot be told apart, so this part is skipped and the reason recorded.
+    git = {"commit": code.commit, "tree_compared": False,
+           "reason": "the provenance names the commit but carries no file list" if code.commit
+           else "no provenance: the commit is unknown"}
+    status = max((f.severity for f in findings), key=STATUS_ORDER.get, default="pass")
+    counts = Counter(f.message for f in findings)
+    if not findings:
+        return CheckResult("blobs", "pass", _l("No executables, compiled objects, nested archives or minified "
+                                               "bundles."), extra={"git": git})
+    return CheckResult("blobs", status, _l("%(n)s file(s) a reviewer cannot read as source: %(kinds)s."),
+                       {"n": len(findings), "kinds": ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))},
+                       _kept(findings), {"git": git})
+
+
+# --- secrets ----------------------------------------------------------------------------------
+
+# Detectors that guess (by keyword or entropy) warn; those that recognise a key's format fail.
+GUESSING_DETECTORS: Final = frozenset({"Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String"})
+
+
+def check_secrets(code: CodeInput, budget: Budget) -> CheckResult:
+    from detect_secrets import SecretsCollection
+    from detect_secrets.settings import default_settings
+
+    findings = []
+    root = code.workdir
+    with default_settings():
+        secrets = SecretsCollection(root=str(root))
+        for entry, _text in code.texts(budget):
+            secrets.scan_file(entry.path)
+        for path, secret in secrets:
+            severity = "warn" if secret.type in GUESSING_DETECTORS else "fail"
+            findings.append(Finding(path, secret.line_number, secret.type, severity))
+    if not findings:
+        return CheckResult("secrets", "pass", _l("No committed credentials or private keys found (detect-secrets)."))
+    status = max((f.severity for f in findings), key=STATUS_ORDER.get)
+    return CheckResult("secrets", status, _l("%(n)s possible secret(s) committed: %(types)s (detect-secrets)."),
+                       {"n": len(findings), "types": ", ".join(sorted({f.message for f in findings}))},
+                       _kept(findings))
+
+
+# --- secure coding ----------------------------------------------------------------------------
+
+BANDIT_BATCH: Final = 200  # files per bandit run, so the budget is looked at between runs
+
+
+def _test_file(path: str) -> bool:
+    name = posixpath.basename(path)
+    return "tests" in path.split("/")[:-1] or name.startswith("test_") or name == "conftest.py"
+
+
+def check_secure_coding(code: CodeInput, budget: Budget) -> CheckResult:
+    """bandit over the Python files: high severity with high confidence fails, anything else warns.
+    Asserts in tests (B101) are how tests are written, not a finding."""
+    from bandit.core import config, manager
+
+    paths = [e.path for e in budget.files(e for e in code.files.entries if e.path.endswith(".py")
+                                          and e.path in code.files.contents)]
+    root = code.workdir
+    findings = []
+    for start in range(0, len(paths), BANDIT_BATCH):
+        if time.monotonic() > budget.deadline:
+            budget.exhausted = True
+            break
+        bandit = manager.BanditManager(config.BanditConfig(), "file", quiet=True)
+        bandit.discover_files([str(root / p) for p in paths[start:start + BANDIT_BATCH]])
+        bandit.run_tests()
+        for issue in bandit.get_issue_list():
+            path = str(Path(issue.fname).relative_to(root))
+            if issue.test_id == "B101" and _test_file(path):
+                continue
+            severity = "fail" if (issue.severity, issue.confidence) == ("HIGH", "HIGH") else "warn"
+            findings.append(Finding(path, issue.lineno, f"{issue.test_id} {issue.severity.lower()}: {issue.text}",
+                                    severity))
+    counts = Counter(f.message.split(" ", 2)[1].rstrip(":") for f in findings)
+    by_severity = {s: counts.get(s, 0) for s in ("high", "medium", "low")}
+    if not findings:
+        return CheckResult("secure-coding", "pass", _l("bandit found nothing in %(files)s Python file(s)."),
+                           {"files": len(paths)}, extra={"severity": by_severity})
+    status = max((f.severity for f in findings), key=STATUS_ORDER.get)
+    return CheckResult("secure-coding", status, _l("bandit: %(high)s high, %(medium)s medium, %(low)s low "
+                                                   "severity finding(s) in %(files)s Python file(s)."),
+                       {**by_severity, "files": len(paths)}, _kept(findings), {"severity": by_severity})
+
+
+# --- deploy files -----------------------------------------------------------------------------
+
+YAML_SUFFIXES: Final = (".yaml", ".yml")
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def image_status(reference: str) -> tuple[str, str] | None:
+    """None for an image pinned by digest; else the severity and why."""
+    if DIGEST.search(reference):
+        return None
+    name = reference.rsplit("/", 1)[-1]
+    tag = name.split(":", 1)[1] if ":" in name else None
+    if tag is None or tag == "latest":
+        return "fail", f"image {reference}: {'the latest tag' if tag else 'no tag'} (pin a version and a digest)"
+    if "{{" in reference or "${" in reference:
+        return "warn", f"image {reference}: set at deploy time"
+    return "warn", f"image {reference}: no digest"
+
+
+def _nodes(node: yaml.Node, path: tuple = ()) -> Iterator[tuple[tuple, yaml.Node]]:
+    """Every node of a YAML document with its path of keys and indexes."""
+    yield path, node
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _nodes(value, (*path, key.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _nodes(item, (*path, index))
+
+
+def _documents(text: str) -> list[yaml.Node]:
+    return [d for d in yaml.compose_all(text, Loader=yaml.SafeLoader) if d is not None]
+
+
+def _target_files(code: CodeInput, target: dict) -> list[FileEntry]:
+    base = str(target.get("path") or "").strip("/")
+    return [e for e in code.files.entries if (e.path == base or e.path.startswith(base + "/"))
+            and e.path.endswith(YAML_SUFFIXES) and "/templates/" not in f"/{e.path}"]
+
+
+def _kube_version(target: dict) -> str | None:
+    match = re.search(r"(\d+\.\d+)(\.\d+)?", str(target.get("kubeVersion") or ""))
+    return match.group(0) if match else None
+
+
+def check_deploy_files(code: CodeInput, budget: Budget) -> CheckResult:
+    findings: list[Finding] = []
+    checked = 0
+    for target in (code.manifest.get("deploy") or {}).get("targets") or []:
+        kind = target.get("kind")
+        for entry in budget.files(_target_files(code, target)):
+            text = code.text(entry.path)
+            if text is None:
+                continue
+            checked += 1
+            try:
+                documents = _documents(text)
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                findings.append(Finding(entry.path, mark.line + 1 if mark else None, "not valid YAML", "fail"))
+                continue
+            for document in documents:
+                findings += _image_findings(entry.path, document, kind)
+                if kind == "kubernetes":
+                    findings += _kubernetes_findings(entry.path, document, _kube_version(target))
+                elif kind == "compose":
+                    findings += _compose_findings(entry.path, document)
+                elif kind == "helm" and entry.name == "Chart.yaml":
+                    findings += _missing_keys(entry.path, document, ("apiVersion", "name", "version"))
+    if not findings:
+        return CheckResult("deploy-files", "pass", _l("%(n)s deploy file(s) valid; every image pinned by digest."),
+                           {"n": checked})
+    status = max((f.severity for f in findings), key=STATUS_ORDER.get)
+    return CheckResult("deploy-files", status, _l("%(n)s problem(s) in %(files)s deploy file(s): unpinned images "
+                                                  "or invalid manifests."),
+                       {"n": len(findings), "files": checked}, _kept(findings),
+                       {"compose_schema": "not checked: no Compose specification schema is available offline; "
+                                          "services are checked for an image or a build"})
+
+
+def _image_findings(path: str, document: yaml.Node, kind: str | None) -> list[Finding]:
+    findings = []
+    for keys, node in _nodes(document):
+        if not keys or not isinstance(node, yaml.ScalarNode):
+            continue
+        if keys[-1] == "image" and kind in ("compose", "kubernetes"):
+            reference = node.value
+        elif kind == "helm" and keys[-2:] == ("image", "repository"):
+            tag = next((v for k, v in _nodes(document) if k == (*keys[:-1], "tag")), None)
+            reference = f"{node.value}:{tag.value}" if isinstance(tag, yaml.ScalarNode) and tag.value else node.value
+        else:
+            continue
+        problem = image_status(reference)
+        if problem:
+            findings.append(Finding(path, node.start_mark.line + 1, problem[1], problem[0]))
+    return findings
+
+
+def _missing_keys(path: str, document: yaml.Node, keys: tuple[str, ...]) -> list[Finding]:
+    present = {k.value for k, _v in document.value} if isinstance(document, yaml.MappingNode) else set()
+    return [Finding(path, document.start_mark.line + 1, f"{key} is missing", "fail") for key in keys
+            if key not in present]
+
+
+def _compose_findings(path: str, document: yaml.Node) -> list[Finding]:
+    services = next((v for k, v in _nodes(document) if k == ("services",)), None)
+    if not isinstance(services, yaml.MappingNode):
+        return [Finding(path, document.start_mark.line + 1, "no services mapping", "fail")]
+    findings = []
+    for name, service in services.value:
+        keys = {k.value for k, _v in service.value} if isinstance(service, yaml.MappingNode) else set()
+        if not keys & {"image", "build"}:
+            findings.append(Finding(path, name.start_mark.line + 1, f"service {name.value}: neither image nor build",
+                                    "fail"))
+    return findings
+
+
+def _kubernetes_findings(path: str, document: yaml.Node, version: str | None) -> list[Finding]:
+    import kubernetes_validate
+    from kubernetes_validate.utils import latest_version
+
+    data = yaml.safe_load(yaml.serialize(document))
+    if not isinstance(data, dict) or not data.get("apiVersion") or not data.get("kind"):
+        return [Finding(path, document.start_mark.line + 1, "not a Kubernetes object (apiVersion and kind)", "fail")]
+    try:
+        kubernetes_validate.validate(data, version or latest_version(), strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        keys = tuple(exc.absolute_path)
+        # An unknown field is reported at its parent; the field named in the message is the line to show.
+        unknown = re.search(r"'([^']+)' was unexpected", exc.message)
+        line = next((n.start_mark.line + 1 for k, n in _nodes(document) if k == keys + ((unknown.group(1),)
+                                                                                         if unknown else ())), None)
+        line = line or next((n.start_mark.line + 1 for k, n in _nodes(document) if k == keys), None)
+        where = ".".join(map(str, keys)) or data["kind"]
+        return [Finding(path, line, f"{where}: {exc.message} (Kubernetes {exc.version})", "fail")]
+    except kubernetes_validate.SchemaNotFoundError:
+        return [Finding(path, document.start_mark.line + 1, f"no schema for {data['apiVersion']} {data['kind']}",
+                        "warn")]
+    except kubernetes_validate.VersionNotSupportedError:
+        return [Finding(path, None, f"Kubernetes {version} is newer than the schemas known offline", "warn")]
+    return []
+
+
+# --- running and recording --------------------------------------------------------------------
+
+CHECKS: Final[dict[str, Callable[[CodeInput, Budget], CheckResult]]] = {
+    "licenses": check_licenses,
+    "blobs": check_blobs,
+    "secrets": check_secrets,
+    "secure-coding": check_secure_coding,
+    "deploy-files": check_deploy_files,
+}
+
+
+def run_code_checks(code: CodeInput, seconds: float = SECONDS, max_bytes: int = BYTES) -> list[CheckResult]:
+    results = []
+    try:
+        for check in CHECKS.values():
+            budget = Budget(seconds, max_bytes)
+            result = check(code, budget)
+            if budget.exhausted:
+                result.status = "fail" if result.status == "fail" else "warn"
+                result.extra["timed_out"] = {"seconds": seconds, "bytes": max_bytes}
+                if result.status == "warn":
+                    result.sentence, result.params = _l("Timed out after %(seconds)s s or %(mb)s MB; the files read "
+                                                        "so far gave %(n)s finding(s)."), {
+                        "seconds": int(seconds), "mb": max_bytes // 2**20, "n": len(result.findings)}
+            results.append(result)
+    finally:
+        code.close()
+    return results
+
+
+def record_code_checks(release: Release, contents: ArchiveContents, commit: str | None) -> None:
+    """Run every code check on an uploaded archive and add its results to the release's checks."""
+    files = ReleaseFiles(entries_of(contents), contents.files)
+    for result in run_code_checks(CodeInput(files, release.manifest, commit)):
+        release.checks.append(Check(name=result.name, status=result.status, summary=result.summary, ran_at=utcnow(),
+                                    details={"sentence": result.sentence, "params": result.params,
+                                             "findings": [asdict(f) for f in result.findings], **result.extra}))
+
+
+def summary_of(check: Check) -> str:
+    """The check's sentence in the reader's language (code checks); other checks keep their summary."""
+    details = check.details or {}
+    if "sentence" not in details:
+        return check.summary
+    return gettext(details["sentence"], **details.get("params", {}))
+
+
+# --- needs attention --------------------------------------------------------------------------
+
+WRITE_ACCESS: Final = frozenset({"write"})
+
+
+@dataclass(frozen=True)
+class Attention:
+    kind: str  # dependency | write-access | personal-data | removed-file | licence
+    subject: str
+
+
+def needs_attention(diff, source) -> list[Attention]:
+    """What a reviewer must not miss, from the manifest/SBOM diff (registry/review/diff.py) and the
+    source diff (registry/review/sourcediff.py): new dependencies, new write access to the data hub,
+    new personal-data entity types, removed files and a licence change. A first release lists none."""
+    if diff.is_first:
+        return []
+    items = [Attention("dependency", c.name) for c in (diff.sbom.added if diff.sbom is not None else [])]
+    items += [Attention("dependency", c.new) for c in diff.fields
+              if c.path.startswith("dependsOn.solutions") and c.old is None and c.new is not None]
+    items += [Attention("write-access", e.type) for e in diff.datahub.added if WRITE_ACCESS & set(e.access)]
+    items += [Attention("write-access", a.type) for a in diff.datahub.access_changed if WRITE_ACCESS & set(a.added)]
+    items += [Attention("personal-data", e.type) for e in diff.datahub.added if e.personal_data]
+    items += [Attention("removed-file", c.path) for c in source.changes if c.status == "removed"]
+    if diff.license_change:
+        items.append(Attention("licence", f"{diff.license_change.old} → {diff.license_change.new}"))
+    return items
