@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_FROM": "registry@localhost",
     "REVIEW_TWO_APPROVALS_FOR_FIRST_RELEASE": False,
     "REVIEW_CLAIM_MINUTES": 30,
+    "REVIEW_CODE_CHECKS": True,  # licence, blob, secret, bandit and deploy-file checks at upload (seconds each)
     "ENTITY_CATALOGUE_EXTRA": "",  # os.pathsep-separated extra catalogue files
     "LOG_LEVEL": "INFO",
     "DEFAULT_LOCALE": "ko",

@@ -89,6 +89,8 @@ def app_config(db_url, tmp_path) -> dict:
         "REQUIRE_2FA_FOR_STAFF": False,
         # Jobs run where they are enqueued: fast and deterministic; tests/jobs run real workers.
         "QUEUE_URL": "immediate",
+        # Seconds per upload; tests/review/test_codechecks.py (and the browser review test) turn them on.
+        "REVIEW_CODE_CHECKS": False,
     }
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from registry.db import db, utcnow
 from registry.publishing.models import Check, Release, Solution
 from registry.publishing.names import normalize_name
-from registry.review.codechecks import record_code_checks
 from registry.spec.ranges import parse_range
 
 CATALOGUE_CODES = ("entity-type-unknown", "entity-attribute-unknown", "type-uri-mismatch", "attribute-type-mismatch")
@@ -23,7 +22,7 @@ def _check(release: Release, name: str, status: str, summary: str, **details) ->
     return check
 
 
-def upload_checks(release: Release, inspected, provenance) -> None:
+def upload_checks(release: Release, inspected, provenance, code_checks: list[Check]) -> None:
     report = inspected.report
     manifest = inspected.manifest
     warnings = [p.to_dict() for p in report.warnings if p.code not in CATALOGUE_CODES]
@@ -47,7 +46,7 @@ def upload_checks(release: Release, inspected, provenance) -> None:
 
     _signature_check(release, provenance)
     _dependency_check(release, manifest)
-    record_code_checks(release, contents, provenance.info.commit if provenance.info else None)
+    release.checks.extend(code_checks)  # computed before the write transaction (registry/review/codechecks.py)
 
 
 def _signature_check(release: Release, provenance) -> None:

@@ -28,8 +28,9 @@ from registry.db import begin_write, db
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from registry.publishing import states
 from registry.publishing.checks import upload_checks
+from registry.review.codechecks import code_check_rows
 from registry.publishing.inspection import inspect_archive
-from registry.publishing.models import Artifact, DataHubRequirement, DeployTarget, Release, Solution
+from registry.publishing.models import Artifact, Check, DataHubRequirement, DeployTarget, Release, Solution
 from registry.publishing.names import artifact_filename, normalize_name
 from registry.publishing.signatures import verify_provenance
 from registry.publishing.versions import same_precedence
@@ -96,6 +97,8 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
     parsed_sbom = inspected.sbom  # parsed and schema-checked by the shared inspection
     artifacts, blobs = _artifacts(upload, inspected.manifest, version, provenance.statement, inspected.sbom_bytes,
                                   parsed_sbom.media_type)
+    code_checks = code_check_rows(inspected.contents, inspected.manifest,
+                                  provenance.info.commit if provenance.info else None)
 
     created_blobs: list[str] = []
     try:
@@ -109,7 +112,7 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
             # committed meanwhile (1.1.0 and 1.1.0+x at once) and reindexing the solution cannot deadlock.
             db.session.execute(select(Solution.id).where(Solution.id == solution.id).with_for_update(key_share=True))
             _new_version(inspected.manifest, name, solution, upload)
-        release = _record_release(token, solution, name, version, inspected, provenance, artifacts)
+        release = _record_release(token, solution, name, version, inspected, provenance, artifacts, code_checks)
         store_components(release, parsed_sbom)
         evaluate_release(release)
         audit.record("release.upload", actor=token.user, org_id=token.org_id, solution_id=release.solution_id,
@@ -186,7 +189,7 @@ def _artifacts(upload: Upload, manifest: dict, version: str, statement: bytes | 
 
 
 def _record_release(token: ApiToken, solution: Solution | None, name: str, version: str, inspected,
-                    provenance, artifacts: list[Artifact]) -> Release:
+                    provenance, artifacts: list[Artifact], code_checks: list[Check]) -> Release:
     """Add the release (and, on a first upload, the solution it claims) to the session, with its checks."""
     manifest = inspected.manifest
     answers_review_id = _open_change_request(solution) if solution is not None else None
@@ -203,7 +206,7 @@ def _record_release(token: ApiToken, solution: Solution | None, name: str, versi
                       provenance_commit=info.commit if info else None)
     _record_requirements(release, manifest)
     db.session.add(release)
-    upload_checks(release, inspected, provenance)
+    upload_checks(release, inspected, provenance, code_checks)
     db.session.flush()
     return release
 

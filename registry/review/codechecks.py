@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import yaml
+from flask import current_app
 from flask_babel import gettext
 
 from registry.db import utcnow
@@ -525,13 +526,18 @@ def run_code_checks(code: CodeInput, seconds: float = SECONDS, max_bytes: int = 
     return results
 
 
-def record_code_checks(release: Release, contents: ArchiveContents, commit: str | None) -> None:
-    """Run every code check on an uploaded archive and add its results to the release's checks."""
+def code_check_rows(contents: ArchiveContents, manifest: dict, commit: str | None) -> list[Check]:
+    """Run every code check on an uploaded archive; the rows are added to the release later.
+
+    Called before the upload's write transaction begins: the checks read and scan for seconds.
+    """
+    if not current_app.config["REVIEW_CODE_CHECKS"]:
+        return []
     files = ReleaseFiles(entries_of(contents), contents.files)
-    for result in run_code_checks(CodeInput(files, release.manifest, commit)):
-        release.checks.append(Check(name=result.name, status=result.status, summary=result.summary, ran_at=utcnow(),
-                                    details={"sentence": result.sentence, "params": result.params,
-                                             "findings": [asdict(f) for f in result.findings], **result.extra}))
+    return [Check(name=result.name, status=result.status, summary=result.summary, ran_at=utcnow(),
+                  details={"sentence": result.sentence, "params": result.params,
+                           "findings": [asdict(f) for f in result.findings], **result.extra})
+            for result in run_code_checks(CodeInput(files, manifest, commit))]
 
 
 def summary_of(check: Check) -> str:

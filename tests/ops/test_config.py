@@ -42,7 +42,7 @@ def sample_environment(key: str, tmp_path: Path) -> dict[str, str]:
     default = DEFAULTS[key]
     if isinstance(default, bool):
         value = str(not default).lower()
-    elif isinstance(default, int):
+    elif isinstance(default, (int, float)):
         value = str(default + 1)
     elif key == "DATABASE_URL":
         value = f"sqlite:///{tmp_path / 'other.db'}"

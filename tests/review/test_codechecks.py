@@ -152,6 +152,11 @@ def test_a_check_out_of_budget_warns_as_timed_out():
 
 # --- at upload, on the review page ----------------------------------------------------------
 
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "REVIEW_CODE_CHECKS": True}  # off elsewhere in the suite: they take seconds
+
 @pytest.fixture
 def reviewer_client(app, reviewer):
     from tests.helpers import login
