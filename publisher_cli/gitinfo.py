@@ -43,7 +43,8 @@ def subdirectory_of(repo: git.Repo, path: Path) -> str:
 
 
 def tag_candidates(name: str, version: str) -> list[str]:
-    return [f"v{version}", version, f"{name}-v{version}", f"{name}/v{version}"]
+    bare = version.removeprefix("v")  # "v1.0.0" in solution.yaml must not suggest the tag vv1.0.0
+    return list(dict.fromkeys([f"v{bare}", version, f"{name}-v{bare}", f"{name}/v{bare}"]))
 
 
 BUILD_OUTPUT_DIR = "dist"
@@ -93,7 +94,7 @@ def find_release_tag(repo: git.Repo, name: str, version: str, *, require_head: b
         detail = f"; HEAD is tagged {', '.join(on_head)}" if on_head else ""
         raise UntaggedRelease(
             f"no git tag for version {version} (looked for {', '.join(candidates)}){detail}",
-            hint=f"tag the release commit: `git tag v{version}`",
+            hint=f"tag the release commit: `git tag {candidates[0]}`",
         )
     if len({commit.hexsha for _, commit in found}) > 1:
         listing = ", ".join(f"{tag} -> {commit.hexsha[:10]}" for tag, commit in found)
