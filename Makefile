@@ -2,6 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_WORKERS ?= 2
+PORT ?= 5000
 
 .PHONY: install demo test bench clean
 
@@ -13,8 +14,8 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-demo: install  ## migrate, load demo data, publish the samples, serve on http://127.0.0.1:5000 with one worker beside it
-	$(VENV)/bin/flask --app registry demo --serve
+demo: install  ## migrate, load demo data, publish the samples, serve on http://127.0.0.1:$(PORT) with one worker beside it
+	$(VENV)/bin/flask --app registry demo --serve --port $(PORT)
 
 test: install  ## the whole suite (SQLite; PostgreSQL too when REGISTRY_TEST_POSTGRES_URL is set)
 	$(PY) -m pytest -n $(PYTEST_WORKERS)

@@ -24,7 +24,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from publisher_cli.errors import NetworkError, RegistryError
+from publisher_cli.errors import ConfigError, NetworkError, RegistryError
 
 API = "/api/v1"
 CHUNK = 64 * 1024
@@ -158,6 +158,9 @@ class RegistryClient:
         timeout: float = 60.0,
         session: requests.Session | None = None,
     ) -> None:
+        if urlsplit(base_url).scheme not in ("http", "https"):
+            raise ConfigError(f"registry URL {base_url!r} has no http:// or https://",
+                              hint=f"write it in full, e.g. `solreg login --url https://{base_url.split('://')[-1]}`")
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.max_tries = max(1, max_tries)
@@ -258,7 +261,14 @@ class RegistryClient:
         return self.json("GET", f"{API}/log/proof/consistency", params={"old": old, "new": new})
 
     def whoami(self) -> dict[str, Any]:
-        return self.json("GET", f"{API}/whoami")
+        try:
+            return self.json("GET", f"{API}/whoami")
+        except RegistryError as exc:
+            if exc.status != 401:
+                raise
+            # Also the check inside `solreg login`, so the generic "run `solreg login`" would be wrong here.
+            exc.hint = "the registry does not accept this token: create a new one on your account page (/account)"
+            raise
 
     def solution(self, name: str) -> dict[str, Any]:
         return self._member("GET", f"{API}/solutions/{quote(name)}", "solution")

@@ -91,7 +91,7 @@ def find_release_tag(repo: git.Repo, name: str, version: str, *, require_head: b
         detail = f"; HEAD is tagged {', '.join(on_head)}" if on_head else ""
         raise UntaggedRelease(
             f"no git tag for version {version} (looked for {', '.join(candidates)}){detail}",
-            hint=f"tag the release commit: `git tag v{version}`",
+            hint=f"tag the release commit: `git tag {candidates[0]}`",
         )
     if len({commit.hexsha for _, commit in found}) > 1:
         listing = ", ".join(f"{tag} -> {commit.hexsha[:10]}" for tag, commit in found)

@@ -56,6 +56,25 @@ def describe_release(release: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def reader_language() -> str:
+    """ko unless the terminal's locale says otherwise (LC_ALL, LC_MESSAGES, LANG)."""
+    import os
+
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value and value.split(".")[0] not in ("C", "POSIX"):
+            return "ko" if value.lower().startswith("ko") else "en"
+    return "ko"
+
+
+def localized(value: Any) -> str:
+    """A manifest text ({"ko": …, "en": …}) in the reader's language, else the other one."""
+    if not isinstance(value, dict):
+        return "" if value is None else str(value)
+    lang = reader_language()
+    return str(value.get(lang) or value.get("en" if lang == "ko" else "ko") or next(iter(value.values()), ""))
+
+
 def print_rows(rows: list[tuple[str, str]]) -> None:
     width = max((len(label) for label, _ in rows), default=0)
     for label, value in rows:

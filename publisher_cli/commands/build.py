@@ -26,9 +26,15 @@ class BuildResult:
 
 
 def default_out_dir(directory: Path) -> Path:
+    """``dist/`` next to solution.yaml, ignored by git so that `git add -A` never ships old archives."""
     from publisher_cli.gitinfo import BUILD_OUTPUT_DIR
 
-    return directory / BUILD_OUTPUT_DIR
+    out = directory / BUILD_OUTPUT_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    ignore = out / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n", encoding="utf-8")
+    return out
 
 
 def provenance_path_for(archive: Path) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from publisher_cli.output import make_client, parse_ref, print_rows
+from publisher_cli.output import localized, make_client, parse_ref, print_rows
 
 
 @click.command("info")
@@ -16,8 +16,8 @@ def info_command(ctx: click.Context, name: str) -> None:
     solution = make_client(ctx, need_token=False).solution(parsed)
     print_rows([
         ("name", str(solution.get("name"))),
-        ("title", str(solution.get("title") or "")),
-        ("summary", str(solution.get("summary") or "")),
+        ("title", localized(solution.get("title"))),
+        ("summary", localized(solution.get("summary"))),
         ("org", str(solution.get("org"))),
         ("state", str(solution.get("state"))),
         ("latest", str(solution.get("latest_version") or "-")),
@@ -26,7 +26,7 @@ def info_command(ctx: click.Context, name: str) -> None:
     if releases:
         click.echo("releases:")
         for release in releases:
-            click.echo(f"  {release.get('version'):<16} {release.get('state'):<18} {release.get('created_at', '')}")
+            click.echo(f"  {release.get('version'):<16} {release.get('state'):<18} {release.get('published_at') or release.get('created_at') or ''}")
 
 
 COMMANDS = [info_command]

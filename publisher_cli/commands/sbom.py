@@ -105,16 +105,21 @@ def run_sbom(path: Path, output: Path | None) -> tuple[str, Path]:
     manifest = load_manifest(directory)
     declared = manifest.data.get("sbom") if isinstance(manifest.data.get("sbom"), str) else None
 
+    python = (directory / "pyproject.toml").is_file() or (directory / "requirements.txt").is_file()
     if output is None and declared and (directory / declared).is_file():
         problems = sbom_problems(directory, declared, manifest)
-        if any(p.startswith("error") for p in problems):
-            raise SbomError(f"{declared}: {problems[0].removeprefix('error: ')}",
-                            hint="regenerate it with `solreg sbom --output " + declared + "`")
-        for problem in problems:
-            click.echo(problem, err=True)
-        return "validated", directory / declared
+        errors = [p for p in problems if p.startswith("error")]
+        if not errors:
+            for problem in problems:
+                click.echo(problem, err=True)
+            return "validated", directory / declared
+        if not python:
+            raise SbomError(f"{declared}: {errors[0].removeprefix('error: ')}",
+                            hint="regenerate it with your ecosystem's SBOM generator")
+        # A stale SBOM (e.g. the version was bumped) is what `solreg sbom` is for: write it anew.
+        click.echo(f"note: {declared} is out of date ({errors[0].removeprefix('error: ')}); regenerating it", err=True)
 
-    if (directory / "pyproject.toml").is_file() or (directory / "requirements.txt").is_file():
+    if python:
         target = (output or directory / (declared or DEFAULT_SBOM)).resolve()
         generate_python_sbom(directory, target, manifest)
         try:

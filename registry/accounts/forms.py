@@ -1,7 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from registry.catalog.forms import CheckboxesField
 
 
 
@@ -16,11 +18,17 @@ class TwoFactorForm(FlaskForm):
                        render_kw={"autocomplete": "one-time-code", "inputmode": "text"})
 
 
+def _at_least_one(form: FlaskForm, field) -> None:
+    # Not DataRequired: its "required" flag would put `required` on every checkbox (all must be ticked).
+    if not field.data:
+        raise ValidationError(_l("Choose at least one scope."))
+
+
 class TokenForm(FlaskForm):
     name = StringField(_l("Token name"), validators=[Optional(), Length(max=100)])
     org = SelectField(_l("Organization"), validators=[DataRequired()])
     # Choices are what the user's role and organisations allow (set by the view).
-    scopes = SelectMultipleField(_l("Scopes"), validators=[DataRequired()])
+    scopes = CheckboxesField(_l("Scopes"), validators=[_at_least_one])
     solution = StringField(_l("Only for solution (optional)"), validators=[Optional(), Length(max=64)])
     expires_days = IntegerField(_l("Expires after days (optional)"), validators=[Optional(), NumberRange(min=1, max=3650)])
 

@@ -244,7 +244,7 @@ def _record_use(token: ApiToken, now: datetime) -> None:
 
 def require_scope(token: ApiToken, scope: str, *, org_id: int | None = None, solution: str | None = None) -> None:
     if scope not in token.scopes:
-        raise Forbidden(f"this token lacks the {scope!r} scope; create one with --scope {scope}", field="scope")
+        raise Forbidden(f"this token lacks the {scope!r} scope; create a token with it on your account page (/account)", field="scope")
     if not token.user.member_of(token.org_id):
         raise Forbidden("the token's owner is no longer a member of its organization")
     if not token_grants(token, scope):

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, session, url_for
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
@@ -67,8 +67,7 @@ def _catalog_helpers() -> dict[str, Any]:
         return adoption.user_municipalities(current_user)
 
     return {"vocabulary_label": vocabulary_label, "format_number": format_decimal, "search_url": search_url,
-            "my_municipalities": my_municipalities,
-            "format_day": lambda value: format_date(value, "medium") if value else ""}
+            "my_municipalities": my_municipalities}
 
 
 # --- the reader's data hub --------------------------------------------------------------------
@@ -318,7 +317,10 @@ def record_adoption(name: str):
         db.session.rollback()
         form.form_errors.append(exc.detail)
         return _render_solution(solution, shown, releases, form, status=exc.status)
-    flash(_("Recorded: %(org)s runs %(name)s %(version)s.", org=org.name, name=solution.name, version=release.version))
+    recorded = {"piloting": _("Recorded: %(org)s is piloting %(name)s %(version)s."),
+                "production": _("Recorded: %(org)s runs %(name)s %(version)s in production."),
+                "retired": _("Recorded: %(org)s has retired %(name)s %(version)s.")}[form.stage.data]
+    flash(recorded % {"org": org.name, "name": solution.name, "version": release.version})
     return redirect(url_for("catalog.solution_page", name=solution.name) + "#adopters")
 
 

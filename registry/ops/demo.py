@@ -69,7 +69,7 @@ def seed_accounts() -> list[str]:
 
 @click.command("demo")
 @click.option("--serve/--no-serve", default=False, help="Serve the registry on 127.0.0.1 afterwards.")
-@click.option("--port", default=5000, show_default=True)
+@click.option("--port", default=5000, show_default=True, envvar="PORT", help="Port to serve on (also the PORT variable).")
 @with_appcontext
 def demo_command(serve: bool, port: int):
     """Migrate the database and fill it with demo organizations, users and solutions."""

@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
 from flask import Flask
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
+
+from registry.ops import wording
+
+# One way to write times everywhere, in both languages: ISO-like and in Korean time, since the
+# registry serves Korean cities (the database stores UTC).
+DISPLAY_ZONE = ZoneInfo("Asia/Seoul")
+
+
+def format_day(value: date | datetime | None) -> str:
+    """2026-12-01"""
+    if isinstance(value, datetime):
+        value = _local(value)
+    return value.strftime("%Y-%m-%d") if value else ""
+
+
+def format_moment(value: datetime | None) -> str:
+    """2026-12-01 14:05 (KST)"""
+    return _local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _local(value: datetime) -> datetime:
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(DISPLAY_ZONE)
 
 
 def register_template_helpers(app: Flask) -> None:
-    @app.template_filter("datetime")
-    def _datetime(value, fmt: str = "medium"):
-        return format_datetime(value, fmt) if value else ""
+    app.add_template_filter(format_moment, "datetime")
+    app.add_template_filter(format_day, "day")
+    app.add_template_filter(wording.check_summary, "check_summary")
+    app.add_template_filter(wording.event_sentence, "event_sentence")
+    app.add_template_filter(wording.verdict_label, "verdict")
+    app.add_template_filter(wording.people_message, "for_people")
+    app.add_template_filter(wording.detail_rows, "detail_rows")
+    app.add_template_filter(wording.check_name, "check_name")
+    app.add_template_filter(wording.json_text, "tojson_text")
 
     @app.template_filter("localized")
     def _localized(texts) -> str:
@@ -26,5 +57,11 @@ def register_template_helpers(app: Flask) -> None:
 
         from registry.notifications.service import unread_count
 
-        unread = unread_count(current_user) if current_user.is_authenticated else 0
-        return {"current_locale": str(get_locale() or "ko"), "unread_notifications": unread}
+        from registry.accounts.service import allowed_scopes
+
+        signed_in = current_user.is_authenticated
+        unread = unread_count(current_user) if signed_in else 0
+        # "My releases" only for people whose organisation may publish (vendors, the agency).
+        publishes = signed_in and any("publish" in allowed_scopes(current_user, m.org) for m in current_user.memberships)
+        return {"current_locale": str(get_locale() or "ko"), "unread_notifications": unread,
+                "can_publish": publishes}

@@ -9,7 +9,7 @@ members written as plain, non-executable data. Each check has a budget of second
 that runs out stops reading and reports "warn" with what it found so far.
 
 Sentences are stored as their English msgid with parameters and translated when shown
-(`summary_of`), so a reviewer reads them in the language they chose.
+(registry/ops/wording.py `check_summary`), so a reviewer reads them in the language they chose.
 """
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ def check_licenses(code: CodeInput, budget: Budget) -> CheckResult:
                             f"license: {expression}", "fail")
     texts = [e for e in code.files.entries if LICENSE_NAME.match(e.path)]
     if not texts:
-        return CheckResult("licenses", "fail", _l("The declared licence %(license)s has no licence text in the "
+        return CheckResult("license-files", "fail", _l("The declared licence %(license)s has no licence text in the "
                                                   "package (LICENSE, COPYING or LICENSES/<id>.txt)."),
                            {"license": expression}, [manifest_line])
     found = {e.path: identify_license(code.text(e.path) or "") for e in budget.files(texts)}
@@ -209,16 +209,16 @@ def check_licenses(code: CodeInput, budget: Budget) -> CheckResult:
             findings.append(Finding(path, 1, f"this is the {family} text", "fail"))
     findings += _reuse_findings(code, budget)
     if missing:
-        return CheckResult("licenses", "fail", _l("No text of the declared licence %(license)s: the licence "
+        return CheckResult("license-files", "fail", _l("No text of the declared licence %(license)s: the licence "
                                                   "file(s) hold %(found)s."),
                            {"license": ", ".join(missing),
                             "found": ", ".join(sorted({f or "?" for f in found.values()}))},
                            _kept([manifest_line, *findings]), {"identified": found})
     if findings:
-        return CheckResult("licenses", "warn", _l("The licence text of %(license)s is there; %(n)s file(s) lack "
+        return CheckResult("license-files", "warn", _l("The licence text of %(license)s is there; %(n)s file(s) lack "
                                                   "licence information or a text is not recognised (REUSE)."),
                            {"license": expression, "n": len(findings)}, _kept(findings), {"identified": found})
-    return CheckResult("licenses", "pass", _l("The licence text of %(license)s is in the package and every file "
+    return CheckResult("license-files", "pass", _l("The licence text of %(license)s is in the package and every file "
                                               "has licence information (REUSE)."),
                        {"license": expression}, extra={"identified": found})
 
@@ -499,7 +499,7 @@ def _kubernetes_findings(path: str, document: yaml.Node, version: str | None) ->
 # --- running and recording --------------------------------------------------------------------
 
 CHECKS: Final[dict[str, Callable[[CodeInput, Budget], CheckResult]]] = {
-    "licenses": check_licenses,
+    "license-files": check_licenses,
     "blobs": check_blobs,
     "secrets": check_secrets,
     "secure-coding": check_secure_coding,
@@ -538,14 +538,6 @@ def code_check_rows(contents: ArchiveContents, manifest: dict, commit: str | Non
                   details={"sentence": result.sentence, "params": result.params,
                            "findings": [asdict(f) for f in result.findings], **result.extra})
             for result in run_code_checks(CodeInput(files, manifest, commit))]
-
-
-def summary_of(check: Check) -> str:
-    """The check's sentence in the reader's language (code checks); other checks keep their summary."""
-    details = check.details or {}
-    if "sentence" not in details:
-        return check.summary
-    return gettext(details["sentence"], **details.get("params", {}))
 
 
 # --- needs attention --------------------------------------------------------------------------

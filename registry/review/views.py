@@ -14,7 +14,7 @@ from registry.errors import Conflict, InvalidInput
 from registry.publishing.models import Release
 from registry.review import service
 from registry.publishing import service as publishing
-from registry.review.codechecks import needs_attention, summary_of
+from registry.review.codechecks import needs_attention
 from registry.review.diff import previous_published, release_diff
 from registry.review.files import release_files, tree, view_file
 from registry.review.sourcediff import MAX_ROWS, file_diff, source_diff
@@ -47,9 +47,6 @@ def review_status(release: Release) -> service.PublisherStatus | None:
     if not (user.member_of(release.solution.org_id) or user.is_reviewer):
         return None
     return service.publisher_status(release)
-
-
-bp.add_app_template_global(summary_of, "check_summary")
 
 
 @bp.app_template_filter("waited")

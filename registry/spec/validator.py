@@ -132,6 +132,9 @@ class _Checker:
         hint = "Write it as " + _KIND_NAMES.get(kind, kind) + "."
         if kind == "text" and isinstance(value, (int, float)):
             hint = f'Quote it: "{value}".'
+            if path == "version":  # 0.1 quoted is still not SemVer: suggest the full three numbers
+                numbers = (str(value).split(".") + ["0", "0"])[:3]
+                hint = f'Write three numbers in quotes: "{".".join(numbers)}".'
         if kind == "mapping" and path in ("title", "summary", "description"):
             hint = f"Write it per language, e.g. {path}: {{ko: ..., en: ...}}."
         self.error("wrong-type", path, f"{path or 'The manifest'} must be {_KIND_NAMES.get(kind, kind)}, not {_kind_of(value)}.", hint)

@@ -95,7 +95,8 @@ def test_long_queries_are_cut_and_say_so(client, catalog):
 
 def test_bad_filters_get_a_clear_message(client, catalog):
     response = client.get("/search?category=parkingg&lang=en")
-    assert response.status_code == 400 and "unknown category" in text_of(response)
+    assert response.status_code == 400 and "Unknown value parkingg; choose from: " in text_of(response)
+    assert "알 수 없는 값 parkingg입니다" in text_of(client.get("/search?category=parkingg&lang=ko"))
     api = client.get("/api/v1/solutions?sort=random")
     assert api.status_code == 400 and api.json["errors"][0]["field"] == "sort"
 

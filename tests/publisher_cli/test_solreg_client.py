@@ -68,7 +68,7 @@ def test_non_json_error_body(stub):
     stub.on("GET", "/api/v1/whoami", (401, b"<html>nope</html>"))
     with pytest.raises(RegistryError, match=r"\(401\): HTTP 401") as caught:
         client_for(stub).whoami()
-    assert "solreg login" in caught.value.hint
+    assert "account page" in caught.value.hint  # not "run `solreg login`": login itself asks whoami
 
 
 def test_redirect_is_refused_not_followed(stub):

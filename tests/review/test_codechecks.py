@@ -45,7 +45,7 @@ def test_clean_samples_never_fail(sample):
 
 
 def test_licence_file_removed_fails_pointing_at_the_declaration():
-    result = run("licenses", code_input(remove=("LICENSE",)))
+    result = run("license-files", code_input(remove=("LICENSE",)))
     assert result.status == "fail"
     line = sample_files()["solution.yaml"].decode().splitlines().index("  license: Apache-2.0") + 1
     assert ("solution.yaml", line, "fail") in located(result)
@@ -54,7 +54,7 @@ def test_licence_file_removed_fails_pointing_at_the_declaration():
 
 def test_mit_text_under_an_apache_declaration_fails():
     mit = sample_files("flood-alert")["LICENSE"]
-    result = run("licenses", code_input(files={"LICENSE": mit}))
+    result = run("license-files", code_input(files={"LICENSE": mit}))
     assert result.status == "fail"
     assert result.extra["identified"] == {"LICENSE": "MIT"}
     assert ("LICENSE", 1, "fail") in located(result)
@@ -63,7 +63,7 @@ def test_mit_text_under_an_apache_declaration_fails():
 
 def test_reuse_licence_file_with_the_right_text_passes_the_text_check():
     apache = sample_files()["LICENSE"]
-    result = run("licenses", code_input(remove=("LICENSE",), files={"LICENSES/Apache-2.0.txt": apache}))
+    result = run("license-files", code_input(remove=("LICENSE",), files={"LICENSES/Apache-2.0.txt": apache}))
     assert result.status == "warn"  # files lack SPDX headers: REUSE warns, never fails
     assert result.extra["identified"] == {"LICENSES/Apache-2.0.txt": "Apache-2.0"}
     assert ("parking_share/__init__.py", 1, "warn") in located(result)

@@ -96,7 +96,7 @@ def test_unknown_top_level_key_suggests_the_field() -> None:
 def test_version_as_number_says_quote_it() -> None:
     report = validate(edited("version: 1.2.0", "version: 1.2"))
     assert [(p.code, p.path) for p in report.errors] == [("wrong-type", "version")]
-    assert 'Quote it: "1.2"' in report.errors[0].hint
+    assert 'Write three numbers in quotes: "1.2.0"' in report.errors[0].hint  # "1.2" is no SemVer either
 
 
 def test_title_as_plain_text_explains_the_language_map() -> None:
