@@ -71,9 +71,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.audit.head import register_head_publishing
 
     register_head_publishing(app)
-    from registry.transparency.service import register_session_hooks as register_log_hooks
-
-    register_log_hooks()
     jobs.init_app(app)
     # Services flush, the request (or job, or command) commits; what it emitted is enqueued when it ends.
     app.teardown_request(events.dispatch_if_emitted)

@@ -35,6 +35,7 @@ class EventName(StrEnum):
     ADOPTION_CHANGED = "adoption.changed"
     WEBHOOK_QUEUED = "webhook.queued"
     MAIL_QUEUED = "mail.queued"
+    LOG_APPENDED = "log.appended"
 
 
 # The release state machine's events (registry/publishing/states.py) and what they are called here.

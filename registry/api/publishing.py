@@ -91,7 +91,8 @@ def download_artifact(name: str, version: str, kind: str):
     if response is None:
         response = send_file(local or store.open(artifact.sha256), mimetype=artifact.media_type, as_attachment=True,
                              download_name=artifact.download_name, etag=artifact.sha256, conditional=True)
-    response.headers.setdefault("Cache-Control", _cache_control(release.state))
+    if response.status_code != 302:  # a presigned redirect keeps its own, shorter lifetime
+        response.headers["Cache-Control"] = _cache_control(release.state)
     response.headers["Digest"] = f"sha-256={_b64_digest(artifact.sha256)}"
     response.headers["Repr-Digest"] = f"sha-256=:{_b64_digest(artifact.sha256)}:"
     if release.state == "yanked":

@@ -36,7 +36,6 @@ from sqlalchemy import (
     case,
     cast,
     column,
-    event,
     func,
     literal,
     literal_column,
@@ -46,7 +45,6 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import ORMExecuteState, Session
 
 from registry.accounts.models import Organization
 from registry.catalog.models import SearchDocument, SearchFacet
@@ -327,41 +325,15 @@ class _IndexVersion:
     read_at: float = -math.inf
 
 
-# Bumped after every commit that wrote the index in this process: its caches see the change at once.
-# Other processes read the index state again at most every SEARCH_STATE_TTL seconds.
+# Bumped by whatever rewrites the index in this process (reindex_solution): its caches read the index
+# state again at the next search. Other processes, and a search racing the writer's commit, see the
+# change within SEARCH_STATE_TTL seconds.
 _generation = 0
 
 
-def _note_index_write(session: Session, *_args) -> None:
-    session.info["search_index_written"] = True
-
-
-def _on_execute(orm_execute_state: ORMExecuteState) -> None:
-    table = getattr(orm_execute_state.statement, "table", None)
-    if getattr(table, "name", None) in (docs.name, facet_rows.name):
-        _note_index_write(orm_execute_state.session)
-
-
-def _after_flush(session: Session, _context) -> None:
-    # A deleted row may take index rows with it by ON DELETE CASCADE, unseen by _on_execute.
-    if session.deleted or any(isinstance(o, (SearchDocument, SearchFacet)) for o in (*session.new, *session.dirty)):
-        _note_index_write(session)
-
-
-def _after_commit(session: Session) -> None:
+def index_changed() -> None:
     global _generation
-    if session.info.pop("search_index_written", False):
-        _generation += 1
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop("search_index_written", None)
-
-
-event.listen(Session, "do_orm_execute", _on_execute)
-event.listen(Session, "after_flush", _after_flush)
-event.listen(Session, "after_commit", _after_commit)
-event.listen(Session, "after_soft_rollback", lambda session, _previous: _after_rollback(session))
+    _generation += 1
 
 
 def _caches() -> dict[str, Any]:

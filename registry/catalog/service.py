@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, insert, select
 
 from registry.accounts.models import Organization
 from registry.catalog.models import Adoption, SearchDocument, SearchFacet
-from registry.catalog.search import bigrams, normalize
+from registry.catalog.search import bigrams, index_changed, normalize
 from registry.db import db, utcnow
 from registry.publishing.models import Release, Solution
 from registry.publishing.versions import latest_published
@@ -92,6 +92,9 @@ def reindex_solution(solution: Solution | int) -> bool:
     """Rewrite the solution's search entry; returns whether it is searchable (has a published release)."""
     solution_id = solution if isinstance(solution, int) else solution.id
     session = db.session
+    # Reindexing one solution takes turns (two jobs at once would delete and insert the same rows).
+    session.execute(select(Solution.id).where(Solution.id == solution_id).with_for_update(key_share=True))
+    index_changed()
     session.execute(delete(SearchFacet).where(SearchFacet.solution_id == solution_id))
     session.execute(delete(SearchDocument).where(SearchDocument.solution_id == solution_id))
     row = session.execute(select(Solution.name, Solution.org_id, Organization.name)

@@ -42,8 +42,14 @@ def mail(event: EventOutbox) -> None:
     deliver_outbox([event.payload["email_id"]])
 
 
+def checkpoint_copies(event: EventOutbox) -> None:
+    from registry.transparency.service import copy_new_checkpoints
+
+    copy_new_checkpoints()
+
+
 HANDLER_FUNCTIONS: dict[str, Callable[[EventOutbox], None]] = {
-    "reindex": reindex, "alerts": alerts, "webhooks": webhooks, "mail": mail}
+    "reindex": reindex, "alerts": alerts, "webhooks": webhooks, "mail": mail, "checkpoint_copies": checkpoint_copies}
 HANDLERS: dict[str, tuple[str, ...]] = {name.value: () for name in EventName}
 for _name in _REINDEX:
     HANDLERS[_name] += ("reindex",)
@@ -51,6 +57,7 @@ for _name in (EventName.RELEASE_PUBLISHED, EventName.RELEASE_YANKED):
     HANDLERS[_name] += ("alerts",)
 HANDLERS[EventName.WEBHOOK_QUEUED] += ("webhooks",)
 HANDLERS[EventName.MAIL_QUEUED] += ("mail",)
+HANDLERS[EventName.LOG_APPENDED] += ("checkpoint_copies",)
 
 
 def run(event_id: int, handler: str) -> None:

@@ -195,7 +195,8 @@ def parse_statement(data: bytes | str) -> ProvenanceInfo:
 def release_tags(name: str, version: str) -> tuple[str, ...]:
     """The git tags that may name ``version`` of solution ``name``, in the order ``solreg`` looks for them:
     ``v1.2.0``, ``1.2.0``, and in a monorepo ``parking-share-v1.2.0`` or ``parking-share/v1.2.0``."""
-    return (f"v{version}", version, f"{name}-v{version}", f"{name}/v{version}")
+    bare = version.removeprefix("v")  # "v1.0.0" written as the version must not suggest the tag vv1.0.0
+    return tuple(dict.fromkeys((f"v{bare}", version, f"{name}-v{bare}", f"{name}/v{bare}")))
 
 
 def tag_names_release(tag: str, name: str, version: str) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select, text
 
+from registry import events
 from registry.db import begin_write, db, utcnow
 from registry.errors import InvalidInput, NotFound
 from registry.spec import note
@@ -32,7 +33,6 @@ log = logging.getLogger("registry.transparency")
 
 LEAF_FORMAT = 1
 LOCK_KEY = 724218  # pg_advisory_xact_lock key of the log's head (the audit chain uses its own)
-PENDING = "transparency_checkpoints"  # session.info key: signed notes to copy to blob storage after commit
 MAX_PAGE = 1000
 
 
@@ -136,7 +136,7 @@ def append(kind: LeafKind, fields: dict, *, release_id: int | None = None) -> Lo
     signed = note.sign(note.Checkpoint(origin(), leaf.index + 1, root).text(), signer()).encode()
     session.add_all([leaf, Checkpoint(tree_size=leaf.index + 1, root_hash=root.hex(), note=signed, created_at=now)])
     session.flush()
-    session.info.setdefault(PENDING, []).append((leaf.index + 1, signed))
+    events.emit(events.EventName.LOG_APPENDED, tree_size=leaf.index + 1)  # its handler copies the heads out
     return leaf
 
 
@@ -185,37 +185,32 @@ def key_revoked(key) -> LogLeaf:
 
 # --- blob storage copies ---------------------------------------------------------------------
 
-def register_session_hooks() -> None:
-    from sqlalchemy import event
-    from sqlalchemy.orm import Session
+def copy_new_checkpoints() -> int:
+    """Copy every committed checkpoint that blob storage does not hold yet; returns how many.
 
-    if not event.contains(Session, "after_commit", _copy_checkpoints):
-        event.listen(Session, "after_commit", _copy_checkpoints)
-        event.listen(Session, "after_soft_rollback", lambda session, previous: session.info.pop(PENDING, None))
-
-
-def _copy_checkpoints(session) -> None:
-    pending = session.info.pop(PENDING, None)
-    if not pending:
-        return
+    Run by the `log.appended` event's handler after the commit, so a copy that failed (or a process
+    that died first) is made by the next one: the copies catch up with the database.
+    """
     from registry.storage import storage
 
-    try:
-        store = storage()
-        for size, signed in pending:
-            existing = store.get_document(checkpoint_document(size))
-            if existing is not None and existing.decode() != signed:
-                # Never overwrite a head someone may have seen: that copy is the evidence of a fork.
-                log.error("checkpoint %s in blob storage differs from the one just committed: forked log", size)
-                continue
-            store.put_document(checkpoint_document(size), signed.encode())
+    store = storage()
+    latest = store.get_document(checkpoint_document("latest"))
+    stored = note.Checkpoint.from_text(note.parse(latest.decode()).text).size if latest else -1
+    rows = db.session.execute(select(Checkpoint.tree_size, Checkpoint.note).where(Checkpoint.tree_size > stored)
+                              .order_by(Checkpoint.tree_size)).all()
+    for size, signed in rows:
+        existing = store.get_document(checkpoint_document(size))
+        if existing is not None and existing.decode() != signed:
+            # Never overwrite a head someone may have seen: that copy is the evidence of a fork.
+            log.error("checkpoint %s in blob storage differs from the one in the database: forked log", size)
+            continue
+        store.put_document(checkpoint_document(size), signed.encode())
+    if rows:
+        # Another process may have copied a larger tree meanwhile: `latest` only ever grows.
         latest = store.get_document(checkpoint_document("latest"))
-        size, signed = pending[-1]
-        # Another process may have committed a larger tree meanwhile: `latest` only ever grows.
-        if latest is None or note.Checkpoint.from_text(note.parse(latest.decode()).text).size < size:
-            store.put_document(checkpoint_document("latest"), signed.encode())
-    except Exception:  # the commit stands; `flask log verify` reports the missing copy
-        log.exception("could not copy checkpoints to blob storage")
+        if latest is None or note.Checkpoint.from_text(note.parse(latest.decode()).text).size < rows[-1][0]:
+            store.put_document(checkpoint_document("latest"), rows[-1][1].encode())
+    return len(rows)
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -94,6 +94,8 @@ def live_server(tmp_path) -> Iterator[LiveServer]:
     app = create_app({
         "DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}", "STORAGE_PATH": str(tmp_path / "blobs"),
         "SECRET_KEY": "browser-test-secret", "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": True,
+        # Jobs (reindex, alerts, mail) run where they are enqueued: no worker process beside the server.
+        "QUEUE_URL": "immediate", "REVIEW_CODE_CHECKS": False,
     })
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)

@@ -23,7 +23,7 @@ class Registry:
     def __init__(self, root: Path, db_url: str):
         self.root = root
         self.env = {**os.environ, "REGISTRY_DATABASE_URL": db_url, "REGISTRY_STORAGE_PATH": str(root / "blobs"),
-                    "REGISTRY_SECRET_KEY": "e2e",
+                    "REGISTRY_SECRET_KEY": "e2e", "REGISTRY_QUEUE_URL": "immediate",
                     "REGISTRY_LOG_KEY_PATH": str(root / "log_key"), "REGISTRY_RATELIMIT_ENABLED": "false", "REGISTRY_LOG_LEVEL": "WARNING"}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

@@ -47,6 +47,7 @@ def registry_env(workdir: Path, **settings: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT),
             "REGISTRY_DATABASE_URL": f"sqlite:///{workdir / 'registry.db'}",
             "REGISTRY_STORAGE_PATH": str(workdir / "blobs"),
+            "REGISTRY_QUEUE_URL": "immediate",  # jobs run after each request: no worker beside it
             "REGISTRY_SECRET_KEY": uuid.uuid4().hex,
             "REGISTRY_LOG_LEVEL": "INFO", **settings}
 

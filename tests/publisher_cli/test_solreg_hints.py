@@ -6,7 +6,7 @@ import pytest
 
 from publisher_cli.client import RegistryClient
 from publisher_cli.errors import ConfigError, RegistryError
-from publisher_cli.gitinfo import tag_candidates
+from registry.spec.provenance import release_tags
 from registry.spec.validator import validate_manifest
 
 LONG_SUMMARY = "도시 데이터 허브의 주차장 정보로 가까운 빈 주차장을 찾고 빈 주차면을 바로 예약하는 주차 공유 서비스입니다"
@@ -58,8 +58,8 @@ def test_the_missing_scope_message_names_the_real_way_to_get_one():
 
 
 def test_a_version_with_a_v_suggests_a_single_v_tag():
-    assert tag_candidates("parking-share", "v0.1.0")[0] == "v0.1.0"
-    assert tag_candidates("parking-share", "0.1.0")[0] == "v0.1.0"
+    assert release_tags("parking-share", "v0.1.0")[0] == "v0.1.0"
+    assert release_tags("parking-share", "0.1.0")[0] == "v0.1.0"
 
 
 def test_an_unquoted_short_version_gets_a_semver_hint():

@@ -75,6 +75,7 @@ def gunicorn(app, log: Path) -> Iterator[str]:
         port = s.getsockname()[1]
     env = {**os.environ, "REGISTRY_DATABASE_URL": app.config["DATABASE_URL"],
            "REGISTRY_STORAGE_PATH": app.config["STORAGE_PATH"], "REGISTRY_SECRET_KEY": app.config["SECRET_KEY"],
+           "REGISTRY_QUEUE_URL": "immediate",
            "REGISTRY_RATELIMIT_ENABLED": "false", "REGISTRY_LOG_LEVEL": "WARNING"}
     with log.open("wb") as errors:
         process = subprocess.Popen(

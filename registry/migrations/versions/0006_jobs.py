@@ -15,7 +15,8 @@ branch_labels = None
 depends_on = None
 
 EVENTS = ('release.published', 'release.changes_requested', 'release.rejected', 'release.yanked',
-          'release.unyanked', 'solution.state_changed', 'adoption.changed', 'webhook.queued', 'mail.queued')
+          'release.unyanked', 'solution.state_changed', 'adoption.changed', 'webhook.queued', 'mail.queued',
+          'log.appended')
 STATUSES = ('pending', 'sending', 'retrying', 'delivered', 'failed')
 
 
