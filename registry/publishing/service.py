@@ -105,30 +105,50 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
         for fileobj, digest in blobs:
             if storage().put(fileobj, digest):
                 created_blobs.append(digest)
-        # Everything above only read; the write transaction is this short stretch, audit record last.
-        begin_write()
-        if solution is not None:
-            # Uploads of one solution take turns from here on, so the version check sees every version
-            # committed meanwhile (1.1.0 and 1.1.0+x at once) and reindexing the solution cannot deadlock.
-            db.session.execute(select(Solution.id).where(Solution.id == solution.id).with_for_update(key_share=True))
-            _new_version(inspected.manifest, name, solution, upload)
-        release = _record_release(token, solution, name, version, inspected, provenance, artifacts, code_checks)
-        store_components(release, parsed_sbom)
-        evaluate_release(release)
-        audit.record("release.upload", actor=token.user, org_id=token.org_id, solution_id=release.solution_id,
-                     details={"version": version, "sha256": upload.archive_sha256,
-                              "signed_by": provenance.signer.keyid if provenance.signer else None})
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        _remove_unreferenced(created_blobs)
-        raise Conflict(f"{name} {version} was published by a concurrent upload; versions are immutable",
-                       field="version", code="version-exists") from None
+        for attempt in (1, 2):
+            try:
+                release = _write_release(token, solution, name, version, upload, inspected, provenance, artifacts,
+                                         [_copy(check) for check in code_checks])
+                break
+            except IntegrityError:
+                db.session.rollback()
+                if attempt == 2 or solution is not None or (solution := find_solution(name)) is None:
+                    raise Conflict(f"{name} {version} was published by a concurrent upload; versions are immutable",
+                                   field="version", code="version-exists") from None
+                # Two first uploads of a new solution at once, and the other one created it: write beside it.
+                require_scope(token, "publish", org_id=solution.org_id, solution=name)
+                artifacts, _ = _artifacts(upload, inspected.manifest, version, provenance.statement,
+                                          inspected.sbom_bytes, parsed_sbom.media_type)
     except BaseException:
         db.session.rollback()
         _remove_unreferenced(created_blobs)
         raise
     return PublishResult(release, created=True)
+
+
+def _write_release(token: ApiToken, solution: Solution | None, name: str, version: str, upload: Upload, inspected,
+                   provenance, artifacts: list[Artifact], code_checks: list[Check]) -> Release:
+    """The upload's one short write transaction (everything before it only read), audit record last."""
+    begin_write()
+    if solution is not None:
+        # Uploads of one solution take turns from here on, so the version check sees every version
+        # committed meanwhile (1.1.0 and 1.1.0+x at once) and reindexing the solution cannot deadlock.
+        db.session.execute(select(Solution.id).where(Solution.id == solution.id).with_for_update(key_share=True))
+        _new_version(inspected.manifest, name, solution, upload)
+    release = _record_release(token, solution, name, version, inspected, provenance, artifacts, code_checks)
+    store_components(release, inspected.sbom)
+    evaluate_release(release)
+    audit.record("release.upload", actor=token.user, org_id=token.org_id, solution_id=release.solution_id,
+                 details={"version": version, "sha256": upload.archive_sha256,
+                          "signed_by": provenance.signer.keyid if provenance.signer else None})
+    db.session.commit()
+    return release
+
+
+def _copy(check: Check) -> Check:
+    """A fresh row for each try: a row added to a transaction that rolled back is not reused."""
+    return Check(name=check.name, status=check.status, summary=check.summary, details=check.details,
+                 ran_at=check.ran_at)
 
 
 def _check_declared(name: str, upload: Upload) -> None:

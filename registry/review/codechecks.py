@@ -17,6 +17,7 @@ from __future__ import annotations
 import posixpath
 import re
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -286,6 +287,9 @@ def check_blobs(code: CodeInput, budget: Budget) -> CheckResult:
 
 # Detectors that guess (by keyword or entropy) warn; those that recognise a key's format fail.
 GUESSING_DETECTORS: Final = frozenset({"Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String"})
+# detect-secrets keeps its settings (the active plugins) in one global: two scans at once in one process
+# (threaded workers) would switch each other's plugins off and find nothing. One scan at a time.
+_DETECT_SECRETS = threading.Lock()
 
 
 def check_secrets(code: CodeInput, budget: Budget) -> CheckResult:
@@ -294,7 +298,7 @@ def check_secrets(code: CodeInput, budget: Budget) -> CheckResult:
 
     findings = []
     root = code.workdir
-    with default_settings():
+    with _DETECT_SECRETS, default_settings():
         secrets = SecretsCollection(root=str(root))
         for entry, _text in code.texts(budget):
             secrets.scan_file(entry.path)

@@ -75,7 +75,7 @@ def gunicorn(app, log: Path) -> Iterator[str]:
         port = s.getsockname()[1]
     env = {**os.environ, "REGISTRY_DATABASE_URL": app.config["DATABASE_URL"],
            "REGISTRY_STORAGE_PATH": app.config["STORAGE_PATH"], "REGISTRY_SECRET_KEY": app.config["SECRET_KEY"],
-           "REGISTRY_QUEUE_URL": "immediate",
+           "REGISTRY_QUEUE_URL": "immediate", "REGISTRY_REVIEW_CODE_CHECKS": "false",  # locking is tested, not checks
            "REGISTRY_RATELIMIT_ENABLED": "false", "REGISTRY_LOG_LEVEL": "WARNING"}
     with log.open("wb") as errors:
         process = subprocess.Popen(
@@ -233,3 +233,30 @@ def test_versions_of_equal_precedence_uploaded_at_once_make_one_release(app, ven
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Release.id))) == 2
     assert set(storage().digests()) == set(db.session.scalars(select(Artifact.sha256)))
+
+
+def test_first_uploads_of_a_new_solution_at_once_both_land(app, vendor_token):
+    """Two versions of a solution nobody has published yet, at the same moment: the one that did not
+    create the solution writes again beside it instead of getting a 409 meant for a taken version."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/api/v1/solutions/parking-share/releases"
+    barrier = threading.Barrier(4)
+    results: list[int] = []
+
+    def send(data: bytes):
+        barrier.wait()
+        results.append(requests.post(url, files={"archive": ("a.tar.gz", data)},
+                                     headers={"Authorization": f"Bearer {vendor_token}"}, timeout=60).status_code)
+
+    try:
+        workers = [threading.Thread(target=send, args=(archive(version=f"1.{i}.0"),)) for i in range(4)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    finally:
+        server.shutdown()
+    assert results == [201] * 4
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Release.id))) == 4
