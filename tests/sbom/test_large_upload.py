@@ -103,11 +103,11 @@ def test_sbom_over_its_time_budget_is_refused(app, upload, vendor_token, monkeyp
 
 
 def test_a_large_sbom_is_streamed_once_not_kept_in_memory(app, upload, vendor_token, monkeypatch):
-    from registry.publishing import inspection
+    from registry.spec import package
 
     passes = []
-    original = inspection.copy_member
-    monkeypatch.setattr(inspection, "copy_member", lambda *args: passes.append(args[1]) or original(*args))
+    original = package.copy_member
+    monkeypatch.setattr(package, "copy_member", lambda *args: passes.append(args[1]) or original(*args))
     sbom = multiplied("cyclonedx-npm-1.4.cdx.json.gz", 2, root=ROOT)
     response = upload(vendor_token, package_with(sbom))
     assert response.status_code == 201, response.json
