@@ -26,32 +26,38 @@ from tests.publishing.packages import archive, build_archive, package_files
 UPLOADS = 20
 
 
-def test_concurrent_uploads_of_one_version(app, vendor_token):
+def upload_at_once(app, token: str, archives: list[bytes], before: list[bytes] = ()) -> list[int]:
+    """Upload `before` one by one, then `archives` all at the same moment, through a real threaded server."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/api/v1/solutions/parking-share/releases"
-    first = archive()
-    files = package_files()
-    files["README.md"] = b"# another build of the same version\n"
-    second = build_archive(files)
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(len(archives))
     results: list[int] = []
+
+    def post(data: bytes) -> int:
+        return requests.post(url, files={"archive": ("a.tar.gz", data)},
+                             headers={"Authorization": f"Bearer {token}"}, timeout=60).status_code
 
     def send(data: bytes):
         barrier.wait()
-        response = requests.post(url, files={"archive": ("a.tar.gz", data)},
-                                 headers={"Authorization": f"Bearer {vendor_token}"}, timeout=60)
-        results.append(response.status_code)
+        results.append(post(data))
 
     try:
-        workers = [threading.Thread(target=send, args=(data,)) for data in (first, second)]
+        assert [post(data) for data in before] == [201] * len(before)
+        workers = [threading.Thread(target=send, args=(data,)) for data in archives]
         for w in workers:
             w.start()
         for w in workers:
             w.join()
     finally:
         server.shutdown()
+    return results
+
+
+def test_concurrent_uploads_of_one_version(app, vendor_token):
+    files = package_files()
+    files["README.md"] = b"# another build of the same version\n"
+    results = upload_at_once(app, vendor_token, [archive(), build_archive(files)])
     assert sorted(results) == [201, 409]
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Release.id))) == 1
@@ -208,27 +214,8 @@ def test_sqlite_connections_wait_for_the_lock_and_reads_take_none(app):
 
 def test_versions_of_equal_precedence_uploaded_at_once_make_one_release(app, vendor_token):
     """1.1.0 and 1.1.0+빌드 at the same moment: the later writer sees the earlier one and gets 409."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/api/v1/solutions/parking-share/releases"
-    auth = {"Authorization": f"Bearer {vendor_token}"}
-    barrier = threading.Barrier(2)
-    results: list[int] = []
-
-    def send(data: bytes):
-        barrier.wait()
-        results.append(requests.post(url, files={"archive": ("a.tar.gz", data)}, headers=auth, timeout=60).status_code)
-
-    try:
-        assert requests.post(url, files={"archive": ("a.tar.gz", archive(version="1.0.0"))}, headers=auth,
-                             timeout=60).status_code == 201
-        workers = [threading.Thread(target=send, args=(archive(version=v),)) for v in ("1.1.0", "1.1.0+build.7")]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-    finally:
-        server.shutdown()
+    results = upload_at_once(app, vendor_token, [archive(version=v) for v in ("1.1.0", "1.1.0+build.7")],
+                             before=[archive(version="1.0.0")])
     assert sorted(results) == [201, 409]
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Release.id))) == 2
@@ -238,25 +225,7 @@ def test_versions_of_equal_precedence_uploaded_at_once_make_one_release(app, ven
 def test_first_uploads_of_a_new_solution_at_once_both_land(app, vendor_token):
     """Two versions of a solution nobody has published yet, at the same moment: the one that did not
     create the solution writes again beside it instead of getting a 409 meant for a taken version."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/api/v1/solutions/parking-share/releases"
-    barrier = threading.Barrier(4)
-    results: list[int] = []
-
-    def send(data: bytes):
-        barrier.wait()
-        results.append(requests.post(url, files={"archive": ("a.tar.gz", data)},
-                                     headers={"Authorization": f"Bearer {vendor_token}"}, timeout=60).status_code)
-
-    try:
-        workers = [threading.Thread(target=send, args=(archive(version=f"1.{i}.0"),)) for i in range(4)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-    finally:
-        server.shutdown()
+    results = upload_at_once(app, vendor_token, [archive(version=f"1.{i}.0") for i in range(4)])
     assert results == [201] * 4
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Release.id))) == 4
