@@ -61,8 +61,8 @@ def yank_latency(base: Path) -> list[float]:
     from registry.accounts import service as accounts
     from registry.catalog.adoption import record_adoption, set_webhook
     from registry.db import db
-    from registry.publishing import service as publishing
-    from registry.publishing import states
+    from registry.releases.service import get_release
+    from registry.releases import states
     from tests.publishing.packages import archive
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
@@ -83,7 +83,7 @@ def yank_latency(base: Path) -> list[float]:
                                    data={"archive": (io.BytesIO(archive("parking-share", version)), "p.tar.gz")},
                                    headers={"Authorization": f"Bearer {token}"})
             assert response.status_code == 201, response.json
-            release = publishing.get_release("parking-share", version)
+            release = get_release("parking-share", version)
             states.transition_release(release, "approve")
             db.session.commit()
             for i in range(ADOPTERS if version == versions[0] else 0):
@@ -93,7 +93,7 @@ def yank_latency(base: Path) -> list[float]:
                 db.session.commit()
                 set_webhook(owner, city, f"http://127.0.0.1:{server.server_address[1]}/hook")
         for version in versions:  # every adopter runs each version
-            release = publishing.get_release("parking-share", version)
+            release = get_release("parking-share", version)
             for i in range(ADOPTERS):
                 city = accounts.get_org(f"city{i}")
                 record_adoption(city.memberships[0].user, city, release, "production", date(2024, 5, 1))

@@ -68,9 +68,9 @@ def main() -> int:
     from registry import create_app
     from registry.accounts.models import Organization
     from registry.db import db
-    from registry.publishing.models import Release, Solution
-    from registry.sbom.parser import parse_sbom
-    from registry.sbom.schema import fast_validator
+    from registry.releases.models import Release, Solution
+    from registry.spec.sbom.parser import parse_sbom
+    from registry.spec.sbom.schema import fast_validator
     from registry.sbom.service import refresh_findings, store_components
 
     with tempfile.TemporaryDirectory() as tmp:

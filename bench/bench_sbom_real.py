@@ -85,10 +85,10 @@ def main() -> int:
     from registry import create_app
     from registry.accounts.models import Organization
     from registry.db import db
-    from registry.publishing.models import Release, Solution
-    from registry.sbom.budget import TimeBudgetExceeded
-    from registry.sbom.parser import SbomError, parse_sbom
-    from registry.sbom.schema import fast_validator
+    from registry.releases.models import Release, Solution
+    from registry.spec.sbom.budget import TimeBudgetExceeded
+    from registry.spec.sbom.parser import SbomError, parse_sbom
+    from registry.spec.sbom.schema import fast_validator
     from registry.sbom.service import store_components
     from tests.sbom.realsbom import multiplied, real
 

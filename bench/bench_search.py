@@ -123,7 +123,7 @@ def load_catalog(app, solutions: int, releases_per_solution: int, seed: int = 7)
     from registry.catalog.models import SearchDocument, SearchFacet
     from registry.catalog.service import build_document
     from registry.db import db
-    from registry.publishing.models import Release, Solution
+    from registry.releases.models import Release, Solution
 
     rng = random.Random(seed)
     started = time.perf_counter()

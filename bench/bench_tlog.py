@@ -83,9 +83,10 @@ def bench_mirror(total_mb: int = 200, per_release_mb: int = 10) -> str:
     from registry import create_app
     from registry.accounts import service as accounts
     from registry.db import db
-    from registry.publishing.models import Artifact, Release, Solution
+    from registry.releases.models import Artifact, Release, Solution
     from registry.storage import storage
-    from registry.transparency import mirror, service
+    from registry.mirror import service as mirror
+    from registry.transparency import service
 
     root = Path(tempfile.mkdtemp(prefix="bench-mirror-"))
 

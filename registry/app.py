@@ -15,9 +15,9 @@ from registry.config import load_settings
 from registry.db import db
 from registry.extensions import babel, csrf, limiter, login_manager, migrate
 from registry.publishing.uploads import RegistryRequest
+from registry.web import LOCALES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-LOCALES = ("ko", "en")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -66,12 +66,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.ops.templating import register_template_helpers
 
     register_template_helpers(app)
-    from registry import events, jobs
+    from registry import events, handlers, jobs
 
     from registry.audit.head import register_head_publishing
 
     register_head_publishing(app)
-    jobs.init_app(app)
+    jobs.init_app(app, handlers)
     # Services flush, the request (or job, or command) commits; what it emitted is enqueued when it ends.
     app.teardown_request(events.dispatch_if_emitted)
     app.teardown_appcontext(events.dispatch_if_emitted)
@@ -87,7 +87,6 @@ def select_locale() -> str:
 
 def _register_blueprints(app: Flask) -> None:
     from registry.accounts.views import bp as accounts_bp
-    from registry.api import bp as api_bp
     from registry.audit.views import bp as audit_bp
     from registry.audit.views import keys_bp
     from registry.catalog.views import bp as catalog_bp
@@ -95,6 +94,17 @@ def _register_blueprints(app: Flask) -> None:
     from registry.ops.views import bp as ops_bp
     from registry.review.views import bp as review_bp
     from registry.sbom.views import bp as sbom_bp
+    from registry.web import api_bp
+
+    # Each domain's api.py adds its endpoints to the one API blueprint.
+    from registry.accounts import api as _accounts_api  # noqa: F401
+    from registry.catalog import api as _catalog_api  # noqa: F401
+    from registry.notifications import api as _notifications_api  # noqa: F401
+    from registry.ops import openapi as _openapi  # noqa: F401
+    from registry.publishing import api as _publishing_api  # noqa: F401
+    from registry.review import api as _review_api  # noqa: F401
+    from registry.sbom import api as _sbom_api  # noqa: F401
+    from registry.transparency import api as _transparency_api  # noqa: F401
 
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
@@ -139,7 +149,8 @@ def _register_cli(app: Flask) -> None:
     from registry.ops.demo import demo_command
     from registry.sbom.cli import osv_cli
     from registry.storage.cli import storage_cli
-    from registry.transparency.cli import log_cli, mirror_cli
+    from registry.mirror.cli import mirror_cli
+    from registry.transparency.cli import log_cli
 
     for command in (users_cli, orgs_cli, tokens_cli, storage_cli, audit_cli, osv_cli, demo_command, log_cli, mirror_cli):
         app.cli.add_command(command)

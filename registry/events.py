@@ -2,7 +2,7 @@
 
 `emit(name, **payload)` adds an `EventOutbox` row to the caller's transaction, so the event exists exactly
 when the change that caused it is committed. After the commit, `dispatch_pending()` enqueues one job per
-handler of each undispatched event (registry/jobs/handlers.py) and marks the row dispatched. The request
+handler of each undispatched event (registry/handlers.py) and marks the row dispatched. The request
 does it when it ends, a job when it has committed, and the worker drains rows older than a minute
 periodically, so an event committed by a process that died before enqueueing still runs (at least once).
 
@@ -38,7 +38,7 @@ class EventName(StrEnum):
     LOG_APPENDED = "log.appended"
 
 
-# The release state machine's events (registry/publishing/states.py) and what they are called here.
+# The release state machine's events (registry/releases/states.py) and what they are called here.
 RELEASE_EVENTS = {"approve": EventName.RELEASE_PUBLISHED, "request_changes": EventName.RELEASE_CHANGES_REQUESTED,
                   "reject": EventName.RELEASE_REJECTED, "yank": EventName.RELEASE_YANKED,
                   "unyank": EventName.RELEASE_UNYANKED}

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from registry import create_app
 from registry.config import normalize_database_url
 from registry.db import db
+from registry import models  # noqa: F401  (every mapper can resolve its relationships, even without an app)
 from tests.publishing.packages import archive
 
 POSTGRES_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL")

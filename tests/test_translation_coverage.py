@@ -24,7 +24,7 @@ WEB_ERROR_PRODUCERS = {
     "registry/catalog/fit.py": None, "registry/catalog/adoption.py": None, "registry/catalog/search.py": None,
     "registry/review/service.py": {"require_reviewer", "require_independent", "get_release", "claim", "unclaim",
                                    "_reason_snapshots", "decide"},
-    "registry/publishing/service.py": {"get_solution", "get_release"},
+    "registry/releases/service.py": {"get_solution", "get_release"},
 }
 
 
@@ -104,10 +104,10 @@ def test_every_audit_action_has_a_sentence():
 
 
 def test_upload_checks_are_summarised_in_korean(app, client, upload, vendor_token):
-    from registry.publishing import service
+    from registry.releases.service import get_release
 
     assert upload(vendor_token).status_code == 201
-    checks = service.get_release("parking-share", "1.2.0").checks
+    checks = get_release("parking-share", "1.2.0").checks
     assert {c.name for c in checks} >= {"manifest", "archive", "datahub", "deploy", "provenance", "dependencies"}
     with app.test_request_context("/?lang=ko"):
         summaries = {c.name: wording.check_summary(c) for c in checks}

@@ -181,7 +181,7 @@ def issue_token(user: User, org: Organization, scopes: list[str], *, name: str =
                         f"allowed: {', '.join(allowed_scopes(user, org))}", field="scopes")
     if expires_days is not None and expires_days <= 0:
         raise InvalidInput("expiry must be a positive number of days", field="expires_days")
-    from registry.publishing.names import normalize_name
+    from registry.spec.names import normalize_name
 
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
@@ -253,7 +253,7 @@ def require_scope(token: ApiToken, scope: str, *, org_id: int | None = None, sol
     if org_id is not None and token.org_id != org_id:
         raise Forbidden("this token belongs to another organization than the one that owns this solution")
     if solution is not None and token.solution_name is not None:
-        from registry.publishing.names import normalize_name
+        from registry.spec.names import normalize_name
 
         if normalize_name(solution) != token.solution_name:
             raise Forbidden(f"this token is limited to the solution {token.solution_name!r}")

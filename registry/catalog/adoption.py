@@ -14,7 +14,7 @@ from registry.catalog.models import ADOPTION_STAGES, Adoption, DataHubProfile, S
 from registry.db import db, utcnow
 from registry.errors import Forbidden, InvalidInput
 from registry.notifications import webhooks
-from registry.publishing.models import Release, Solution
+from registry.releases.models import Release, Solution
 
 
 def require_member(user: User | None, org: Organization, *, owner: bool = False) -> User:

@@ -4,7 +4,7 @@ Adopters (organizations with a non-retired adoption of the release) are told thr
 `notify_org`: an in-app notification, an e-mail to every member, and the org's webhook
 (Standard Webhooks signed) when one is set. Each function adds to the current transaction;
 the caller commits. Yanks and publications reach here through their events' "alerts" handler
-(registry/jobs/handlers.py), in the worker.
+(registry/handlers.py), in the worker.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from registry.accounts.models import Organization, User
 from registry.catalog.models import Adoption, Subscription
 from registry.db import db
 from registry.notifications.service import absolute, notify_org, notify_user
-from registry.publishing.models import Release
-from registry.publishing.versions import is_prerelease, latest_published, precedence
+from registry.releases.models import Release
+from registry.releases.versions import is_prerelease, latest_published, precedence
 
 
 def release_link(release: Release) -> str:

@@ -12,14 +12,14 @@ from flask_babel import get_locale
 from registry.accounts import service as accounts
 from registry.accounts.models import ApiToken, Organization
 from registry.accounts.service import require_scope
-from registry.api import bp
-from registry.api.auth import current_token, optional_token
-from registry.api.serializers import iso, json_body
+from registry.web import api_bp as bp
+from registry.accounts.auth import current_token, optional_token
+from registry.web import iso, json_body
 from registry.catalog import adoption, fit, search
 from registry.catalog import views as catalog_views
 from registry.errors import InvalidInput, NotFound
-from registry.publishing import service as publishing
-from registry.publishing.versions import latest_published
+from registry.releases.service import can_see, get_release, get_solution
+from registry.releases.versions import latest_published
 from registry.spec.publiccode import PubliccodeError, export_publiccode, publiccode_to_yaml
 from registry.spec.vocabulary import CATEGORY_LABELS, PROGRAMME_LABELS
 
@@ -125,8 +125,8 @@ def catalog_home():
 
 @bp.get("/solutions/<name>/releases/<version>/publiccode.yml")
 def publiccode_yml(name: str, version: str):
-    release = publishing.get_release(name, version)
-    if not publishing.can_see(release, None, optional_token()):
+    release = get_release(name, version)
+    if not can_see(release, None, optional_token()):
         raise NotFound(f"{release.solution.name} has no version {version!r}", field="version")
     try:
         exported = export_publiccode(release.manifest or {},
@@ -142,7 +142,7 @@ def publiccode_yml(name: str, version: str):
 @bp.get("/solutions/<name>/overview")
 def solution_overview(name: str):
     """The solution page as JSON: versions, adopters, requirements, install steps, SBOM, provenance, fit."""
-    solution = publishing.get_solution(name)
+    solution = get_solution(name)
     token = optional_token()
     releases = catalog_views._visible_releases(solution, token)
     if not releases:
@@ -241,8 +241,8 @@ def create_adoption(slug: str):
     for key in ("solution", "version", "stage"):
         if not isinstance(body.get(key), str) or not body[key].strip():
             raise InvalidInput(f"'{key}' is required", field=key)
-    release = publishing.get_release(body["solution"], body["version"])
-    if not publishing.can_see(release, None, None):
+    release = get_release(body["solution"], body["version"])
+    if not can_see(release, None, None):
         raise NotFound(f"{release.solution.name} has no version {body['version']!r}", field="version")
     deployed_on = adoption.parse_date(body.get("deployed_on") if isinstance(body.get("deployed_on"), str) else None)
     record = adoption.record_adoption(token.user, org, release, body["stage"], deployed_on)
@@ -254,7 +254,7 @@ def create_adoption(slug: str):
 def _follow(name: str, subscribed: bool) -> dict:
     token = current_token()
     require_scope(token, "read")
-    solution = publishing.get_solution(name)
+    solution = get_solution(name)
     if not any(r.state in ("published", "yanked") for r in solution.releases):
         raise NotFound(f"no solution named {name!r}", field="name")
     adoption.set_subscription(token.user, solution, subscribed)

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from registry.db import db, utcnow
-from registry.publishing.models import Release
+from registry.releases.models import Release
 from registry.spec.vocabulary import CATEGORY_LABELS, label
 
 ATOM = "http://www.w3.org/2005/Atom"

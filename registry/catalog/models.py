@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.accounts.models import Organization
 from registry.db import db, utcnow
-from registry.publishing.models import Release, Solution
+from registry.releases.models import Release, Solution
 
 ADOPTION_STAGES = ("piloting", "production", "retired")
 

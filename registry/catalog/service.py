@@ -3,7 +3,7 @@
 `reindex_solution(solution)` rewrites the solution's row in `search_documents` and its
 `search_facets` from its latest published release. The "reindex" handler calls it after
 every event that changes what search shows (a release published, yanked or unyanked, a
-solution's state, an adoption; registry/jobs/handlers.py), once the change is committed.
+solution's state, an adoption; registry/handlers.py), once the change is committed.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from registry.accounts.models import Organization
 from registry.catalog.models import Adoption, SearchDocument, SearchFacet
 from registry.catalog.search import bigrams, index_changed, normalize
 from registry.db import db, utcnow
-from registry.publishing.models import Release, Solution
-from registry.publishing.versions import latest_published
+from registry.releases.models import Release, Solution
+from registry.releases.versions import latest_published
 from registry.spec.vocabulary import CATEGORY_LABELS
 
 log = logging.getLogger("registry.catalog")

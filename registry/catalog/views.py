@@ -24,10 +24,10 @@ from registry.catalog.models import DataHubProfile, SearchDocument
 from registry.db import db
 from registry.errors import InvalidInput, RegistryError
 from registry.notifications import deliveries
-from registry.publishing import service as publishing
-from registry.publishing.models import Release, Solution
-from registry.publishing.names import artifact_filename
-from registry.publishing.versions import latest_published, precedence
+from registry.releases.service import can_see, get_release, get_solution
+from registry.releases.models import Release, Solution
+from registry.spec.names import artifact_filename
+from registry.releases.versions import latest_published, precedence
 from registry.review.models import Review
 from registry.review.views import render_source_diff
 from registry.spec.vocabulary import (
@@ -236,7 +236,7 @@ def page_data(solution: Solution, release: Release, releases: list[Release]) -> 
 
 def _visible_releases(solution: Solution, token=None) -> list[Release]:
     """The releases the reader may see, newest version first."""
-    visible = [r for r in solution.releases if publishing.can_see(r, current_user, token)]
+    visible = [r for r in solution.releases if can_see(r, current_user, token)]
     return sorted(visible, key=lambda r: precedence(r.version), reverse=True)
 
 
@@ -270,7 +270,7 @@ def _localized(texts) -> str:
 
 @bp.get("/solutions/<name>")
 def solution_page(name: str):
-    solution = publishing.get_solution(name)
+    solution = get_solution(name)
     releases = _visible_releases(solution)
     if not releases:
         abort(404)
@@ -280,8 +280,8 @@ def solution_page(name: str):
 
 @bp.get("/solutions/<name>/<version>")
 def release_page(name: str, version: str):
-    release = publishing.get_release(name, version)
-    if not publishing.can_see(release, current_user, None):
+    release = get_release(name, version)
+    if not can_see(release, current_user, None):
         abort(404)
     return _render_solution(release.solution, release, _visible_releases(release.solution))
 
@@ -289,8 +289,8 @@ def release_page(name: str, version: str):
 @bp.get("/solutions/<name>/compare/<old>...<new>")
 def compare(name: str, old: str, new: str):
     """The source diff between two versions the reader may see (the public: published or yanked)."""
-    base, release = publishing.get_release(name, old), publishing.get_release(name, new)
-    if not (publishing.can_see(base, current_user, None) and publishing.can_see(release, current_user, None)):
+    base, release = get_release(name, old), get_release(name, new)
+    if not (can_see(base, current_user, None) and can_see(release, current_user, None)):
         abort(404)
     return render_source_diff("catalog/compare.html", base, release, "catalog.compare",
                               {"name": name, "old": old, "new": new})
@@ -299,7 +299,7 @@ def compare(name: str, old: str, new: str):
 @bp.post("/solutions/<name>/adoptions")
 @login_required
 def record_adoption(name: str):
-    solution = publishing.get_solution(name)
+    solution = get_solution(name)
     releases = _visible_releases(solution)
     if not releases:
         abort(404)
@@ -310,7 +310,7 @@ def record_adoption(name: str):
     if not form.validate_on_submit():
         return _render_solution(solution, shown, releases, form, status=400)
     try:
-        release = publishing.get_release(solution.name, form.version.data)
+        release = get_release(solution.name, form.version.data)
         org = accounts.get_org(form.org.data)
         adoption.record_adoption(current_user, org, release, form.stage.data, form.deployed_on.data)
     except RegistryError as exc:
@@ -327,7 +327,7 @@ def record_adoption(name: str):
 @bp.post("/solutions/<name>/subscription")
 @login_required
 def toggle_subscription(name: str):
-    solution = publishing.get_solution(name)
+    solution = get_solution(name)
     if not _visible_releases(solution):
         abort(404)
     if SubscriptionForm(prefix="follow").validate_on_submit():

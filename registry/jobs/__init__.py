@@ -32,6 +32,7 @@ ALIVE_SECONDS = 3 * HEARTBEAT_SECONDS
 @dataclass
 class Jobs:
     huey: Huey
+    handlers: dict[str, tuple[str, ...]]  # event name -> names of its handlers
     handle: Any  # huey TaskWrapper: handle(event_id, handler)
     deliver_webhook: Any  # deliver_webhook(delivery_id), also scheduled for retries
     drain: Any  # periodic, every minute: stragglers of the event outbox, lost deliveries, unsent mail
@@ -48,7 +49,9 @@ def make_huey(app: Flask) -> Huey:
     return SqliteHuey("registry", filename=url.removeprefix("sqlite:///") or str(Path(app.instance_path) / "queue.db"))
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, handlers: Any) -> None:
+    """`handlers` is registry.handlers: which consequences each event has (passed in, so the queue
+    knows no domain)."""
     huey = make_huey(app)
 
     def in_app_context(work: Callable[..., None]) -> Callable[..., None]:
@@ -60,19 +63,12 @@ def init_app(app: Flask) -> None:
         run.__name__ = work.__name__
         return run
 
-    from registry.jobs import handlers
-
-    def drain() -> None:
-        from registry.events import STRAGGLER_AGE, dispatch_pending
-
-        dispatch_pending(older_than=STRAGGLER_AGE)
-        handlers.sweep()
-
     app.extensions["jobs"] = Jobs(
         huey=huey,
+        handlers=handlers.HANDLERS,
         handle=huey.task(name="handle")(in_app_context(handlers.run)),
         deliver_webhook=huey.task(name="deliver_webhook")(in_app_context(handlers.deliver_webhook)),
-        drain=huey.periodic_task(crontab(minute="*"), name="drain")(in_app_context(drain)),
+        drain=huey.periodic_task(crontab(minute="*"), name="drain")(in_app_context(handlers.drain)),
     )
     app.cli.add_command(worker_command)
 
@@ -82,9 +78,7 @@ def jobs() -> Jobs:
 
 
 def enqueue_handlers(event_id: int, name: str) -> None:
-    from registry.jobs.handlers import HANDLERS
-
-    for handler in HANDLERS.get(name, ()):
+    for handler in jobs().handlers.get(name, ()):
         jobs().handle(event_id, handler)
 
 

@@ -1,8 +1,8 @@
 """The webhook delivery log of an organization, for its owners' tokens."""
 
 from registry.accounts import service as accounts
-from registry.api import bp
-from registry.api.auth import current_token
+from registry.web import api_bp as bp
+from registry.accounts.auth import current_token
 from registry.catalog.adoption import require_member
 from registry.errors import Forbidden
 from registry.notifications import deliveries

@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from registry.accounts import service as accounts
 from registry.db import db
-from registry.publishing import service as publishing
-from registry.publishing.models import Release
+from registry.releases.service import find_solution, get_release
+from registry.releases.models import Release
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_solutions"
 COMMIT_DATE = "2025-06-02T10:00:00+09:00"
@@ -67,7 +67,7 @@ def record_adoptions(echo=print) -> None:
 
     for username, name, version, stage, deployed_on in ADOPTIONS:
         user = accounts.get_user(username)
-        release = publishing.get_release(name, version)
+        release = get_release(name, version)
         record_adoption(user, user.memberships[0].org, release, stage, deployed_on)
         echo(f"  {user.memberships[0].org.name} runs {name} {version} ({stage})")
 
@@ -91,7 +91,7 @@ def _sample_manifest(sample: str) -> dict:
 def _publish_one(item: DemoRelease, scratch: Path, reviewer_username: str, echo) -> bool:
     manifest = _sample_manifest(item.sample)
     version = item.version or str(manifest["version"])
-    existing = publishing.find_solution(item.sample)
+    existing = find_solution(item.sample)
     if existing and any(r.version == version for r in existing.releases):
         return False
     repo_dir = _tagged_repository(item, version, scratch / f"{item.sample}-{version}")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from registry.db import db, utcnow
-from registry.publishing.models import Check, Release, Solution
-from registry.publishing.names import normalize_name
+from registry.releases.models import Check, Release, Solution
+from registry.spec.names import normalize_name
 from registry.spec.ranges import parse_range
 
 CATALOGUE_CODES = ("entity-type-unknown", "entity-attribute-unknown", "type-uri-mismatch", "attribute-type-mismatch")

@@ -9,9 +9,10 @@ from flask import request
 
 from registry.accounts.models import User
 from registry.accounts.service import require_scope
-from registry.api import bp
-from registry.api.auth import current_token
-from registry.api.serializers import iso, json_body, release_json
+from registry.web import api_bp as bp
+from registry.accounts.auth import current_token
+from registry.publishing.serializers import release_json
+from registry.web import iso, json_body
 from registry.db import db
 from registry.errors import InvalidInput
 from registry.review import service

@@ -27,10 +27,9 @@ from typing import Any, Final
 
 import yaml
 from flask import current_app
-from flask_babel import gettext
 
 from registry.db import utcnow
-from registry.publishing.models import Check, Release
+from registry.releases.models import Check
 from registry.review.files import FileEntry, ReleaseFiles, decode, entries_of
 from registry.spec.archive import ArchiveContents
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import semver
 
-from registry.publishing.models import Release
+from registry.releases.models import Release
 from registry.spec.catalogue import default_catalogue
 
 # Lists of mappings are keyed by these fields so a reordered list is no change.

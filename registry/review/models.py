@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.accounts.models import User
 from registry.db import db, utcnow
-from registry.publishing.models import Release
+from registry.releases.models import Release
 
 DECISIONS = ("approve", "request_changes", "reject")
 
@@ -25,7 +25,7 @@ class Review(db.Model):
     reasons: Mapped[list] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    release: Mapped[Release] = relationship(foreign_keys=[release_id])
+    release: Mapped[Release] = relationship(foreign_keys=[release_id], back_populates="reviews")
     reviewer: Mapped[User] = relationship()
 
 

@@ -23,9 +23,9 @@ from registry.transparency import service as transparency
 from registry.db import db, utcnow
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound
 from registry.notifications.service import notify_org
-from registry.publishing import states
-from registry.publishing.models import Check, Release, Solution
-from registry.publishing.service import queue_position
+from registry.releases import states
+from registry.releases.models import Check, Release, Solution
+from registry.releases.service import queue_position
 from registry.review.models import DECISIONS, Review, ReviewReason
 from registry.spec.vocabulary import PROGRAMMES
 

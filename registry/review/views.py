@@ -11,9 +11,9 @@ from flask_login import current_user, login_required
 from registry.accounts.forms import ConfirmForm
 from registry.db import db
 from registry.errors import Conflict, InvalidInput
-from registry.publishing.models import Release
+from registry.releases.models import Release
 from registry.review import service
-from registry.publishing import service as publishing
+from registry.releases.service import can_see
 from registry.review.codechecks import needs_attention
 from registry.review.diff import previous_published, release_diff
 from registry.review.files import release_files, tree, view_file
@@ -205,7 +205,7 @@ def file_kind_label(kind: str) -> str:
 def _visible_release(release_id: int) -> Release:
     """Who may see the release may read its files; anyone else gets a 404, as if it did not exist."""
     release = db.session.get(Release, release_id)
-    if release is None or not publishing.can_see(release, current_user, None):
+    if release is None or not can_see(release, current_user, None):
         abort(404)
     return release
 

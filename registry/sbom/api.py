@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from registry.api import bp
-from registry.api.auth import optional_token
+from registry.web import api_bp as bp
+from registry.accounts.auth import optional_token
 from registry.errors import InvalidInput, NotFound
 from registry.sbom.service import VISIBLE_STATES, components_csv, find_release, where_used
 

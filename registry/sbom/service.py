@@ -23,12 +23,12 @@ from sqlalchemy.orm import selectinload
 from registry.catalog.models import Adoption
 from registry.db import db, utcnow
 from registry.errors import InvalidInput, NotFound
-from registry.publishing.models import Check, Release, Solution
+from registry.releases.models import Check, Release, Solution
 from registry.sbom import licenses
 from registry.sbom.ecosystems import compare_versions, osv_package, parse_purl, purl_base
 from registry.sbom.models import Component, ComponentDependency, Finding, VexStatement, Vulnerability
 from registry.sbom.osv import SEVERITIES, match_index
-from registry.sbom.parser import ParsedSbom
+from registry.spec.sbom.parser import ParsedSbom
 
 # CycloneDX analysis states meaning "this finding does not apply here": shown, never counted.
 NOT_COUNTED_VEX_STATES = ("not_affected", "false_positive", "resolved", "resolved_with_pedigree")
@@ -369,7 +369,7 @@ CSV_COLUMNS = ("name", "version", "purl", "type", "licenses", "verdict", "findin
 
 
 def find_release(solution_name: str, version: str) -> Release:
-    from registry.publishing.names import normalize_name
+    from registry.spec.names import normalize_name
 
     release = db.session.scalar(select(Release).join(Solution).where(
         Solution.normalized_name == normalize_name(solution_name), Release.version == version))

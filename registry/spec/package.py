@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO
 
 from registry.errors import RegistryError
-from registry.sbom.parser import ParsedSbom, parse_sbom
+from registry.spec.sbom.parser import ParsedSbom, parse_sbom
 from registry.spec.archive import ArchiveContents, ArchiveError, ArchiveLimits, copy_member, read_archive
 from registry.spec.catalogue import EntityCatalogue
 from registry.spec.files import FileTooLargeError, PackageFileNotFound, PackageFiles

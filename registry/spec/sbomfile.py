@@ -1,7 +1,7 @@
 """The light, manifest-level SBOM check: the file named by ``sbom`` exists, is
 CycloneDX (JSON or XML) or SPDX (2.2/2.3 JSON, YAML or tag-value; 3.0 JSON-LD), told
 apart by content, not name, and describes this solution. Deep SBOM parsing and schema
-validation happen elsewhere (registry.sbom.parser); this stays cheap and bounded."""
+validation happen elsewhere (registry.spec.sbom.parser); this stays cheap and bounded."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from registry.db import db
-from registry.publishing.models import Artifact
+from registry.releases.models import Artifact
 from registry.storage import storage
 
 storage_cli = AppGroup("storage", help="Check and clean blob storage.")

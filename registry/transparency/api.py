@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from registry.api import bp
+from registry.web import api_bp as bp
 from registry.errors import InvalidInput
-from registry.transparency import mirror, service
+from registry.transparency import mirrored as mirror, service
 
 
 def _int_arg(name: str, *, default: int | None = None, minimum: int = 0) -> int:

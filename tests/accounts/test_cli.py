@@ -53,7 +53,7 @@ def test_every_command_has_help(runner):
 
 def test_demo_is_idempotent(runner):
     from registry.catalog.models import Adoption
-    from registry.publishing.models import Release
+    from registry.releases.models import Release
 
     def counts():
         return [db.session.scalar(select(func.count(model.id))) for model in (User, Organization, Release, Adoption)]

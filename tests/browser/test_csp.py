@@ -8,7 +8,8 @@ import re
 import pytest
 from flask import render_template_string
 
-from registry.publishing import service, states
+from registry.releases.service import get_release
+from registry.releases import states
 from tests.browser.conftest import sign_in
 from tests.publishing.packages import build_archive, package_files
 
@@ -90,7 +91,7 @@ def catalog(live_server):
     files = package_files("parking-share", "1.2.0")
     files["README.md"] = README.encode()
     live_server.upload(token, build_archive(files, root="parking-share-1.2.0"), "parking-share")
-    live_server.seed(lambda: states.transition_release(service.get_release("parking-share", "1.2.0"), "approve"))
+    live_server.seed(lambda: states.transition_release(get_release("parking-share", "1.2.0"), "approve"))
     files = package_files("parking-share", "1.3.0")
     live_server.upload(token, build_archive(files, root="parking-share-1.3.0"), "parking-share")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from registry.db import db
-from registry.publishing import service as publishing
-from registry.publishing import states
-from registry.publishing.models import Release
+from registry.releases.service import get_release
+from registry.releases import states
+from registry.releases.models import Release
 from tests.publishing.packages import archive
 
 
@@ -33,7 +33,7 @@ def publish(upload, vendor_tokens):
                  **manifest_changes) -> Release:
         response = upload(vendor_tokens(org), archive(name, version, **manifest_changes), name=name)
         assert response.status_code == 201, response.json
-        release = publishing.get_release(name, version)
+        release = get_release(name, version)
         if not pending:
             states.transition_release(release, "approve")
             db.session.commit()

@@ -17,8 +17,8 @@ from registry.catalog.models import Adoption
 from registry.db import db
 from registry.errors import Forbidden, InvalidInput
 from registry.notifications.models import Notification, OutboxEmail
-from registry.publishing import service as publishing
-from registry.publishing import states
+from registry.releases.service import get_release
+from registry.releases import states
 from tests.helpers import csrf_token, login
 
 
@@ -169,7 +169,7 @@ def test_a_newer_version_passing_review_alerts_adopters_of_older_ones(publish, r
 
 def test_adopters_already_on_the_new_version_are_not_told(publish, running, municipality):
     newest = publish("parking-share", "1.1.0", pending=True)
-    record_adoption(owner(), municipality, publishing.get_release("parking-share", "1.0.0"), "production",
+    record_adoption(owner(), municipality, get_release("parking-share", "1.0.0"), "production",
                     date(2024, 5, 1))
     db.session.add(Adoption(org_id=municipality.id, solution_id=newest.solution_id, release_id=newest.id,
                             stage="piloting", deployed_on=date(2024, 8, 1)))

@@ -10,7 +10,7 @@ from registry.catalog.search import SearchQuery, parse_query, search, strip_part
 from registry.catalog.service import reindex_all
 from registry.db import db
 from registry.errors import InvalidInput
-from registry.publishing import states
+from registry.releases import states
 from tests.catalog.conftest import texts
 
 COMPOSE_ONLY = {"targets": [{"kind": "compose", "path": "deploy/compose.yaml"}], "architectures": ["amd64"]}
@@ -123,9 +123,9 @@ def test_only_published_latest_releases_are_searchable(corpus, publish):
     assert [(h.name, h.version) for h in run("parking").hits] == [("parking-share", "1.0.0")]
     assert names(run("플러스")) == []
 
-    from registry.publishing import service as publishing
+    from registry.releases.service import get_release
 
-    older = publishing.get_release("parking-share", "1.0.0")
+    older = get_release("parking-share", "1.0.0")
     states.transition_release(older, "yank", reason="also broken")
     db.session.commit()
     assert names(run("parking")) == []
@@ -202,7 +202,7 @@ def test_bad_page_numbers_fall_back(page, expected):
 
 def test_pagination_and_sorting(corpus, monkeypatch, make_user, municipality):
     from registry.catalog.adoption import record_adoption
-    from registry.publishing import service as publishing
+    from registry.releases.service import get_release
 
     monkeypatch.setattr(search_module, "PAGE_SIZE", 2)
     first, second = run("", page="1"), run("", page="2")
@@ -216,7 +216,7 @@ def test_pagination_and_sorting(corpus, monkeypatch, make_user, municipality):
     from registry.accounts.models import User
 
     owner = db.session.scalar(db.select(User).where(User.username == "cheonan"))
-    record_adoption(owner, municipality, publishing.get_release("bus-shelter", "1.0.0"), "production", date(2024, 3, 1))
+    record_adoption(owner, municipality, get_release("bus-shelter", "1.0.0"), "production", date(2024, 3, 1))
     monkeypatch.setattr(search_module, "PAGE_SIZE", 20)
     assert names(run("", sort="adopted"))[0] == "bus-shelter"
     assert run("", sort="adopted").hits[0].adoption_count == 1

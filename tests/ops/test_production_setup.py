@@ -152,7 +152,8 @@ def _published_and_pending(env: dict[str, str]) -> bytes:
     from registry import create_app
     from registry.accounts import service as accounts
     from registry.db import db
-    from registry.publishing import service, states
+    from registry.releases.service import get_release
+    from registry.releases import states
     from tests.publishing.packages import archive
 
     app = create_app({"DATABASE_URL": env["REGISTRY_DATABASE_URL"], "STORAGE_PATH": env["REGISTRY_STORAGE_PATH"],
@@ -169,7 +170,7 @@ def _published_and_pending(env: dict[str, str]) -> bytes:
                 f"/api/v1/solutions/parking-share/releases", headers={"Authorization": f"Bearer {token}"},
                 data={"archive": (io.BytesIO(package), "parking-share.tar.gz")}, content_type="multipart/form-data")
             assert response.status_code == 201, response.json
-        states.transition_release(service.get_release("parking-share", "1.2.0"), "approve")
+        states.transition_release(get_release("parking-share", "1.2.0"), "approve")
         db.session.commit()
         db.engine.dispose()
     return data

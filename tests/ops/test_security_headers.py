@@ -6,7 +6,8 @@ import pytest
 
 from registry import create_app
 from registry.db import db
-from registry.publishing import service, states
+from registry.releases.service import get_release
+from registry.releases import states
 from tests.helpers import login
 
 
@@ -33,7 +34,7 @@ def assert_common_headers(response) -> None:
 def published(upload, vendor_token):
     response = upload(vendor_token)
     assert response.status_code == 201, response.json
-    states.transition_release(service.get_release("parking-share", "1.2.0"), "approve")
+    states.transition_release(get_release("parking-share", "1.2.0"), "approve")
     db.session.commit()
 
 

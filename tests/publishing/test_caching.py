@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import select
 
 from registry.db import db
-from registry.publishing import states
-from registry.publishing.models import Release
+from registry.releases import states
+from registry.releases.models import Release
 from tests.helpers import login
 from tests.publishing.packages import archive
 from tests.publishing.test_signatures import envelope, registered_key, statement_for

@@ -18,8 +18,9 @@ from werkzeug.serving import make_server
 
 from registry.accounts.models import ApiToken
 from registry.db import db, utcnow
-from registry.publishing import service, states
-from registry.publishing.models import Artifact, Release
+from registry.publishing import service
+from registry.releases import states
+from registry.releases.models import Artifact, Release
 from registry.storage import storage
 from tests.publishing.packages import archive, build_archive, package_files
 

@@ -10,8 +10,9 @@ import requests
 from sqlalchemy import select
 
 from registry.db import db
-from registry.publishing import service, states
-from registry.publishing.models import Release
+from registry.releases.service import get_release
+from registry.releases import states
+from registry.releases.models import Release
 from registry.storage.base import blob_key
 from tests.publishing.packages import archive
 
@@ -21,7 +22,7 @@ URL = "/api/v1/solutions/parking-share/releases/1.2.0/archive"
 def _published(upload, token) -> bytes:
     data = archive()
     assert upload(token, data).status_code == 201
-    states.transition_release(service.get_release("parking-share", "1.2.0"), "approve")
+    states.transition_release(get_release("parking-share", "1.2.0"), "approve")
     db.session.commit()
     return data
 
@@ -45,7 +46,7 @@ def test_pending_and_yanked_archives_are_never_handed_off(app, client, upload, v
     upload(vendor_token, data)
     pending = client.get(URL, headers={"Authorization": f"Bearer {vendor_token}"})
     assert pending.status_code == 200 and pending.data == data and "X-Accel-Redirect" not in pending.headers
-    release = service.get_release("parking-share", "1.2.0")
+    release = get_release("parking-share", "1.2.0")
     states.transition_release(release, "approve")
     db.session.commit()
     response = client.post(f"/api/v1/solutions/parking-share/releases/1.2.0/yank",

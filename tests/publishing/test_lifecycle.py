@@ -5,9 +5,9 @@ from sqlalchemy import select
 
 from registry.db import db
 from registry.errors import Conflict, InvalidInput
-from registry.publishing import states
-from registry.publishing.models import Release, Solution
-from registry.publishing.versions import latest_published
+from registry.releases import states
+from registry.releases.models import Release, Solution
+from registry.releases.versions import latest_published
 from tests.publishing.packages import archive
 
 

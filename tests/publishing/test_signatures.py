@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from registry.accounts import service as accounts
 from registry.db import db
-from registry.publishing.models import Check, Release
+from registry.releases.models import Check, Release
 from registry.spec.provenance import build_statement, generate_key, public_key_to_pem, sign_envelope, statement_bytes
 from tests.publishing.packages import archive
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from registry.audit.models import AuditEvent
 from registry.db import db
-from registry.publishing.models import Artifact, Check, Release, Solution
+from registry.releases.models import Artifact, Check, Release, Solution
 from tests.publishing.packages import archive, build_archive, package_files
 
 
@@ -225,12 +225,12 @@ def test_declared_sha256_must_match(app, upload, vendor_token):
 
 
 def test_archived_solution_takes_no_uploads(app, upload, vendor_token):
-    from registry.publishing import service
+    from registry.releases.service import set_solution_state
 
     upload(vendor_token)
     solution = db.session.scalar(select(Solution))
     user = solution.releases[0].uploader
-    service.set_solution_state(user, solution, "archived")
+    set_solution_state(user, solution, "archived")
     response = upload(vendor_token, archive("parking-share", "1.3.0"))
     assert response.status_code == 409 and response.json["errors"][0]["code"] == "solution-archived"
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from registry.db import db
-from registry.publishing.models import Artifact, Release
-from registry.publishing.versions import latest_published
+from registry.releases.models import Artifact, Release
+from registry.releases.versions import latest_published
 from registry.spec.provenance import build_statement, statement_bytes
 from tests.publishing.packages import archive
 
@@ -59,7 +59,7 @@ def test_latest_is_the_highest_published_stable_release(pairs, latest):
 
 
 def test_the_api_reports_that_latest(client, upload, vendor_token):
-    from registry.publishing import states
+    from registry.releases import states
 
     for version in ("1.0.0", "1.1.0", "2.0.0-rc.1", "2.1.0"):
         assert upload(vendor_token, archive("parking-share", version)).status_code == 201

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from registry.db import db
-from registry.publishing.models import Release
+from registry.releases.models import Release
 from tests.publishing.packages import build_archive, package_files, sbom
 
 

@@ -168,7 +168,7 @@ def reviewer_client(app, reviewer):
 
 def test_upload_records_code_checks_and_the_page_links_the_lines(upload, vendor_token, reviewer_client):
     from registry.db import db
-    from registry.publishing.models import Release
+    from registry.releases.models import Release
 
     config = f"# 주차장 설정\nregion = ap-northeast-2\naws_access_key_id = {AWS_KEY}\n".encode()
     response = upload(vendor_token, sample_package("0.1.0", files={"config/settings.ini": config}))
@@ -193,7 +193,7 @@ def test_upload_records_code_checks_and_the_page_links_the_lines(upload, vendor_
 def test_needs_attention_lists_removed_files_and_a_licence_change(upload, vendor_token, reviewer_token, client,
                                                                  reviewer_client):
     from registry.db import db
-    from registry.publishing.models import Release
+    from registry.releases.models import Release
     from tests.review.conftest import auth
 
     def release(version: str, **changes) -> Release:

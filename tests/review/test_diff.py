@@ -1,7 +1,7 @@
 """The diff a reviewer reads: manifest fields, data hub, deploy, SBOM and licence, against the
 previous published release; and the full picture for a first release."""
 
-from registry.publishing.models import Release
+from registry.releases.models import Release
 from registry.review.diff import FieldChange, field_changes, flatten, previous_published, release_diff
 from tests.publishing.packages import manifest
 from tests.review.conftest import auth

@@ -32,7 +32,7 @@ def signed_in(app):
 @pytest.fixture
 def sample_release(upload, vendor_token):
     from registry.db import db
-    from registry.publishing.models import Release
+    from registry.releases.models import Release
 
     def _release(version: str, **changes):
         response = upload(vendor_token, sample_package(version, **changes))

@@ -15,7 +15,7 @@ from registry.audit.models import AuditEvent
 from registry.db import db, utcnow
 from registry.errors import Conflict, Forbidden, InvalidInput
 from registry.notifications.models import Notification, OutboxEmail
-from registry.publishing.models import Release
+from registry.releases.models import Release
 from registry.review import service
 from registry.review.models import Review, ReviewReason
 from tests.review.conftest import auth

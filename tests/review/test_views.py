@@ -9,7 +9,7 @@ from flask import render_template_string
 from sqlalchemy import select
 
 from registry.db import db
-from registry.publishing.models import Release
+from registry.releases.models import Release
 from registry.review import service
 from registry.review.models import Review, ReviewReason
 from tests.helpers import csrf_token, login

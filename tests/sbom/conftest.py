@@ -8,8 +8,8 @@ import pytest
 
 from registry.accounts.models import Organization
 from registry.db import db, utcnow
-from registry.publishing.models import Release, Solution
-from registry.publishing.names import normalize_name
+from registry.releases.models import Release, Solution
+from registry.spec.names import normalize_name
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SBOMS = FIXTURES / "sbom"
@@ -50,7 +50,7 @@ def make_release(app, make_org):
 @pytest.fixture
 def ingest(app):
     """Parse an SBOM (fixture file name or bytes), store it on the release and evaluate it."""
-    from registry.sbom.parser import parse_sbom
+    from registry.spec.sbom.parser import parse_sbom
     from registry.sbom.service import evaluate_release, store_components
 
     def _ingest(release: Release, sbom: str | bytes):

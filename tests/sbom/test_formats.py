@@ -8,7 +8,7 @@ import json
 import pytest
 from rfc3987_syntax import is_valid_syntax
 
-from registry.sbom.formats import is_iri, is_iri_reference
+from registry.spec.sbom.formats import is_iri, is_iri_reference
 
 from .conftest import SBOMS
 

@@ -14,7 +14,7 @@ import requests
 from sqlalchemy import func, select
 
 from registry.db import db
-from registry.publishing.models import Artifact, Release, Solution
+from registry.releases.models import Artifact, Release, Solution
 from registry.sbom.models import Component
 from tests.e2e.conftest import Registry
 from tests.publishing.packages import build_archive, package_files
@@ -89,7 +89,7 @@ def test_sbom_over_the_cap_is_refused_naming_the_cap(app, upload, vendor_token):
 
 
 def test_sbom_over_its_time_budget_is_refused(app, upload, vendor_token, monkeypatch):
-    from registry.sbom import budget
+    from registry.spec.sbom import budget
 
     app.config["SBOM_TIME_BUDGET_S"] = 30
     clock = iter(range(0, 1_000_000, 10))  # every look at the clock is ten seconds later

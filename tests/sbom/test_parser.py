@@ -3,7 +3,7 @@ import json
 import pytest
 
 from registry.errors import PayloadTooLarge, Unprocessable
-from registry.sbom.parser import MAX_JSON_DEPTH, SbomError, parse_sbom
+from registry.spec.sbom.parser import MAX_JSON_DEPTH, SbomError, parse_sbom
 
 from .conftest import SBOMS
 

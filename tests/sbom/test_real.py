@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from registry.sbom import budget
-from registry.sbom.budget import TimeBudgetExceeded
-from registry.sbom.parser import parse_sbom
+from registry.spec.sbom import budget
+from registry.spec.sbom.budget import TimeBudgetExceeded
+from registry.spec.sbom.parser import parse_sbom
 
 from .realsbom import real
 

@@ -6,9 +6,9 @@ import json
 import pytest
 from fastjsonschema import JsonSchemaValueException
 
-from registry.sbom import schema
-from registry.sbom.parser import SUPPORTED_SPEC_VERSIONS
-from registry.sbom.schema import SchemaProblem, fast_validator, reporting_validator, schema_problems
+from registry.spec.sbom import schema
+from registry.spec.sbom.parser import SUPPORTED_SPEC_VERSIONS
+from registry.spec.sbom.schema import SchemaProblem, fast_validator, reporting_validator, schema_problems
 
 from .conftest import SBOMS
 

@@ -14,9 +14,9 @@ import yaml
 from sqlalchemy import select
 
 from registry.db import db
-from registry.publishing.models import Artifact
+from registry.releases.models import Artifact
 from registry.sbom.models import Component
-from registry.sbom.parser import SbomError, parse_sbom
+from registry.spec.sbom.parser import SbomError, parse_sbom
 from registry.spec.files import MappingFiles
 from registry.spec.sbomfile import check_sbom_file
 from tests.publishing.packages import build_archive, manifest, package_files

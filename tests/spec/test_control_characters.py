@@ -49,7 +49,7 @@ def test_tab_and_newline_are_text(catalogue):
 
 def test_upload_with_a_nul_in_the_title_leaves_nothing(app, upload, vendor_token, app_config):
     from registry.db import db
-    from registry.publishing.models import Release
+    from registry.releases.models import Release
 
     files = package_files(title={"ko": "스마트 주차\x00 공유", "en": "Smart Parking"})
     assert b'\\0' in files["solution.yaml"]

@@ -4,7 +4,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from registry.db import db
-from registry.publishing.models import Release
+from registry.releases.models import Release
 
 
 def blob_path(app, digest: str) -> Path:

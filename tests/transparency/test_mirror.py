@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from registry import create_app
 from registry.db import db
-from registry.publishing import service as publishing
-from registry.publishing.models import Release, Solution
+from registry.releases.service import yank
+from registry.releases.models import Release, Solution
 from registry.spec import note
 from registry.spec.tlog import leaf_hash, verify_consistency, verify_inclusion
 from registry.storage import storage
@@ -110,7 +110,7 @@ def test_an_incremental_bundle_brings_the_origins_yank_and_new_releases(app, pub
     assert import_into(mirror_app, tmp_path / "full.tar").exit_code == 0
     since = service.log_size()
 
-    publishing.yank(_vendor_api_token(), first, "개인정보 노출 취약점")
+    yank(_vendor_api_token(), first, "개인정보 노출 취약점")
     publish("1.3.0")
     # A bundle that starts past what the mirror has would leave a gap: refused.
     export(app, tmp_path / "gap.tar", "--since", "3")

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from registry.accounts import service as accounts
 from registry.db import db
-from registry.publishing import service as publishing
-from registry.publishing.models import Solution
+from registry.releases.service import set_solution_state, unyank, yank
+from registry.releases.models import Solution
 from registry.review import service as review
 from registry.spec import note
 from registry.spec.tlog import TreeHashes, leaf_hash, verify_inclusion
@@ -46,9 +46,9 @@ def test_every_change_appends_in_order_and_each_commit_signs_a_head(app, publish
     owner = make_user("owner", org="hanbit")
     token = accounts.issue_token(owner, accounts.get_org("hanbit"), ["yank"])
     db.session.commit()
-    publishing.yank(token.token, release, "예약 기능의 보안 결함")
-    publishing.unyank(token.token, release)
-    publishing.set_solution_state(owner, db.session.scalar(select(Solution)), "deprecated")
+    yank(token.token, release, "예약 기능의 보안 결함")
+    unyank(token.token, release)
+    set_solution_state(owner, db.session.scalar(select(Solution)), "deprecated")
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from registry.spec.provenance import public_key_to_pem

@@ -8,14 +8,17 @@ from flask import Response, current_app, redirect, request, send_file
 from flask_login import current_user
 from sqlalchemy import update
 
-from registry.api import bp
-from registry.api.auth import PRIVATE, current_token, optional_token
-from registry.api.serializers import json_body, release_json, solution_json
+from registry.web import api_bp as bp
+from registry.accounts.auth import current_token, optional_token
+from registry.web import PRIVATE
+from registry.publishing.serializers import release_json, solution_json
+from registry.web import json_body
 from registry.db import write_apart
 from registry.errors import InvalidInput, NotFound
 from registry.extensions import limiter
 from registry.publishing import service
-from registry.publishing.models import Release
+from registry.releases import service as releases
+from registry.releases.models import Release
 from registry.storage import storage
 from registry.storage.base import BlobStorage, blob_key
 
@@ -57,18 +60,18 @@ def _side_file(field: str) -> bytes | None:
 
 
 def _visible_release(name: str, version: str) -> Release:
-    release = service.get_release(name, version)
-    if not service.can_see(release, current_user, optional_token()):
+    release = releases.get_release(name, version)
+    if not releases.can_see(release, current_user, optional_token()):
         raise NotFound(f"{release.solution.name} has no version {version!r}", field="version")
     return release
 
 
 @bp.get("/solutions/<name>")
 def get_solution(name: str):
-    solution = service.get_solution(name)
+    solution = releases.get_solution(name)
     token, user = optional_token(), current_user
-    releases = [r for r in solution.releases if service.can_see(r, user, token)]
-    return {"solution": solution_json(solution, releases)}
+    visible = [r for r in solution.releases if releases.can_see(r, user, token)]
+    return {"solution": solution_json(solution, visible)}
 
 
 @bp.get("/solutions/<name>/releases/<version>")
@@ -152,12 +155,12 @@ def _b64_digest(hex_digest: str) -> str:
 def yank_release(name: str, version: str):
     token = current_token()
     body = json_body()
-    release = service.yank(token, service.get_release(name, version), str(body.get("reason") or ""))
+    release = releases.yank(token, releases.get_release(name, version), str(body.get("reason") or ""))
     return {"release": release_json(release)}
 
 
 @bp.post("/solutions/<name>/releases/<version>/unyank")
 def unyank_release(name: str, version: str):
     token = current_token()
-    release = service.unyank(token, service.get_release(name, version))
+    release = releases.unyank(token, releases.get_release(name, version))
     return {"release": release_json(release)}

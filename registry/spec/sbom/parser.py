@@ -1,14 +1,14 @@
 """Reading CycloneDX SBOMs (JSON or XML, spec 1.2–1.7) into plain data; SPDX (2.2/2.3 JSON,
-YAML, tag-value; 3.0 JSON-LD) is recognised by its content and read by `registry.sbom.spdx`
+YAML, tag-value; 3.0 JSON-LD) is recognised by its content and read by `registry.spec.sbom.spdx`
 into the same data.
 
 The document is size-capped, parsed safely (bounded JSON nesting; XML without DTDs,
 entities or network), validated against the official schema of its spec version as
-cyclonedx-python-lib bundles it (JSON: `registry.sbom.schema`; XML: the library's XSD
+cyclonedx-python-lib bundles it (JSON: `registry.spec.sbom.schema`; XML: the library's XSD
 validator), and then read our own way from the raw tree, because the library's object
 model drops parts we need (VEX analysis, unknown licence names). Elements of other namespaces,
 which the XML schema allows as extensions, are skipped. Reading one SBOM has a time budget
-(`registry.sbom.budget`): past it, the SBOM is refused with 422 instead of holding the worker.
+(`registry.spec.sbom.budget`): past it, the SBOM is refused with 422 instead of holding the worker.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any, Iterator
 from xml.etree.ElementTree import Element
 
 from registry.errors import PayloadTooLarge, Unprocessable
-from registry.sbom.budget import DEFAULT_TIME_BUDGET_S, spend, time_budget
-from registry.sbom.schema import schema_problems
+from registry.spec.sbom.budget import DEFAULT_TIME_BUDGET_S, spend, time_budget
+from registry.spec.sbom.schema import schema_problems
 from registry.spec.sbomfile import SBOM_MAX_BYTES
 
 MAX_JSON_DEPTH = 64
@@ -115,7 +115,7 @@ def parse_sbom(data: bytes, *, filename: str = "", max_bytes: int = SBOM_MAX_BYT
             return _parse_json(text, filename)
         if start == "<":
             return _parse_xml(text, filename)
-        from registry.sbom import spdx
+        from registry.spec.sbom import spdx
 
         if spdx.TAG_VALUE_START.search(text):
             return spdx.read_spdx2_text(text, filename, "tag-value")
@@ -162,7 +162,7 @@ def _parse_json(text: str, filename: str) -> ParsedSbom:
             raise SbomError(named(filename, f"the SBOM is not valid JSON: {exc}")) from None
         _check_depth(document, filename)
         if isinstance(document, dict) and ("spdxVersion" in document or "@context" in document):
-            from registry.sbom import spdx
+            from registry.spec.sbom import spdx
 
             if "spdxVersion" in document:
                 return spdx.read_spdx2_dict(document, filename)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from registry.api import bp
+from registry.web import api_bp as bp
 
 FRAGMENTS = Path(__file__).parent / "openapi"
 

@@ -4,8 +4,8 @@ Both validators are built from the same schema objects, the strict CycloneDX sch
 cyclonedx-python-lib bundles (with the SPDX licence list, JSF and cryptography definitions
 they reference), and use the same format checks: jsonschema's Draft 7 `FORMAT_CHECKER`, except
 for `iri` and `iri-reference`, whose stock check (an Earley parser, ~40 ms per URL) is replaced
-by the compiled RFC 3987 patterns of `registry.sbom.formats`. Every format check, and every
-object the reporting validator visits, spends from the SBOM's time budget (`registry.sbom.budget`).
+by the compiled RFC 3987 patterns of `registry.spec.sbom.formats`. Every format check, and every
+object the reporting validator visits, spends from the SBOM's time budget (`registry.spec.sbom.budget`).
 
 - `fast_validator(spec)`: the schema compiled to Python code by fastjsonschema, once per spec
   version and process. It validates every part of every document and stops at the first
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any, Callable, Iterator
 
-from registry.sbom.budget import TimeBudgetExceeded, spend
-from registry.sbom.formats import FAST_FORMATS
+from registry.spec.sbom.budget import TimeBudgetExceeded, spend
+from registry.spec.sbom.formats import FAST_FORMATS
 
 # Keywords whose values are data, not subschemas: their contents are never rewritten.
 _DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples"})
@@ -165,7 +165,7 @@ def _properties(validator, properties, instance, schema) -> Iterator[Any]:
 
 @lru_cache(maxsize=None)
 def _format_checker():
-    """Draft 7's format checker with the fast checks of `registry.sbom.formats`."""
+    """Draft 7's format checker with the fast checks of `registry.spec.sbom.formats`."""
     from jsonschema import Draft7Validator, FormatChecker
 
     checker = FormatChecker(formats=())

@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from registry.sbom.budget import spend
-from registry.sbom.parser import ParsedComponent, ParsedSbom, SbomError, named
+from registry.spec.sbom.budget import spend
+from registry.spec.sbom.parser import ParsedComponent, ParsedSbom, SbomError, named
 
 SPDX2_VERSIONS = ("SPDX-2.2", "SPDX-2.3")
 SPDX3_CONTEXT = re.compile(r"^https://spdx\.org/rdf/3\.0\.\d+/spdx-context\.jsonld$")

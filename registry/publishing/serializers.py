@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import url_for
 
-from registry.accounts.models import SigningKey
-from registry.errors import InvalidInput
-
-MAX_JSON_DEPTH = 20
-
-
-def json_body() -> dict:
-    try:
-        body = request.get_json(silent=True)
-    except RecursionError:
-        raise InvalidInput(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
-    if not isinstance(body, dict):
-        raise InvalidInput("expected a JSON object body with Content-Type: application/json")
-    if _depth(body) > MAX_JSON_DEPTH:
-        raise InvalidInput(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-    return body
-
-
-def _depth(value, level: int = 0) -> int:
-    if level > MAX_JSON_DEPTH:
-        return level
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level + 1)
-    return level
-
-
-def iso(dt) -> str | None:
-    return dt.isoformat() if dt else None
-
-
-def key_json(key: SigningKey, *, with_public_key: bool = False) -> dict:
-    data = {
-        "keyid": key.keyid,
-        "name": key.name,
-        "username": key.user.username,
-        "created_at": iso(key.created_at),
-        "revoked": key.revoked_at is not None,
-    }
-    if with_public_key:
-        data["public_key"] = key.public_key_pem
-    return data
-
+from registry.releases.service import queue_position
+from registry.releases.versions import latest_published
+from registry.transparency import mirrored
+from registry.transparency import service as transparency
+from registry.web import iso
 
 def release_json(release) -> dict:
-    from registry.publishing.service import queue_position
-
     name, version = release.solution.name, release.version
 
     def link(kind: str) -> str | None:
@@ -78,7 +37,7 @@ def release_json(release) -> dict:
         "provenance": {"repository": release.provenance_repository, "tag": release.provenance_tag,
                        "commit": release.provenance_commit} if release.provenance_commit else None,
         "queue_position": queue_position(release),
-        "reviews": [review_json(r) for r in _reviews(release)],
+        "reviews": [review_json(r) for r in release.reviews],
         "checks": [{"name": c.name, "status": c.status, "summary": c.summary} for c in release.checks],
         "yank_reason": release.yank_reason,
         "org": release.solution.org.slug,
@@ -90,22 +49,11 @@ def release_json(release) -> dict:
 
 def _transparency(release) -> dict | None:
     """The release's "published" leaf; for a mirrored release, in the origin's log (`origin` names it)."""
-    from registry.transparency import mirror, service
-
     origin = release.solution.mirrored_from
-    index = (mirror if origin else service).published_leaf_index(release.id)
+    index = (mirrored.mirrored_leaf_index if origin else transparency.published_leaf_index)(release.id)
     if index is None:
         return None
     return {"leaf_index": index, "origin": origin} if origin else {"leaf_index": index}
-
-
-def _reviews(release):
-    from sqlalchemy import select
-
-    from registry.db import db
-    from registry.review.models import Review
-
-    return db.session.scalars(select(Review).where(Review.release_id == release.id).order_by(Review.id)).all()
 
 
 def review_json(review) -> dict:
@@ -114,8 +62,6 @@ def review_json(review) -> dict:
 
 
 def solution_json(solution, releases) -> dict:
-    from registry.publishing.versions import latest_published
-
     latest = latest_published(solution.releases)
     shown = latest or (releases[-1] if releases else None)
     manifest = shown.manifest if shown else {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from registry.db import db
-from registry.events import EventName, EventOutbox
+from registry.events import STRAGGLER_AGE, EventName, EventOutbox, dispatch_pending
 
 # Events that change what search shows.
 _REINDEX = (EventName.RELEASE_PUBLISHED, EventName.RELEASE_YANKED, EventName.RELEASE_UNYANKED,
@@ -21,7 +21,7 @@ def reindex(event: EventOutbox) -> None:
 def alerts(event: EventOutbox) -> None:
     """Adopters and followers hear about it (notifications, mail and webhooks, each queued as events)."""
     from registry.catalog import alerts as catalog_alerts
-    from registry.publishing.models import Release
+    from registry.releases.models import Release
 
     release = db.session.get(Release, event.payload["release_id"])
     if release is None:
@@ -70,6 +70,12 @@ def deliver_webhook(delivery_id: int) -> None:
     from registry.notifications import deliveries
 
     deliveries.attempt(delivery_id)
+
+
+def drain() -> None:
+    """Periodic, every minute: events whose dispatch was lost, then `sweep`."""
+    dispatch_pending(older_than=STRAGGLER_AGE)
+    sweep()
 
 
 def sweep() -> None:

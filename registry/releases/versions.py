@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import semver
 
-from registry.publishing.models import Release
+from registry.releases.models import Release
 
 
 def precedence(version: str) -> semver.Version:

@@ -2,7 +2,7 @@
 
 import re
 
-from registry.sbom.parser import suffix_for
+from registry.spec.sbom.parser import suffix_for
 
 _FOLD = re.compile(r"[-_.]+")
 

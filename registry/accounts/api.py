@@ -1,11 +1,13 @@
 """Who am I, and the signing keys the registry trusts."""
 
+from __future__ import annotations
 
 from registry.accounts import service as accounts
-from registry.api import bp
-from registry.api.auth import current_token
-from registry.api.serializers import json_body, key_json
+from registry.accounts.auth import current_token
+from registry.accounts.models import SigningKey
 from registry.db import db
+from registry.web import api_bp as bp
+from registry.web import iso, json_body
 
 
 @bp.get("/whoami")
@@ -34,3 +36,16 @@ def org_keys(slug: str):
     org = accounts.get_org(slug)
     keys = accounts.org_signing_keys(org)
     return {"keys": [key_json(k, with_public_key=True) for k in keys]}
+
+
+def key_json(key: SigningKey, *, with_public_key: bool = False) -> dict:
+    data = {
+        "keyid": key.keyid,
+        "name": key.name,
+        "username": key.user.username,
+        "created_at": iso(key.created_at),
+        "revoked": key.revoked_at is not None,
+    }
+    if with_public_key:
+        data["public_key"] = key.public_key_pem
+    return data

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.accounts.models import Organization, SigningKey, User
 from registry.db import db, utcnow
-from registry.publishing.names import artifact_filename
+from registry.spec.names import artifact_filename
+
+if TYPE_CHECKING:  # the review domain sits above this one; the relationship names it by string
+    from registry.review.models import Review
 
 
 class Solution(db.Model):
@@ -65,6 +69,9 @@ class Release(db.Model):
     checks: Mapped[list[Check]] = relationship(back_populates="release", cascade="all, delete-orphan")
     deploy_targets: Mapped[list[DeployTarget]] = relationship(cascade="all, delete-orphan")
     datahub_requirements: Mapped[list[DataHubRequirement]] = relationship(cascade="all, delete-orphan")
+    reviews: Mapped[list[Review]] = relationship("Review", back_populates="release", order_by="Review.id",
+                                                 foreign_keys="Review.release_id",
+                                                 passive_deletes=True)
 
     def artifact(self, kind: str) -> Artifact | None:
         return next((a for a in self.artifacts if a.kind == kind), None)

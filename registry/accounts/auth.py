@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import request
 
 from registry.accounts import service as accounts
 from registry.accounts.models import ApiToken
-from registry.api import bp
-
-PRIVATE = "private, no-store"
 
 
 def current_token() -> ApiToken:
@@ -21,11 +18,3 @@ def current_token() -> ApiToken:
 
 def optional_token() -> ApiToken | None:
     return current_token() if request.headers.get("Authorization") else None
-
-
-@bp.after_request
-def _private_unless_said_otherwise(response: Response) -> Response:
-    """API answers depend on who asks (pending releases, reviews, an org's data): no cache may keep
-    one unless its route chose otherwise, as downloads of published releases do."""
-    response.headers.setdefault("Cache-Control", PRIVATE)
-    return response

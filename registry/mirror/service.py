@@ -26,9 +26,8 @@ from sqlalchemy import func, select
 
 from registry.accounts.models import Membership, Organization, SigningKey, User
 from registry.db import begin_write, db
-from registry.errors import NotFound
-from registry.publishing.models import Artifact, Release, Solution
-from registry.publishing.names import artifact_filename, normalize_name
+from registry.releases.models import Artifact, Release, Solution
+from registry.spec.names import artifact_filename, normalize_name
 from registry.spec import note
 from registry.spec.tlog import ProofError, TreeHashes, leaf_hash, verify_consistency, verify_inclusion
 from registry.storage import storage
@@ -496,38 +495,3 @@ def _replay_states(origin: str, texts: list[str]) -> None:
             release.state, release.yank_reason = "yanked", event.get("reason")
         elif kind in (LeafKind.RELEASE_UNYANKED.value, LeafKind.RELEASE_PUBLISHED.value):
             release.state, release.yank_reason = "published", None
-
-
-# --- serving the origin's log ----------------------------------------------------------------------
-
-def known_origin(origin: str) -> MirrorOrigin:
-    row = db.session.scalar(select(MirrorOrigin).where(MirrorOrigin.origin == origin))
-    if row is None:
-        raise NotFound(f"this registry mirrors no log named {origin[:100]!r}", field="origin")
-    return row
-
-
-def latest_checkpoint(origin: str) -> str:
-    known_origin(origin)
-    return db.session.scalar(select(MirrorCheckpoint.note).where(MirrorCheckpoint.origin == origin)
-                             .order_by(MirrorCheckpoint.tree_size.desc()).limit(1)) or ""
-
-
-def leaves(origin: str, start: int, limit: int) -> list[MirrorLeaf]:
-    known_origin(origin)
-    return list(db.session.scalars(select(MirrorLeaf).where(MirrorLeaf.origin == origin, MirrorLeaf.index >= start)
-                                   .order_by(MirrorLeaf.index).limit(limit)))
-
-
-def log_size(origin: str) -> int:
-    return db.session.scalar(select(func.count(MirrorLeaf.id)).where(MirrorLeaf.origin == origin)) or 0
-
-
-def tree(origin: str) -> TreeHashes:
-    known_origin(origin)
-    return TreeHashes(bytes.fromhex(h) for h in db.session.scalars(
-        select(MirrorLeaf.leaf_hash).where(MirrorLeaf.origin == origin).order_by(MirrorLeaf.index)))
-
-
-def published_leaf_index(release_id: int) -> int | None:
-    return db.session.scalar(select(MirrorLeaf.index).where(MirrorLeaf.release_id == release_id).limit(1))

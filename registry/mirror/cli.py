@@ -1,0 +1,38 @@
+"""`flask mirror export|import`: offline mirrors for networks separated from the internet."""
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from registry.mirror.service import MirrorRefused, export_bundle, import_bundle
+
+mirror_cli = AppGroup("mirror", help="Offline mirrors: bundles of signed releases for separated networks.")
+
+
+@mirror_cli.command("export")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--since", type=click.IntRange(min=0), default=0,
+              help="The tree size of the mirror's last bundle: only what is new since then.")
+@click.option("--solution", "solutions", multiple=True, help="Only this solution (repeatable).")
+def mirror_export(out: Path, since: int, solutions: tuple[str, ...]):
+    """Write one bundle (a tar) of published releases, their artifacts, the signed log and proofs."""
+    try:
+        summary = export_bundle(out, since=since, solutions=solutions)
+    except MirrorRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"exported {summary.releases} releases, leaves {since}..{summary.tree_size - 1} "
+               f"({summary.blob_bytes} bytes of artifacts) to {out}")
+
+
+@mirror_cli.command("import")
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--origin-key", help="The origin's log key, carried separately (pinned if this is the first import).")
+def mirror_import(bundle: Path, origin_key: str | None):
+    """Verify a bundle completely, then serve its releases read-only; nothing is written if any check fails."""
+    try:
+        summary = import_bundle(bundle, origin_key=origin_key)
+    except MirrorRefused as exc:
+        raise click.ClickException(f"bundle refused: {exc}") from None
+    click.echo(f"imported {summary.releases} releases and {summary.new_leaves} leaves of {summary.origin} "
+               f"(signed head of {summary.tree_size} leaves)")

@@ -1,0 +1,57 @@
+"""What every domain's web views and API endpoints share: the API blueprint, JSON request helpers,
+the interface languages and a form widget. Depends on nothing of the domains."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from wtforms import SelectMultipleField, widgets
+
+from registry.errors import InvalidInput
+
+LOCALES = ("ko", "en")
+PRIVATE = "private, no-store"
+MAX_JSON_DEPTH = 20
+
+# JSON API v1: each domain's api.py adds its routes; registry/ops/openapi describes every one.
+api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@api_bp.after_request
+def _private_unless_said_otherwise(response: Response) -> Response:
+    """API answers depend on who asks (pending releases, reviews, an org's data): no cache may keep
+    one unless its route chose otherwise, as downloads of published releases do."""
+    response.headers.setdefault("Cache-Control", PRIVATE)
+    return response
+
+
+def json_body() -> dict:
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise InvalidInput(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("expected a JSON object body with Content-Type: application/json")
+    if _depth(body) > MAX_JSON_DEPTH:
+        raise InvalidInput(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return body
+
+
+def _depth(value, level: int = 0) -> int:
+    if level > MAX_JSON_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def iso(dt) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices shown as checkboxes (a fieldset), not a multi-select box."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
