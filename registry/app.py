@@ -148,7 +148,7 @@ def _register_cli(app: Flask) -> None:
     from registry.audit.cli import audit_cli
     from registry.ops.demo import demo_command
     from registry.sbom.cli import osv_cli
-    from registry.storage.cli import storage_cli
+    from registry.ops.storage_cli import storage_cli
     from registry.mirror.cli import mirror_cli
     from registry.transparency.cli import log_cli
 

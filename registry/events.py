@@ -36,6 +36,7 @@ class EventName(StrEnum):
     WEBHOOK_QUEUED = "webhook.queued"
     MAIL_QUEUED = "mail.queued"
     LOG_APPENDED = "log.appended"
+    VULNERABILITIES_FOUND = "vulnerabilities.found"
 
 
 # The release state machine's events (registry/releases/states.py) and what they are called here.

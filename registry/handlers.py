@@ -30,6 +30,8 @@ def alerts(event: EventOutbox) -> None:
         catalog_alerts.on_release_published(release)
     elif event.name == EventName.RELEASE_YANKED:
         catalog_alerts.notify_yank(release)
+    elif event.name == EventName.VULNERABILITIES_FOUND:
+        catalog_alerts.notify_new_findings(release, event.payload["findings"])
 
 
 def webhooks(event: EventOutbox) -> None:
@@ -53,7 +55,7 @@ HANDLER_FUNCTIONS: dict[str, Callable[[EventOutbox], None]] = {
 HANDLERS: dict[str, tuple[str, ...]] = {name.value: () for name in EventName}
 for _name in _REINDEX:
     HANDLERS[_name] += ("reindex",)
-for _name in (EventName.RELEASE_PUBLISHED, EventName.RELEASE_YANKED):
+for _name in (EventName.RELEASE_PUBLISHED, EventName.RELEASE_YANKED, EventName.VULNERABILITIES_FOUND):
     HANDLERS[_name] += ("alerts",)
 HANDLERS[EventName.WEBHOOK_QUEUED] += ("webhooks",)
 HANDLERS[EventName.MAIL_QUEUED] += ("mail",)

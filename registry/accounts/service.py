@@ -291,3 +291,11 @@ def revoke_signing_key(key: SigningKey, actor: User) -> None:
 def org_signing_keys(org: Organization) -> list[SigningKey]:
     member_ids = [m.user_id for m in org.memberships]
     return list(db.session.scalars(select(SigningKey).where(SigningKey.user_id.in_(member_ids)).order_by(SigningKey.id)))
+
+
+def require_member(user: User | None, org: Organization, *, owner: bool = False) -> User:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.member_of(org.id):
+        raise Forbidden(f"only members of {org.name} can do this")
+    if owner and not any(m.org_id == org.id and m.role == "owner" for m in user.memberships):
+        raise Forbidden(f"only owners of {org.name} can do this")
+    return user

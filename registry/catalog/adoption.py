@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from registry.accounts.models import Membership, Organization, User
+from registry.accounts.service import require_member
 from registry import events
 from registry.audit import service as audit
 from registry.catalog.models import ADOPTION_STAGES, Adoption, DataHubProfile, Subscription
@@ -15,14 +16,6 @@ from registry.db import db, utcnow
 from registry.errors import Forbidden, InvalidInput
 from registry.notifications import webhooks
 from registry.releases.models import Release, Solution
-
-
-def require_member(user: User | None, org: Organization, *, owner: bool = False) -> User:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.member_of(org.id):
-        raise Forbidden(f"only members of {org.name} can do this")
-    if owner and not any(m.org_id == org.id and m.role == "owner" for m in user.memberships):
-        raise Forbidden(f"only owners of {org.name} can do this")
-    return user
 
 
 def require_municipality(org: Organization) -> None:

@@ -63,12 +63,10 @@ def notify_yank(release: Release) -> int:
     return len(orgs)
 
 
-def notify_new_findings(release: Release, findings: Iterable) -> int:
-    """Tell the release's adopters about newly known vulnerabilities (Finding rows or dicts with
-    vulnerability_id and severity). The SBOM engine calls this after matching new advisories."""
-    items = [(getattr(f, "vulnerability_id", None) or f.get("vulnerability_id"),
-              getattr(f, "severity", None) if not isinstance(f, dict) else f.get("severity")) for f in findings]
-    items = [(vid, severity) for vid, severity in items if vid]
+def notify_new_findings(release: Release, findings: Iterable[dict]) -> int:
+    """Tell the release's adopters about newly known vulnerabilities ({vulnerability_id, severity}, as the
+    "vulnerabilities.found" event carries them after an OSV import)."""
+    items = [(f["vulnerability_id"], f.get("severity")) for f in findings if f.get("vulnerability_id")]
     if not items:
         return 0
     orgs = _orgs(_running([release.id]))

@@ -8,6 +8,7 @@ import secrets
 
 from flask import Response, request, url_for
 from flask_babel import get_locale
+from flask_login import current_user
 
 from registry.accounts import service as accounts
 from registry.accounts.models import ApiToken, Organization
@@ -15,8 +16,9 @@ from registry.accounts.service import require_scope
 from registry.web import api_bp as bp
 from registry.accounts.auth import current_token, optional_token
 from registry.web import iso, json_body
-from registry.catalog import adoption, fit, search
-from registry.catalog import views as catalog_views
+from registry.catalog import whereused
+from registry.catalog import adoption, fit, search, service
+
 from registry.errors import InvalidInput, NotFound
 from registry.releases.service import can_see, get_release, get_solution
 from registry.releases.versions import latest_published
@@ -25,7 +27,7 @@ from registry.spec.vocabulary import CATEGORY_LABELS, PROGRAMME_LABELS
 
 
 def _localized(texts) -> str:
-    return catalog_views._localized(texts)
+    return service.localized(texts)
 
 
 def _hit_json(hit: search.Hit) -> dict:
@@ -62,7 +64,7 @@ def _token_profile(token: ApiToken | None):
 def search_solutions():
     query = search.SearchQuery.from_args(request.args)
     token = optional_token()
-    profile = _token_profile(token) or catalog_views.reader_profile()
+    profile = _token_profile(token) or service.reader_profile(current_user)
     if query.fits_hub and profile is None:
         raise InvalidInput("fits_hub needs a data-hub profile: send a token of a municipality that recorded one",
                            field="fits_hub")
@@ -102,7 +104,7 @@ def _search_json(result: search.SearchResult) -> dict:
 
 @bp.get("/catalog")
 def catalog_home():
-    data = catalog_views.home_data()
+    data = service.home_data()
     lang = str(get_locale() or "ko")
 
     def counted(values, labels):
@@ -144,11 +146,11 @@ def solution_overview(name: str):
     """The solution page as JSON: versions, adopters, requirements, install steps, SBOM, provenance, fit."""
     solution = get_solution(name)
     token = optional_token()
-    releases = catalog_views._visible_releases(solution, token)
+    releases = service.visible_releases(solution, current_user, token)
     if not releases:
         raise NotFound(f"no solution named {name!r}", field="name")
     release = latest_published(solution.releases) or releases[0]
-    page = catalog_views.page_data(solution, release, releases)
+    page = service.page_data(solution, release, releases, current_user)
     profile = _token_profile(token)
     page_fit = fit.release_fit(release, profile) if profile else page.fit
     sbom = page.sbom
@@ -269,3 +271,16 @@ def subscribe(name: str):
 @bp.delete("/solutions/<name>/subscription")
 def unsubscribe(name: str):
     return _follow(name, False)
+
+
+MAX_PURL_LENGTH = 1000
+
+
+@bp.get("/components")
+def components_where_used():
+    purl = (request.args.get("purl") or "").strip()
+    if not purl:
+        raise InvalidInput("give the package URL to look for, e.g. ?purl=pkg:pypi/requests", field="purl")
+    if len(purl) > MAX_PURL_LENGTH:
+        raise InvalidInput(f"the purl is longer than {MAX_PURL_LENGTH} characters", field="purl")
+    return {"purl": purl, "matches": [usage.to_dict() for usage in whereused.where_used(purl)]}

@@ -5,18 +5,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from registry.web import CheckboxesField
 from registry.catalog.models import ADOPTION_STAGES
 from registry.spec.vocabulary import ACCESS_MODES
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices shown as checkboxes (a fieldset), not a multi-select box."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 def stage_choices() -> list[tuple[str, str]]:

@@ -9,16 +9,28 @@ solution's state, an adoption; registry/handlers.py), once the change is committ
 from __future__ import annotations
 
 import logging
+import shlex
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from flask import url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, insert, or_, select
 
 from registry.accounts.models import Organization
-from registry.catalog.models import Adoption, SearchDocument, SearchFacet
+from registry.audit.models import AuditEvent
+from registry.catalog import adoption, fit, search
+from registry.catalog.models import Adoption, DataHubProfile, SearchDocument, SearchFacet
 from registry.catalog.search import bigrams, index_changed, normalize
 from registry.db import db, utcnow
 from registry.releases.models import Release, Solution
-from registry.releases.versions import latest_published
+from registry.releases.service import can_see
+from registry.releases.versions import latest_published, precedence
+from registry.review.models import Review
+from registry.sbom.models import Component, Finding
+from registry.sbom.service import risk_summary
+from registry.spec.names import artifact_filename
 from registry.spec.vocabulary import CATEGORY_LABELS
 
 log = logging.getLogger("registry.catalog")
@@ -118,3 +130,132 @@ def reindex_all() -> int:
     """Rebuild the whole index (after an import or a migration); returns how many solutions are searchable."""
     ids = db.session.scalars(select(Solution.id).order_by(Solution.id)).all()
     return sum(reindex_solution(solution_id) for solution_id in ids)
+
+
+# --- what the catalog's pages and their JSON twins show -------------------------------------------
+
+HOME_NEWEST = 8
+HOME_MOST_ADOPTED = 6
+HISTORY_LIMIT = 100
+
+
+def reader_profile(user) -> DataHubProfile | None:
+    """The data-hub profile of the signed-in reader's (first) municipality that has one."""
+    for org in adoption.user_municipalities(user):
+        profile = fit.get_profile(org.id)
+        if profile is not None:
+            return profile
+    return None
+
+
+def home_data() -> dict[str, Any]:
+    overview = search.cached_search(search.SearchQuery())
+    newest = db.session.scalars(select(Release).where(Release.state == "published")
+                                .order_by(Release.published_at.desc(), Release.id.desc()).limit(HOME_NEWEST)).all()
+    docs = SearchDocument.__table__
+    most_adopted = db.session.execute(
+        select(docs.c.name, docs.c.version, docs.c.display, docs.c.adoption_count)
+        .where(docs.c.adoption_count > 0)
+        .order_by(docs.c.adoption_count.desc(), docs.c.published_at.desc()).limit(HOME_MOST_ADOPTED)).all()
+    return {"total": overview.total, "categories": overview.facets["category"],
+            "programmes": overview.facets["programme"], "newest": newest, "most_adopted": most_adopted}
+
+
+@dataclass
+class InstallStep:
+    kind: str
+    path: str
+    commands: list[str]
+    note: str = ""
+
+
+def install_steps(release: Release) -> list[InstallStep]:
+    """Shell commands built only from registry-checked parts, each one quoted anyway: the file name is the
+    registry's own, never the one the client uploaded under, and manifest paths are text from the vendor."""
+    name, version = release.solution.name, release.version
+    filename = artifact_filename(name, version, "archive", "application/gzip")
+    url = url_for("api.download_artifact", name=name, version=version, kind="archive", _external=True)
+    file, folder = shlex.quote(filename), shlex.quote(f"{name}-{version}")
+    fetch = [f"curl -fLo {file} {shlex.quote(url)}", f"echo {shlex.quote(f'{release.sha256}  {filename}')} | "
+             "sha256sum -c -", f"tar xzf {file} && cd {folder}"]
+    steps = []
+    for target in release.deploy_targets:
+        path = shlex.quote(target.path)
+        if target.kind == "helm":
+            kube = (target.details or {}).get("kubeVersion")
+            steps.append(InstallStep("helm", target.path, [*fetch, f"helm install {shlex.quote(name)} ./{path}"],
+                                     _("Kubernetes %(range)s", range=kube) if kube else ""))
+        elif target.kind == "compose":
+            steps.append(InstallStep("compose", target.path, [*fetch, f"docker compose -f {path} up -d"]))
+        elif target.kind == "kubernetes":
+            steps.append(InstallStep("kubernetes", target.path, [*fetch, f"kubectl apply -R -f {path}"]))
+        else:
+            script = target.path if target.path.endswith(".sh") else f"{target.path.rstrip('/')}/install.sh"
+            steps.append(InstallStep("vm", target.path, [*fetch, f"sudo sh {shlex.quote(script)}"]))
+    return steps
+
+
+@dataclass
+class SbomSummary:
+    components: int
+    licences: list[tuple[str, int]]
+    findings: list[Any]
+    risk: dict | None = None
+
+
+def sbom_summary(release: Release) -> SbomSummary | None:
+    components = db.session.scalars(select(Component).where(Component.release_id == release.id)).all()
+    if not components:
+        return None
+    licences: dict[str, int] = {}
+    for component in components:
+        key = component.license_expression or ", ".join(component.licenses or []) or _("unknown")
+        licences[key] = licences.get(key, 0) + 1
+    findings = db.session.scalars(select(Finding).where(Finding.release_id == release.id).order_by(Finding.id)).all()
+    return SbomSummary(len(components), sorted(licences.items(), key=lambda kv: (-kv[1], kv[0])), list(findings),
+                       risk_summary(release))
+
+
+@dataclass
+class PageData:
+    solution: Solution
+    release: Release
+    releases: list[Release]
+    latest: Release | None
+    adopters: list[adoption.Adopter]
+    approvals: list[Review]
+    history: list[AuditEvent]
+    install: list[InstallStep]
+    sbom: SbomSummary | None
+    fit: fit.Fit | None = None
+    profile_org: Organization | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def page_data(solution: Solution, release: Release, releases: list[Release], user) -> PageData:
+    """What the solution page shows; `releases` are those the reader may see, and so is the history."""
+    approvals = [r for r in release.reviews if r.decision == "approve"]
+    version = AuditEvent.details["version"].as_string()
+    history = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.solution_id == solution.id, or_(version.is_(None), version.in_([r.version for r in releases])))
+        .order_by(AuditEvent.id.desc()).limit(HISTORY_LIMIT)).all()
+    data = PageData(solution, release, releases, latest_published(solution.releases), adoption.adopters(solution),
+                    list(approvals), list(history), install_steps(release), sbom_summary(release))
+    profile = reader_profile(user)
+    if profile is not None:
+        data.fit = fit.release_fit(release, profile)
+        data.profile_org = profile.org
+    return data
+
+
+def visible_releases(solution: Solution, user, token=None) -> list[Release]:
+    """The releases the reader may see, newest version first."""
+    visible = [r for r in solution.releases if can_see(r, user, token)]
+    return sorted(visible, key=lambda r: precedence(r.version), reverse=True)
+
+
+def localized(texts) -> str:
+    if not isinstance(texts, dict):
+        return str(texts or "")
+    lang = str(get_locale() or "ko")
+    return texts.get(lang) or texts.get("en" if lang == "ko" else "ko") or ""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,24 +9,20 @@ from flask import Blueprint, Response, abort, flash, make_response, redirect, re
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
 
 from registry.accounts import service as accounts
 from registry.accounts.forms import ConfirmForm
 from registry.accounts.models import Organization
-from registry.audit.models import AuditEvent
-from registry.catalog import adoption, feeds, fit, search
+from registry.catalog import whereused
+from registry.catalog import adoption, feeds, fit, search, service
 from registry.catalog.forms import AdoptionForm, ProfileForm, SubscriptionForm, WebhookForm
 from registry.catalog.markdown import render_markdown
-from registry.catalog.models import DataHubProfile, SearchDocument
 from registry.db import db
 from registry.errors import InvalidInput, RegistryError
 from registry.notifications import deliveries
 from registry.releases.service import can_see, get_release, get_solution
 from registry.releases.models import Release, Solution
-from registry.spec.names import artifact_filename
-from registry.releases.versions import latest_published, precedence
-from registry.review.models import Review
+from registry.releases.versions import latest_published
 from registry.review.views import render_source_diff
 from registry.spec.vocabulary import (
     CATEGORIES,
@@ -72,33 +66,11 @@ def _catalog_helpers() -> dict[str, Any]:
 
 # --- the reader's data hub --------------------------------------------------------------------
 
-def reader_profile() -> DataHubProfile | None:
-    """The data-hub profile of the signed-in reader's (first) municipality that has one."""
-    for org in adoption.user_municipalities(current_user):
-        profile = fit.get_profile(org.id)
-        if profile is not None:
-            return profile
-    return None
-
-
 # --- home and search ------------------------------------------------------------------------
 
 @bp.get("/")
 def home():
-    return render_template("catalog/home.html", **home_data())
-
-
-def home_data() -> dict[str, Any]:
-    overview = search.cached_search(search.SearchQuery())
-    newest = db.session.scalars(select(Release).where(Release.state == "published")
-                                .order_by(Release.published_at.desc(), Release.id.desc()).limit(HOME_NEWEST)).all()
-    docs = SearchDocument.__table__
-    most_adopted = db.session.execute(
-        select(docs.c.name, docs.c.version, docs.c.display, docs.c.adoption_count)
-        .where(docs.c.adoption_count > 0)
-        .order_by(docs.c.adoption_count.desc(), docs.c.published_at.desc()).limit(HOME_MOST_ADOPTED)).all()
-    return {"total": overview.total, "categories": overview.facets["category"],
-            "programmes": overview.facets["programme"], "newest": newest, "most_adopted": most_adopted}
+    return render_template("catalog/home.html", **service.home_data())
 
 
 @bp.get("/search")
@@ -107,7 +79,7 @@ def search_page():
         query = search.SearchQuery.from_args(request.args)
     except InvalidInput as exc:
         return render_template("catalog/search.html", error=exc.detail, query=None, result=None), 400
-    profile = reader_profile()
+    profile = service.reader_profile(current_user)
     fit_ids = fit.fitting_solution_ids(profile) if profile else None
     result = search.cached_search(query, fit_ids)
     return render_template("catalog/search.html", error=None, query=query, result=result, has_profile=bool(profile),
@@ -124,7 +96,7 @@ def facet_names() -> dict[str, str]:
 @bp.get("/lang/<code>")
 def set_language(code: str):
     """Remember the reader's language in the session and a long-lived cookie."""
-    from registry.app import LOCALES
+    from registry.web import LOCALES
 
     target = request.referrer if request.referrer and request.referrer.startswith(request.host_url) else "/"
     response = redirect(target)
@@ -136,113 +108,9 @@ def set_language(code: str):
 
 # --- solution pages -------------------------------------------------------------------------
 
-@dataclass
-class InstallStep:
-    kind: str
-    path: str
-    commands: list[str]
-    note: str = ""
-
-
-def install_steps(release: Release) -> list[InstallStep]:
-    """Shell commands built only from registry-checked parts, each one quoted anyway: the file name is the
-    registry's own, never the one the client uploaded under, and manifest paths are text from the vendor."""
-    name, version = release.solution.name, release.version
-    filename = artifact_filename(name, version, "archive", "application/gzip")
-    url = url_for("api.download_artifact", name=name, version=version, kind="archive", _external=True)
-    file, folder = shlex.quote(filename), shlex.quote(f"{name}-{version}")
-    fetch = [f"curl -fLo {file} {shlex.quote(url)}", f"echo {shlex.quote(f'{release.sha256}  {filename}')} | "
-             "sha256sum -c -", f"tar xzf {file} && cd {folder}"]
-    steps = []
-    for target in release.deploy_targets:
-        path = shlex.quote(target.path)
-        if target.kind == "helm":
-            kube = (target.details or {}).get("kubeVersion")
-            steps.append(InstallStep("helm", target.path, [*fetch, f"helm install {shlex.quote(name)} ./{path}"],
-                                     _("Kubernetes %(range)s", range=kube) if kube else ""))
-        elif target.kind == "compose":
-            steps.append(InstallStep("compose", target.path, [*fetch, f"docker compose -f {path} up -d"]))
-        elif target.kind == "kubernetes":
-            steps.append(InstallStep("kubernetes", target.path, [*fetch, f"kubectl apply -R -f {path}"]))
-        else:
-            script = target.path if target.path.endswith(".sh") else f"{target.path.rstrip('/')}/install.sh"
-            steps.append(InstallStep("vm", target.path, [*fetch, f"sudo sh {shlex.quote(script)}"]))
-    return steps
-
-
-@dataclass
-class SbomSummary:
-    components: int
-    licences: list[tuple[str, int]]
-    findings: list[Any]
-    risk: dict | None = None
-
-
-def sbom_summary(release: Release) -> SbomSummary | None:
-    try:
-        from registry.sbom.models import Component, Finding
-    except ImportError:  # pragma: no cover - the SBOM engine ships with the registry
-        return None
-    components = db.session.scalars(select(Component).where(Component.release_id == release.id)).all()
-    if not components:
-        return None
-    licences: dict[str, int] = {}
-    for component in components:
-        key = component.license_expression or ", ".join(component.licenses or []) or _("unknown")
-        licences[key] = licences.get(key, 0) + 1
-    findings = db.session.scalars(select(Finding).where(Finding.release_id == release.id).order_by(Finding.id)).all()
-    risk = None
-    try:
-        from registry.sbom.service import risk_summary
-    except ImportError:  # pragma: no cover
-        risk_summary = None
-    if risk_summary is not None:
-        risk = risk_summary(release)
-    return SbomSummary(len(components), sorted(licences.items(), key=lambda kv: (-kv[1], kv[0])), list(findings), risk)
-
-
-@dataclass
-class PageData:
-    solution: Solution
-    release: Release
-    releases: list[Release]
-    latest: Release | None
-    adopters: list[adoption.Adopter]
-    approvals: list[Review]
-    history: list[AuditEvent]
-    install: list[InstallStep]
-    sbom: SbomSummary | None
-    fit: fit.Fit | None = None
-    profile_org: Organization | None = None
-    extra: dict = field(default_factory=dict)
-
-
-def page_data(solution: Solution, release: Release, releases: list[Release]) -> PageData:
-    """What the solution page shows; `releases` are those the reader may see, and so is the history."""
-    approvals = db.session.scalars(select(Review).where(Review.release_id == release.id, Review.decision == "approve")
-                                   .order_by(Review.id)).all()
-    version = AuditEvent.details["version"].as_string()
-    history = db.session.scalars(select(AuditEvent).where(
-        AuditEvent.solution_id == solution.id, or_(version.is_(None), version.in_([r.version for r in releases])))
-        .order_by(AuditEvent.id.desc()).limit(HISTORY_LIMIT)).all()
-    data = PageData(solution, release, releases, latest_published(solution.releases), adoption.adopters(solution),
-                    list(approvals), list(history), install_steps(release), sbom_summary(release))
-    profile = reader_profile()
-    if profile is not None:
-        data.fit = fit.release_fit(release, profile)
-        data.profile_org = profile.org
-    return data
-
-
-def _visible_releases(solution: Solution, token=None) -> list[Release]:
-    """The releases the reader may see, newest version first."""
-    visible = [r for r in solution.releases if can_see(r, current_user, token)]
-    return sorted(visible, key=lambda r: precedence(r.version), reverse=True)
-
-
 def _render_solution(solution: Solution, release: Release, releases: list[Release], adoption_form=None,
                      status: int = 200):
-    data = page_data(solution, release, releases)
+    data = service.page_data(solution, release, releases, current_user)
     municipalities = adoption.user_municipalities(current_user)
     if adoption_form is None and municipalities:
         adoption_form = AdoptionForm(prefix="adopt")
@@ -252,7 +120,7 @@ def _render_solution(solution: Solution, release: Release, releases: list[Releas
         if request.method == "GET":
             adoption_form.version.data = release.version
     readme = render_markdown(release.readme) if release.readme else None
-    description = render_markdown(_localized((release.manifest or {}).get("description")))
+    description = render_markdown(service.localized((release.manifest or {}).get("description")))
     return render_template("catalog/solution.html", page=data, solution=solution, release=release, releases=releases,
                            readme=readme, description=description, adoption_form=adoption_form,
                            subscription_form=SubscriptionForm(prefix="follow"),
@@ -261,17 +129,10 @@ def _render_solution(solution: Solution, release: Release, releases: list[Releas
                            and current_user.member_of(solution.org_id)), status
 
 
-def _localized(texts) -> str:
-    if not isinstance(texts, dict):
-        return str(texts or "")
-    lang = locale()
-    return texts.get(lang) or texts.get("en" if lang == "ko" else "ko") or ""
-
-
 @bp.get("/solutions/<name>")
 def solution_page(name: str):
     solution = get_solution(name)
-    releases = _visible_releases(solution)
+    releases = service.visible_releases(solution, current_user)
     if not releases:
         abort(404)
     latest = latest_published(solution.releases) or releases[0]
@@ -283,7 +144,7 @@ def release_page(name: str, version: str):
     release = get_release(name, version)
     if not can_see(release, current_user, None):
         abort(404)
-    return _render_solution(release.solution, release, _visible_releases(release.solution))
+    return _render_solution(release.solution, release, service.visible_releases(release.solution, current_user))
 
 
 @bp.get("/solutions/<name>/compare/<old>...<new>")
@@ -300,7 +161,7 @@ def compare(name: str, old: str, new: str):
 @login_required
 def record_adoption(name: str):
     solution = get_solution(name)
-    releases = _visible_releases(solution)
+    releases = service.visible_releases(solution, current_user)
     if not releases:
         abort(404)
     form = AdoptionForm(prefix="adopt")
@@ -328,7 +189,7 @@ def record_adoption(name: str):
 @login_required
 def toggle_subscription(name: str):
     solution = get_solution(name)
-    if not _visible_releases(solution):
+    if not service.visible_releases(solution, current_user):
         abort(404)
     if SubscriptionForm(prefix="follow").validate_on_submit():
         following = adoption.set_subscription(current_user, solution, request.form.get("action") == "follow")
@@ -341,7 +202,7 @@ def toggle_subscription(name: str):
 
 def _org_for_member(slug: str) -> Organization:
     org = accounts.get_org(slug)
-    adoption.require_member(current_user, org)
+    accounts.require_member(current_user, org)
     return org
 
 
@@ -445,9 +306,21 @@ def category_feed(category: str):
 @login_required
 def resend_delivery(slug: str, delivery_id: int):
     org = accounts.get_org(slug)
-    adoption.require_member(current_user, org, owner=True)
+    accounts.require_member(current_user, org, owner=True)
     if ConfirmForm().validate_on_submit():
         deliveries.resend(org, delivery_id)
         db.session.commit()
         flash(_("The delivery is sent again, with the same webhook-id."))
     return redirect(url_for("catalog.datahub", slug=org.slug) + "#deliveries-h")
+
+
+@bp.get("/components")
+def components():
+    purl = (request.args.get("purl") or "").strip()
+    usages, error = [], None
+    if purl:
+        try:
+            usages = whereused.where_used(purl)
+        except InvalidInput as exc:
+            error = exc.detail
+    return render_template("catalog/where_used.html", purl=purl, usages=usages, error=error), 400 if error else 200

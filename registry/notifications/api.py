@@ -3,7 +3,7 @@
 from registry.accounts import service as accounts
 from registry.web import api_bp as bp
 from registry.accounts.auth import current_token
-from registry.catalog.adoption import require_member
+from registry.accounts.service import require_member
 from registry.errors import Forbidden
 from registry.notifications import deliveries
 

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from registry.web import api_bp as bp
 from registry.accounts.auth import current_token, optional_token
 from registry.web import PRIVATE
-from registry.publishing.serializers import release_json, solution_json
+from registry.releases.serializers import release_json, solution_json
 from registry.web import json_body
 from registry.db import write_apart
 from registry.errors import InvalidInput, NotFound

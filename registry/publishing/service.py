@@ -28,7 +28,7 @@ from registry.errors import Conflict, InvalidInput, Unprocessable
 from registry.publishing.checks import upload_checks
 from registry.releases.service import find_solution, refuse_mirrored
 from registry.review.codechecks import code_check_rows
-from registry.publishing.inspection import inspect_archive
+from registry.releases.inspection import inspect_archive
 from registry.releases.models import Artifact, Check, DataHubRequirement, DeployTarget, Release, Solution
 from registry.spec.names import artifact_filename, normalize_name
 from registry.publishing.signatures import verify_provenance

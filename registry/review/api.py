@@ -11,7 +11,7 @@ from registry.accounts.models import User
 from registry.accounts.service import require_scope
 from registry.web import api_bp as bp
 from registry.accounts.auth import current_token
-from registry.publishing.serializers import release_json
+from registry.releases.serializers import release_json
 from registry.web import iso, json_body
 from registry.db import db
 from registry.errors import InvalidInput

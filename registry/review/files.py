@@ -20,7 +20,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
-from registry.publishing.inspection import server_limits
+from registry.releases.inspection import server_limits
 from registry.releases.models import Release
 from registry.spec.archive import ArchiveContents, read_archive
 from registry.storage import storage

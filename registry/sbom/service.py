@@ -20,13 +20,16 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import selectinload
 
-from registry.catalog.models import Adoption
+from registry import events
+from registry.audit import service as audit
 from registry.db import db, utcnow
-from registry.errors import InvalidInput, NotFound
-from registry.releases.models import Check, Release, Solution
+from registry.events import EventName
+from registry.errors import NotFound
+from registry.releases.models import Check, Release
 from registry.sbom import licenses
-from registry.sbom.ecosystems import compare_versions, osv_package, parse_purl, purl_base
-from registry.sbom.models import Component, ComponentDependency, Finding, VexStatement, Vulnerability
+from registry.sbom.ecosystems import compare_versions, osv_package, purl_base
+from registry.sbom.models import (Component, ComponentDependency, Finding, LicensePolicyRule, VexStatement,
+                                  Vulnerability)
 from registry.sbom.osv import SEVERITIES, match_index
 from registry.spec.sbom.parser import ParsedSbom
 
@@ -181,9 +184,8 @@ def evaluate_release(release: Release) -> list[Check]:
 
 def rematch_all() -> int:
     """Recompute findings for every release (after an OSV import), refresh their vulnerability checks,
-    and tell adopters about findings their release did not have before."""
-    from registry.catalog.alerts import notify_new_findings
-
+    and emit "vulnerabilities.found" for each release with findings it did not have before (its
+    adopters are told, registry/handlers.py)."""
     def known() -> set[tuple[int, int, str]]:
         return set(db.session.execute(select(Finding.release_id, Finding.component_id, Finding.vulnerability_id)))
 
@@ -197,8 +199,52 @@ def rematch_all() -> int:
         new = [f for f in _findings(release.id)
                if (f.release_id, f.component_id, f.vulnerability_id) in gained and counted(f)]
         if new:
-            notify_new_findings(release, new)
+            events.emit(EventName.VULNERABILITIES_FOUND, release_id=release.id,
+                        findings=[{"vulnerability_id": f.vulnerability_id, "severity": f.severity} for f in new])
     return total
+
+
+def set_policy_categories(actor, chosen: dict[str, str]) -> None:
+    """Admin: the action for each licence category; every release's licence check is recomputed. Commits."""
+    for category, action in chosen.items():
+        _upsert_rule("category", category, action)
+    _policy_changed(actor, {"categories": chosen})
+
+
+def set_license_rule(actor, license_id: str, action: str) -> None:
+    _upsert_rule("license", license_id, action)
+    _policy_changed(actor, {"license": license_id, "action": action})
+
+
+def remove_license_rule(actor, rule_id: int) -> str:
+    """Returns the licence whose rule was removed; NotFound for no such licence rule."""
+    rule = db.session.get(LicensePolicyRule, rule_id)
+    if rule is None or rule.kind != "license":
+        raise NotFound(f"no licence rule {rule_id}", field="rule_id")
+    db.session.delete(rule)
+    _policy_changed(actor, {"removed_license": rule.subject})
+    return rule.subject
+
+
+def license_rules() -> list[LicensePolicyRule]:
+    return list(db.session.scalars(select(LicensePolicyRule).where(LicensePolicyRule.kind == "license")
+                                   .order_by(LicensePolicyRule.subject)))
+
+
+def _upsert_rule(kind: str, subject: str, action: str) -> None:
+    rule = db.session.scalar(select(LicensePolicyRule).where(LicensePolicyRule.kind == kind,
+                                                             LicensePolicyRule.subject == subject))
+    if rule is None:
+        db.session.add(LicensePolicyRule(kind=kind, subject=subject, action=action))
+    else:
+        rule.action = action
+
+
+def _policy_changed(actor, details: dict) -> None:
+    db.session.flush()
+    relicense_all()
+    audit.record("license_policy.changed", actor=actor, details=details)
+    db.session.commit()
 
 
 def relicense_all() -> None:
@@ -230,63 +276,6 @@ def risk_summary(release: Release) -> dict[str, Any]:
         "components": sum(verdict_counts.values()),
         "score": max(0, 100 - penalty),
     }
-
-
-# --- where used -------------------------------------------------------------------------------
-
-
-@dataclass
-class Adopter:
-    org: str  # slug
-    name: str
-    stage: str
-
-
-@dataclass
-class Usage:
-    solution: str
-    version: str
-    state: str
-    component: dict[str, str | None]
-    adopters: list[Adopter] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"solution": self.solution, "version": self.version, "state": self.state, "component": self.component,
-                "adopters": [a.__dict__ for a in self.adopters]}
-
-
-def where_used(purl: str) -> list[Usage]:
-    """Published and yanked releases containing the package, with the municipalities that adopted them.
-
-    A purl with a version matches that version exactly; without one, any version. Ordered by
-    solution name, then upload order.
-    """
-    try:
-        parsed = parse_purl((purl or "").strip())
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="purl") from None
-    base = purl_base(parsed.to_string())
-    query = (select(Component, Release, Solution).join(Release, Release.id == Component.release_id)
-             .join(Solution, Solution.id == Release.solution_id)
-             .where(Component.purl_base == base, Release.state.in_(VISIBLE_STATES))
-             .order_by(Solution.name, Release.id, Component.id))
-    usages: list[Usage] = []
-    release_usage: dict[int, Usage] = {}
-    for component, release, solution in db.session.execute(query):
-        if parsed.version and component.version != parsed.version and \
-                (component.purl is None or parse_purl(component.purl).version != parsed.version):
-            continue
-        if release.id in release_usage:
-            continue  # one entry per release, even if the SBOM lists the package twice
-        usage = Usage(solution.name, release.version, release.state,
-                      {"name": component.name, "version": component.version, "purl": component.purl})
-        release_usage[release.id] = usage
-        usages.append(usage)
-    if release_usage:
-        for adoption in db.session.scalars(select(Adoption).where(Adoption.release_id.in_(release_usage))
-                                           .order_by(Adoption.id)):
-            release_usage[adoption.release_id].adopters.append(Adopter(adoption.org.slug, adoption.org.name, adoption.stage))
-    return usages
 
 
 # --- diff -------------------------------------------------------------------------------------
@@ -366,16 +355,6 @@ def diff_releases(old: Release | None, new: Release) -> SbomDiff:
 # --- exports ----------------------------------------------------------------------------------
 
 CSV_COLUMNS = ("name", "version", "purl", "type", "licenses", "verdict", "findings")
-
-
-def find_release(solution_name: str, version: str) -> Release:
-    from registry.spec.names import normalize_name
-
-    release = db.session.scalar(select(Release).join(Solution).where(
-        Solution.normalized_name == normalize_name(solution_name), Release.version == version))
-    if release is None:
-        raise NotFound(f"no release {version} of solution {solution_name!r}")
-    return release
 
 
 def _csv_cell(value: str) -> str:

@@ -9,7 +9,8 @@ from registry.db import db
 from registry.errors import InvalidInput
 from registry.sbom.models import Component, ComponentDependency, Finding, LicensePolicyRule, VexStatement
 from registry.sbom.osv import import_osv
-from registry.sbom.service import components_csv, diff_releases, relicense_all, risk_summary, where_used
+from registry.catalog.whereused import where_used
+from registry.sbom.service import components_csv, diff_releases, relicense_all, risk_summary
 
 from .conftest import OSV, SBOMS
 
