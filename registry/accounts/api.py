@@ -5,7 +5,6 @@ from __future__ import annotations
 from registry.accounts import service as accounts
 from registry.accounts.auth import current_token
 from registry.accounts.models import SigningKey
-from registry.db import db
 from registry.web import api_bp as bp
 from registry.web import iso, json_body
 
@@ -27,7 +26,6 @@ def register_key():
     accounts.require_scope(token, "publish")
     body = json_body()
     key = accounts.register_signing_key(token.user, str(body.get("public_key") or ""), str(body.get("name") or ""))
-    db.session.commit()
     return {"key": key_json(key)}, 201
 
 

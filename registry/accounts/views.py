@@ -83,11 +83,9 @@ def login_two_factor():
     form = TwoFactorForm()
     if form.validate_on_submit():
         if twofactor.verify(user, form.code.data):
-            db.session.commit()
             session.pop(PENDING)
             login_user(user, remember=pending["remember"])
             return redirect(_safe_next(pending.get("next")))
-        db.session.rollback()
         form.code.errors.append(_("That authentication code is wrong or was already used."))
     return render_template("accounts/login_two_factor.html", form=form), \
         200 if request.method == "GET" and not form.errors else 400
@@ -103,13 +101,10 @@ def two_factor():
     if form.validate_on_submit():
         codes = twofactor.confirm(current_user, form.code.data)
         if codes is not None:
-            db.session.commit()
             # Shown on this response only; only their hashes are stored.
             return render_template("accounts/two_factor.html", enrolled=True, codes=codes)
-        db.session.rollback()
         form.code.errors.append(_("That authentication code is wrong or was already used."))
     uri = twofactor.provisioning_uri(current_user)
-    db.session.commit()  # keep the pending secret, so a reload shows the same one
     return render_template("accounts/two_factor.html", enrolled=False, form=form, secret=current_user.totp_secret,
                            uri=uri), 200 if not form.errors else 400
 
@@ -138,8 +133,7 @@ def require_two_factor_for_staff():
 def logout():
     if ConfirmForm().validate_on_submit():
         # Void every cookie issued so far, so one copied before this moment stops working too.
-        current_user.end_sessions()
-        db.session.commit()
+        service.end_sessions(current_user)
         logout_user()
     return redirect(url_for("catalog.home"))
 
@@ -186,7 +180,6 @@ def create_token():
         db.session.rollback()
         form.form_errors.append(exc.detail)
         return _render_account(form, SigningKeyForm(prefix="key"), status=exc.status)
-    db.session.commit()
     # Shown once, on this response only; only its hash is stored.
     return _render_account(TokenForm(prefix="token"), SigningKeyForm(prefix="key"), new_token=issued.raw)
 
@@ -198,7 +191,6 @@ def revoke_token(token_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     service.revoke_token(token, current_user)
-    db.session.commit()
     flash(_("Token revoked."))
     return redirect(url_for("accounts.account"))
 
@@ -215,7 +207,6 @@ def add_key():
         db.session.rollback()
         form.public_key.errors.append(exc.detail)
         return _render_account(TokenForm(prefix="token"), form, status=exc.status)
-    db.session.commit()
     flash(_("Signing key registered."))
     return redirect(url_for("accounts.account"))
 
@@ -227,6 +218,5 @@ def revoke_key(key_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     service.revoke_signing_key(key, current_user)
-    db.session.commit()
     flash(_("Signing key revoked."))
     return redirect(url_for("accounts.account"))

@@ -309,7 +309,6 @@ def resend_delivery(slug: str, delivery_id: int):
     accounts.require_member(current_user, org, owner=True)
     if ConfirmForm().validate_on_submit():
         deliveries.resend(org, delivery_id)
-        db.session.commit()
         flash(_("The delivery is sent again, with the same webhook-id."))
     return redirect(url_for("catalog.datahub", slug=org.slug) + "#deliveries-h")
 

@@ -13,7 +13,6 @@ from registry.web import api_bp as bp
 from registry.accounts.auth import current_token
 from registry.releases.serializers import release_json
 from registry.web import iso, json_body
-from registry.db import db
 from registry.errors import InvalidInput
 from registry.review import service
 from registry.review.diff import release_diff
@@ -41,7 +40,6 @@ def _claim_json(release) -> dict:
 def review_queue():
     _reviewer()
     entries = service.queue(service.QueueFilters.parse(request.args))
-    db.session.commit()  # records the token's last use
     return {"queue": [{
         "release_id": e.release.id, "position": e.position, "name": e.release.solution.name,
         "version": e.release.version, "org": e.release.solution.org.slug, "programme": e.programme,
