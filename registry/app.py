@@ -52,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from registry.ops.input_guards import register_input_guards
 
+    app.after_request(_end_unit_of_work)  # first registered, so it runs last
     register_input_guards(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -76,6 +77,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.teardown_request(events.dispatch_if_emitted)
     app.teardown_appcontext(events.dispatch_if_emitted)
     return app
+
+
+def _end_unit_of_work(response):
+    """The request is the unit of work: commit what it wrote if it succeeded, roll it back if it was refused.
+
+    A view that swallows a refusal and redirects rolls back itself. Registered before every other
+    after_request function, so it runs after them (Flask runs them in reverse)."""
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
 
 
 def select_locale() -> str:

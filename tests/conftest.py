@@ -167,6 +167,7 @@ def make_token(app):
     def _make(user, org_slug, scopes=("publish",), **kw):
         issued = service.issue_token(user, service.get_org(org_slug), list(scopes), **kw)
         db.session.commit()
+        db.session.commit()
         return issued.raw
 
     return _make

@@ -194,7 +194,6 @@ def issue_token(user: User, org: Organization, scopes: list[str], *, name: str =
     db.session.flush()
     audit.record("token.create", actor=user, org_id=org.id,
                  details={"token": token.prefix, "scopes": scopes, "solution": token.solution_name})
-    db.session.commit()
     return IssuedToken(token, raw)
 
 
@@ -204,7 +203,6 @@ def revoke_token(token: ApiToken, actor: User) -> None:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         audit.record("token.revoke", actor=actor, org_id=token.org_id, details={"token": token.prefix})
-        db.session.commit()
 
 
 def token_from_header(header: str | None) -> ApiToken:
@@ -278,7 +276,6 @@ def register_signing_key(user: User, public_key_pem: str, name: str = "") -> Sig
     db.session.flush()
     audit.record("key.register", actor=user, details={"keyid": keyid, "name": key.name})
     transparency.key_registered(key)
-    db.session.commit()
     return key
 
 
@@ -289,13 +286,11 @@ def revoke_signing_key(key: SigningKey, actor: User) -> None:
         key.revoked_at = utcnow()
         audit.record("key.revoke", actor=actor, details={"keyid": key.keyid})
         transparency.key_revoked(key)
-        db.session.commit()
 
 
 def end_sessions(user: User) -> None:
     """Sign out everywhere: every cookie issued so far stops working, copies included."""
     user.end_sessions()
-    db.session.commit()
 
 
 def org_signing_keys(org: Organization) -> list[SigningKey]:

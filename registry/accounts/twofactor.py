@@ -32,33 +32,26 @@ def pending_secret(user: User) -> str:
 
 
 def provisioning_uri(user: User) -> str:
-    """The otpauth:// URI of the pending secret, kept (committed) so a reload shows the same one."""
-    uri = pyotp.TOTP(pending_secret(user)).provisioning_uri(name=user.username, issuer_name=ISSUER)
-    db.session.commit()
-    return uri
+    """The otpauth:// URI of the pending secret (kept when the request commits, so a reload shows the same one)."""
+    return pyotp.TOTP(pending_secret(user)).provisioning_uri(name=user.username, issuer_name=ISSUER)
 
 
 def confirm(user: User, code: str) -> list[str] | None:
     """Switch two-factor on if `code` matches the pending secret; the new recovery codes, shown once."""
     if user.has_two_factor or not _accept_totp(user, code):
-        db.session.rollback()
         return None
     user.totp_confirmed_at = utcnow()
     codes = _new_recovery_codes(user)
     audit.record("user.two_factor_enable", actor=user, details={"username": user.username})
-    db.session.commit()
     return codes
 
 
 def verify(user: User, code: str) -> bool:
     """A second factor at sign-in: a fresh TOTP code, or an unused recovery code (then spent)."""
     code = "".join((code or "").split()).replace("-", "").lower()
-    accepted = _accept_totp(user, code) if code.isdigit() and len(code) == 6 else _spend_recovery_code(user, code)
-    if accepted:
-        db.session.commit()  # the step or the recovery code is spent for good
-    else:
-        db.session.rollback()
-    return accepted
+    if code.isdigit() and len(code) == 6:
+        return _accept_totp(user, code)
+    return _spend_recovery_code(user, code)
 
 
 def _accept_totp(user: User, code: str) -> bool:

@@ -34,7 +34,7 @@ def parse_date(value: str | date | None, field: str = "deployed_on") -> date:
 
 
 def record_adoption(user: User, org: Organization, release: Release, stage: str, deployed_on: date) -> Adoption:
-    """Record (or update) that `org` runs `release`; commits."""
+    """Record (or update) that `org` runs `release`."""
     require_member(user, org)
     require_municipality(org)
     if stage not in ADOPTION_STAGES:
@@ -55,7 +55,6 @@ def record_adoption(user: User, org: Organization, release: Release, stage: str,
     events.emit(events.EventName.ADOPTION_CHANGED, solution_id=release.solution_id)
     audit.record("adoption.record", actor=user, org_id=org.id, solution_id=release.solution_id,
                  details={"version": release.version, "stage": stage, "deployed_on": deployed_on.isoformat()})
-    db.session.commit()
     return adoption
 
 
@@ -90,7 +89,7 @@ def user_municipalities(user: User | None) -> list[Organization]:
 
 
 def set_webhook(user: User, org: Organization, url: str | None, *, new_secret: bool = False) -> str | None:
-    """Set or clear (empty url) the org's alert webhook; owners only; commits.
+    """Set or clear (empty url) the org's alert webhook; owners only.
 
     The registry makes the signing secret (the first time, or when asked) and returns it, so that the
     owner sees it once; otherwise returns None."""
@@ -106,12 +105,11 @@ def set_webhook(user: User, org: Organization, url: str | None, *, new_secret: b
         org.webhook_url = org.webhook_secret = None
     audit.record("org.webhook", actor=user, org_id=org.id,
                  details={"url": org.webhook_url, "new_secret": made is not None})
-    db.session.commit()
     return made
 
 
 def save_profile(user: User, org: Organization, spec_version: str | None, entity_types: list[dict]) -> DataHubProfile:
-    """Replace the org's data-hub profile; commits."""
+    """Replace the org's data-hub profile."""
     require_member(user, org)
     require_municipality(org)
     profile = db.session.scalar(select(DataHubProfile).where(DataHubProfile.org_id == org.id))
@@ -124,7 +122,6 @@ def save_profile(user: User, org: Organization, spec_version: str | None, entity
     db.session.flush()
     audit.record("datahub.profile", actor=user, org_id=org.id,
                  details={"spec_version": spec_version, "entity_types": [e["type"] for e in entity_types]})
-    db.session.commit()
     return profile
 
 
@@ -136,7 +133,7 @@ def is_subscribed(user: User | None, solution: Solution) -> bool:
 
 
 def set_subscription(user: User, solution: Solution, subscribed: bool) -> bool:
-    """Follow or stop following a solution's new releases; commits; returns the new state."""
+    """Follow or stop following a solution's new releases; returns the new state."""
     if user is None or not getattr(user, "is_authenticated", False):
         raise Forbidden("sign in to follow a solution")
     existing = db.session.scalar(select(Subscription).where(Subscription.user_id == user.id,
@@ -145,7 +142,6 @@ def set_subscription(user: User, solution: Solution, subscribed: bool) -> bool:
         db.session.add(Subscription(user_id=user.id, solution_id=solution.id))
     elif not subscribed and existing is not None:
         db.session.delete(existing)
-    db.session.commit()
     return subscribed
 
 

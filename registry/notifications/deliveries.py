@@ -38,7 +38,6 @@ def queue(org: Organization, event: str, payload: dict) -> WebhookDelivery:
     db.session.add(delivery)
     db.session.flush()
     emit(EventName.WEBHOOK_QUEUED, delivery_id=delivery.id)
-    db.session.commit()
     return delivery
 
 
@@ -118,7 +117,7 @@ def _disable_if_dead(org: Organization, given_up: WebhookDelivery) -> None:
 
 
 def resend(org: Organization, delivery_id: int) -> WebhookDelivery:
-    """An owner's "send again": the same webhook-id, tried now; the caller checks ownership. Commits."""
+    """An owner's "send again": the same webhook-id, tried now; the caller checks ownership."""
     delivery = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
                                                                WebhookDelivery.org_id == org.id))
     if delivery is None:

@@ -96,10 +96,9 @@ def queue_email(user: User, subject, message, link: str | None = None) -> Outbox
 
 
 def unsubscribe(user_id: int) -> None:
-    """Turn the user's mail off; commits. Following the link twice is fine."""
+    """Turn the user's mail off. Following the link twice is fine."""
     if db.session.get(User, user_id) is not None and db.session.get(MailOptOut, user_id) is None:
         db.session.add(MailOptOut(user_id=user_id))
-    db.session.commit()
 
 
 def deliver_outbox(ids: list[int] | None = None, limit: int = 100) -> int:
@@ -166,4 +165,3 @@ def mark_all_read(user: User) -> None:
     db.session.execute(update(Notification).where(
         Notification.read_at.is_(None),
         (Notification.user_id == user.id) | (Notification.org_id.in_(org_ids))).values(read_at=utcnow()))
-    db.session.commit()

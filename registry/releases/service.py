@@ -52,7 +52,6 @@ def yank(token: ApiToken, release: Release, reason: str) -> Release:
     audit.record("release.yank", actor=token.user, org_id=release.solution.org_id, solution_id=release.solution_id,
                  details={"version": release.version, "reason": release.yank_reason})
     transparency.release_yanked(release)
-    db.session.commit()
     return release
 
 
@@ -62,7 +61,6 @@ def unyank(token: ApiToken, release: Release) -> Release:
     audit.record("release.unyank", actor=token.user, org_id=release.solution.org_id, solution_id=release.solution_id,
                  details={"version": release.version})
     transparency.release_unyanked(release)
-    db.session.commit()
     return release
 
 
@@ -92,4 +90,3 @@ def set_solution_state(actor: User, solution: Solution, target: str, successor: 
     audit.record("solution.state", actor=actor, org_id=solution.org_id, solution_id=solution.id,
                  details={"from": previous, "to": target, "successor": successor.name if successor else None})
     transparency.solution_state_changed(solution)
-    db.session.commit()

@@ -147,7 +147,6 @@ def claim(user: User, release: Release) -> Release:
             raise Conflict(f"this release is {release.state.replace('_', ' ')}, not waiting for review",
                            code="invalid-state")
         raise _held_conflict(release)
-    db.session.commit()
     return release
 
 
@@ -162,7 +161,6 @@ def unclaim(user: User, release: Release) -> Release:
     if result.rowcount != 1:
         db.session.rollback()
         raise Conflict("you do not hold this release's claim", code="not-claimed")
-    db.session.commit()
     return _reload(release)
 
 
@@ -208,7 +206,6 @@ def save_reason(actor: User, text_ko: str, text_en: str, active: bool = True,
     db.session.flush()
     audit.record("review_reason.create" if created else "review_reason.update", actor=actor,
                  details={"reason_id": reason.id, "ko": text_ko, "en": text_en, "active": active})
-    db.session.commit()
     return reason
 
 
@@ -273,7 +270,6 @@ def decide(user: User, release: Release, decision: str, comment: str = "",
                           "reasons": [r["id"] for r in reasons]})
     transparency.release_published(release, approver=user)
     _notify(release, review, event)
-    db.session.commit()
     return Decision(review=review, release=release, published=release.state == "published")
 
 

@@ -205,7 +205,7 @@ def rematch_all() -> int:
 
 
 def set_policy_categories(actor, chosen: dict[str, str]) -> None:
-    """Admin: the action for each licence category; every release's licence check is recomputed. Commits."""
+    """Admin: the action for each licence category; every release's licence check is recomputed."""
     for category, action in chosen.items():
         _upsert_rule("category", category, action)
     _policy_changed(actor, {"categories": chosen})
@@ -244,7 +244,6 @@ def _policy_changed(actor, details: dict) -> None:
     db.session.flush()
     relicense_all()
     audit.record("license_policy.changed", actor=actor, details=details)
-    db.session.commit()
 
 
 def relicense_all() -> None:

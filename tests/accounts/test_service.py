@@ -65,6 +65,7 @@ def test_expired_and_revoked_tokens_are_refused(app, make_user, make_token):
     token.expires_at = None
     service.revoke_token(token, user)
     db.session.commit()
+    db.session.commit()
     with pytest.raises(Unauthorized, match="revoked"):
         service.token_from_header(f"Bearer {raw}")
 

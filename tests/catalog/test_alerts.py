@@ -67,6 +67,7 @@ def running(publish, municipality):
     """cheonan runs parking-share 1.0.0 in production."""
     release = publish("parking-share", "1.0.0")
     record_adoption(owner(), municipality, release, "production", date(2024, 5, 1))
+    db.session.commit()
     return release
 
 
@@ -75,6 +76,7 @@ def test_recording_an_adoption_updates_it_and_the_reuse_count(running, municipal
 
     assert search(SearchQuery()).hits[0].adoption_count == 1
     record_adoption(owner(), municipality, running, "retired", date(2024, 9, 1))
+    db.session.commit()
     adoptions = db.session.scalars(select(Adoption)).all()
     assert [(a.stage, a.deployed_on) for a in adoptions] == [("retired", date(2024, 9, 1))]
     assert search(SearchQuery()).hits[0].adoption_count == 0  # retired deployments do not count
@@ -109,6 +111,7 @@ def test_yank_alerts_adopters_in_app_by_mail_and_signed_webhook(app, client, run
                                                                  vendor_tokens):
     app.config["WEBHOOK_ALLOWED_HOSTS"] = "127.0.0.1"
     secret = set_webhook(owner(), municipality, receiver.url)
+    db.session.commit()
     response = client.post("/api/v1/solutions/parking-share/releases/1.0.0/yank", json={"reason": "booking bug"},
                            headers={"Authorization": f"Bearer {vendor_tokens('hanbit')}"})
     assert response.status_code == 200, response.json
@@ -132,7 +135,9 @@ def test_retired_adopters_and_other_versions_are_not_alerted(publish, running, m
     service.add_member(gm, gm_user, "owner")
     db.session.commit()
     record_adoption(gm_user, gm, other, "production", date(2024, 6, 1))
+    db.session.commit()
     record_adoption(owner(), municipality, running, "retired", date(2024, 7, 1))
+    db.session.commit()
     states.transition_release(running, "yank", reason="x")
     states.transition_release(other, "yank", reason="y")
     db.session.commit()  # the yank events' "alerts" handler tells the adopters
@@ -171,6 +176,7 @@ def test_adopters_already_on_the_new_version_are_not_told(publish, running, muni
     newest = publish("parking-share", "1.1.0", pending=True)
     record_adoption(owner(), municipality, get_release("parking-share", "1.0.0"), "production",
                     date(2024, 5, 1))
+    db.session.commit()
     db.session.add(Adoption(org_id=municipality.id, solution_id=newest.solution_id, release_id=newest.id,
                             stage="piloting", deployed_on=date(2024, 8, 1)))
     db.session.commit()
@@ -313,6 +319,7 @@ def test_a_pre_release_does_not_supersede_a_stable_version(publish, running, mun
 def test_before_anything_stable_a_newer_pre_release_is_news(publish, municipality):
     beta = publish("parking-share", "0.9.0-beta.1")
     record_adoption(owner(), municipality, beta, "piloting", date(2024, 5, 1))
+    db.session.commit()
     newer = publish("parking-share", "0.9.0-beta.2", pending=True)
     states.transition_release(newer, "approve")
     db.session.commit()

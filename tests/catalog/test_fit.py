@@ -182,12 +182,14 @@ def test_search_filters_to_solutions_the_hub_can_run(two_solutions, municipality
 
     owner = db.session.scalar(db.select(User).where(User.username == "cheonan"))
     profile = save_profile(owner, municipality, "1.8.1", parse_profile_document(document("citydatahub-models.json")))
+    db.session.commit()
     ids = fit.fitting_solution_ids(profile)
     result = search(SearchQuery(fits_hub=True), ids)
     assert sorted(h.name for h in result.hits) == ["flood-alert", "parking-share"]
     assert search(SearchQuery(), ids).fits_hub_count == 2
 
     profile = save_profile(owner, municipality, "1.8.1", parse_profile_text("WeatherObserved: temperature"))
+    db.session.commit()
     assert sorted(h.name for h in search(SearchQuery(fits_hub=True), fit.fitting_solution_ids(profile)).hits) == \
         ["flood-alert", "weather-board"]
 

@@ -217,6 +217,7 @@ def test_pagination_and_sorting(corpus, monkeypatch, make_user, municipality):
 
     owner = db.session.scalar(db.select(User).where(User.username == "cheonan"))
     record_adoption(owner, municipality, get_release("bus-shelter", "1.0.0"), "production", date(2024, 3, 1))
+    db.session.commit()
     monkeypatch.setattr(search_module, "PAGE_SIZE", 20)
     assert names(run("", sort="adopted"))[0] == "bus-shelter"
     assert run("", sort="adopted").hits[0].adoption_count == 1

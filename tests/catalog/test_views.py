@@ -31,6 +31,7 @@ def catalog(publish, municipality):
             description=texts("수위 센서를 구독합니다.", "Subscribes to water level sensors."))
     owner = db.session.scalar(db.select(User).where(User.username == "cheonan"))
     record_adoption(owner, municipality, parking, "production", date(2024, 5, 1))
+    db.session.commit()
     return parking
 
 
@@ -311,6 +312,7 @@ def mixed_history(publish, make_user):
     refused = publish("parking-share", "0.9.0", pending=True)
     reviewer = make_user("kim-reviewer", role="reviewer")
     review.decide(reviewer, refused, "reject", comment="개인정보 처리 방침이 없습니다")
+    db.session.commit()
     return reviewer
 
 

@@ -80,6 +80,7 @@ def test_a_failing_endpoint_retries_then_gives_up_and_is_switched_off_with_a_not
     receiver = Receiver(status=500)
     try:
         set_webhook(member(municipality), municipality, receiver.url)
+        db.session.commit()
         notify_org(municipality, "test", "회수 알림", webhook_payload={"event": "release.yanked"})
         db.session.commit()
         [delivery] = db.session.scalars(select(WebhookDelivery)).all()
@@ -109,6 +110,7 @@ def test_owners_see_the_log_and_send_again_on_the_web_and_read_it_through_the_ap
     receiver = Receiver(status=500)
     try:
         set_webhook(member(municipality), municipality, receiver.url)
+        db.session.commit()
         notify_org(municipality, "test", "회수 알림", webhook_payload={"event": "release.yanked"})
         db.session.commit()
         login(client, "cheonan")
@@ -121,6 +123,7 @@ def test_owners_see_the_log_and_send_again_on_the_web_and_read_it_through_the_ap
     ok = Receiver()
     try:
         set_webhook(member(municipality), municipality, ok.url)
+        db.session.commit()
         response = client.post(f"/orgs/cheonan/webhook/deliveries/{delivery.id}/resend",
                                data={"csrf_token": csrf_token(client, "/orgs/cheonan/datahub")})
         assert response.status_code == 302

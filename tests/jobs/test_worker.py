@@ -46,7 +46,9 @@ def test_upload_approve_deliver_retry_and_deliver_again(app, client, publish, mu
     receiver = Receiver()
     running = publish("parking-share", "1.0.0")
     record_adoption(owner(), municipality, running, "production", date(2024, 5, 1))
+    db.session.commit()
     secret = set_webhook(owner(), municipality, receiver.url)
+    db.session.commit()
     start_worker()
 
     newer = publish("parking-share", "1.1.0", pending=True)

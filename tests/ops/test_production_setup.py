@@ -164,6 +164,7 @@ def _published_and_pending(env: dict[str, str]) -> bytes:
         accounts.add_member(org, user, "owner")
         token = accounts.issue_token(user, org, ["publish"]).raw
         db.session.commit()
+        db.session.commit()
         data = archive()
         for version, package in (("1.2.0", data), ("1.3.0", archive(version="1.3.0"))):
             response = app.test_client().post(

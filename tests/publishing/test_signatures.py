@@ -23,6 +23,7 @@ def registered_key(username="vendor"):
     key = generate_key()
     accounts.register_signing_key(accounts.get_user(username), public_key_to_pem(key.public_key()))
     db.session.commit()
+    db.session.commit()
     return key
 
 
@@ -76,6 +77,7 @@ def test_signature_by_revoked_key_is_refused(upload, vendor_token):
     key = registered_key()
     stored = accounts.get_user("vendor")
     accounts.revoke_signing_key(accounts.org_signing_keys(accounts.get_org("hanbit"))[0], stored)
+    db.session.commit()
     db.session.commit()
     data = archive()
     response = upload(vendor_token, data, signature=envelope(key, statement_for(data)))

@@ -231,6 +231,7 @@ def test_archived_solution_takes_no_uploads(app, upload, vendor_token):
     solution = db.session.scalar(select(Solution))
     user = solution.releases[0].uploader
     set_solution_state(user, solution, "archived")
+    db.session.commit()
     response = upload(vendor_token, archive("parking-share", "1.3.0"))
     assert response.status_code == 409 and response.json["errors"][0]["code"] == "solution-archived"
 

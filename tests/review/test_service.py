@@ -148,12 +148,15 @@ def test_a_reviewer_of_the_publishing_org_is_refused(client, pending, make_user,
 def test_reasons_are_stored_as_they_read_at_decision_time(client, pending, reviewer_token, make_user):
     admin = make_user("admin", role="admin")
     reason = service.save_reason(admin, "설치 문서가 부족합니다", "Installation docs are missing")
+    db.session.commit()
     retired = service.save_reason(admin, "옛 사유", "Old reason", active=False)
+    db.session.commit()
     assert decide(client, reviewer_token, pending.id, "request_changes", "see reasons", [retired.id]).status_code == 400
     assert decide(client, reviewer_token, pending.id, "request_changes", "see reasons", [424242]).status_code == 400
     response = decide(client, reviewer_token, pending.id, "request_changes", "see reasons", [reason.id])
     assert response.status_code == 200
     service.save_reason(admin, "바뀐 문구", "Changed text", reason=reason)
+    db.session.commit()
     stored = db.session.scalar(select(Review))
     assert stored.reasons == [{"id": reason.id, "ko": "설치 문서가 부족합니다", "en": "Installation docs are missing"}]
 
@@ -277,12 +280,15 @@ def test_a_claim_blocks_other_reviewers_until_released_or_expired(
 
 def test_the_holder_decides_and_an_admin_can_break_a_claim(app, pending, reviewer, reviewer2, make_user):
     service.claim(reviewer, pending)
+    db.session.commit()
     with pytest.raises(Conflict):
         service.decide(reviewer2, pending, "approve")
     admin = make_user("admin", role="admin")
     service.unclaim(admin, pending)
+    db.session.commit()
     assert service.active_claim_holder(db.session.get(Release, pending.id)) is None
     assert service.decide(reviewer2, pending, "approve").published
+    db.session.commit()
 
 
 def test_claiming_a_decided_release_is_409(client, pending, reviewer_token):

@@ -53,6 +53,7 @@ def test_queue_marks_failing_checks_and_shows_waiting_time_and_holder(release_of
     ok = release_of("1.2.0")
     failing = release_of("1.3.0", BUSL)
     service.claim(reviewer, ok)
+    db.session.commit()
     html = page(signed_in("reviewer"), "/review/?lang=en")
     rows = re.findall(r'<tr class="queue-entry([^"]*)" data-release-id="(\d+)">(.*?)</tr>', html, re.S)
     assert [int(r[1]) for r in rows] == [ok.id, failing.id]  # oldest first
@@ -174,6 +175,7 @@ def test_the_publisher_sees_comments_reasons_position_and_what_answers_what(
         client, release_of, reviewer_token, make_user, signed_in):
     admin = make_user("admin", role="admin")
     reason = service.save_reason(admin, "보안 점검 필요", "Security review needed")
+    db.session.commit()
     first = release_of("1.2.0")
     response = decide(client, reviewer_token, first.id, "request_changes", "Please pin the base image", [reason.id])
     review_id = response.json["review"]["id"]

@@ -75,6 +75,7 @@ def test_upload_and_download_through_the_api_on_s3(app_config, s3_settings, make
         service.add_member(service.create_org("hanbit", "Hanbit", "vendor"), user, "owner")
         raw = service.issue_token(user, service.get_org("hanbit"), ["publish", "read"]).raw
         db.session.commit()
+        db.session.commit()
         client = app.test_client()
         data = archive()
         response = client.post("/api/v1/solutions/parking-share/releases", data={"archive": (io.BytesIO(data), "a.tar.gz")},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from registry.db import db
 from registry.review import service as review
 from tests.review.conftest import package, release_of, reviewer  # noqa: F401  (fixtures reused)
 
@@ -20,6 +21,7 @@ def publish(release_of, reviewer):  # noqa: F811
     def _publish(version: str = "1.2.0", **kw):
         release = release_of(version, **kw)
         assert review.decide(reviewer, release, "approve").published
+        db.session.commit()
         return release
 
     return _publish

@@ -96,6 +96,7 @@ def test_a_bundle_is_served_by_the_mirror_read_only_with_the_origins_proofs(app,
         db.session.commit()
         token = accounts.issue_token(user, accounts.get_org("hanbit"), ["publish", "yank"]).raw
         db.session.commit()
+        db.session.commit()
     auth = {"Authorization": f"Bearer {token}"}
     upload = web.post("/api/v1/solutions/parking-share/releases", headers=auth, content_type="multipart/form-data",
                       data={"archive": (io.BytesIO(package(version="1.3.0")), "parking-share.tar.gz")})
@@ -111,6 +112,7 @@ def test_an_incremental_bundle_brings_the_origins_yank_and_new_releases(app, pub
     since = service.log_size()
 
     yank(_vendor_api_token(), first, "개인정보 노출 취약점")
+    db.session.commit()
     publish("1.3.0")
     # A bundle that starts past what the mirror has would leave a gap: refused.
     export(app, tmp_path / "gap.tar", "--since", "3")
@@ -250,12 +252,14 @@ def _publish_on(other, version: str) -> None:
         accounts.add_member(accounts.create_org("agency", "검토기관", "agency"), reviewer, "member")
         token = accounts.issue_token(vendor, accounts.get_org("hanbit"), ["publish"]).raw
         db.session.commit()
+        db.session.commit()
         response = other.test_client().post(
             "/api/v1/solutions/parking-share/releases", headers={"Authorization": f"Bearer {token}"},
             content_type="multipart/form-data",
             data={"archive": (io.BytesIO(package(version=version)), "parking-share.tar.gz")})
         assert response.status_code == 201, response.json
         assert review.decide(reviewer, db.session.get(Release, response.json["release"]["id"]), "approve").published
+        db.session.commit()
 
 
 @pytest.mark.parametrize("same_key, reason", [(False, "signed by the unknown key"), (True, "forked history")])

@@ -38,6 +38,7 @@ def test_a_published_release_is_a_leaf_with_what_adopters_check(app, publish, re
 def test_only_the_approval_that_publishes_appends(app, release_of, reviewer):
     rejected = release_of("1.0.0")
     review.decide(reviewer, rejected, "reject", comment="라이선스 파일이 없습니다")
+    db.session.commit()
     assert _leaves() == []
 
 
@@ -46,15 +47,21 @@ def test_every_change_appends_in_order_and_each_commit_signs_a_head(app, publish
     owner = make_user("owner", org="hanbit")
     token = accounts.issue_token(owner, accounts.get_org("hanbit"), ["yank"])
     db.session.commit()
+    db.session.commit()
     yank(token.token, release, "예약 기능의 보안 결함")
+    db.session.commit()
     unyank(token.token, release)
+    db.session.commit()
     set_solution_state(owner, db.session.scalar(select(Solution)), "deprecated")
+    db.session.commit()
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from registry.spec.provenance import public_key_to_pem
 
     key = accounts.register_signing_key(owner, public_key_to_pem(Ed25519PrivateKey.generate().public_key()))
+    db.session.commit()
     accounts.revoke_signing_key(key, owner)
+    db.session.commit()
     db.session.commit()
 
     kinds = [leaf.kind for leaf in _leaves()]
