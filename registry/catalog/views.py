@@ -179,10 +179,9 @@ class SbomSummary:
 
 
 def sbom_summary(release: Release) -> SbomSummary | None:
-    try:
-        from registry.sbom.models import Component, Finding
-    except ImportError:  # pragma: no cover - the SBOM engine ships with the registry
-        return None
+    from registry.sbom.models import Component, Finding
+    from registry.sbom.service import risk_summary
+
     components = db.session.scalars(select(Component).where(Component.release_id == release.id)).all()
     if not components:
         return None
@@ -191,14 +190,8 @@ def sbom_summary(release: Release) -> SbomSummary | None:
         key = component.license_expression or ", ".join(component.licenses or []) or _("unknown")
         licences[key] = licences.get(key, 0) + 1
     findings = db.session.scalars(select(Finding).where(Finding.release_id == release.id).order_by(Finding.id)).all()
-    risk = None
-    try:
-        from registry.sbom.service import risk_summary
-    except ImportError:  # pragma: no cover
-        risk_summary = None
-    if risk_summary is not None:
-        risk = risk_summary(release)
-    return SbomSummary(len(components), sorted(licences.items(), key=lambda kv: (-kv[1], kv[0])), list(findings), risk)
+    return SbomSummary(len(components), sorted(licences.items(), key=lambda kv: (-kv[1], kv[0])), list(findings),
+                       risk_summary(release))
 
 
 @dataclass
