@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PYTEST_WORKERS ?= 2
 PORT ?= 5000
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test cli-check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -19,6 +19,9 @@ demo: install  ## migrate, load demo data, publish the samples, serve on http://
 
 test: install  ## the whole suite (SQLite; PostgreSQL too when REGISTRY_TEST_POSTGRES_URL is set)
 	$(PY) -m pytest -n $(PYTEST_WORKERS)
+
+cli-check:  ## solreg installed alone: a fresh venv with pip install '.[cli]' runs --help and checks a sample
+	.ci/cli-check
 
 bench: install  ## benchmarks; each writes bench/results/<name>.md
 	$(PY) -m pip install -q -e '.[test,bench]'

@@ -254,12 +254,6 @@ class RegistryClient:
     def log_leaves(self, start: int, limit: int) -> dict[str, Any]:
         return self.json("GET", f"{API}/log/leaves", params={"start": start, "limit": limit})
 
-    def log_inclusion(self, index: int, size: int) -> dict[str, Any]:
-        return self.json("GET", f"{API}/log/proof/inclusion", params={"index": index, "size": size})
-
-    def log_consistency(self, old: int, new: int) -> dict[str, Any]:
-        return self.json("GET", f"{API}/log/proof/consistency", params={"old": old, "new": new})
-
     def whoami(self) -> dict[str, Any]:
         try:
             return self.json("GET", f"{API}/whoami")

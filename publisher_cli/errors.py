@@ -37,10 +37,6 @@ class NotAGitRepository(GitError):
     default_hint = "publish from a git checkout: `git init`, commit, then tag the release"
 
 
-class DirtyWorkTree(GitError):
-    default_hint = "commit or stash your changes; releases are built from the tagged commit only"
-
-
 class UntaggedRelease(GitError):
     default_hint = "tag the release commit, e.g. `git tag v<version>`"
 

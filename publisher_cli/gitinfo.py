@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from publisher_cli.errors import DirtyWorkTree, GitError, NotAGitRepository, UntaggedRelease
+from publisher_cli.errors import GitError, NotAGitRepository, UntaggedRelease
 
 if TYPE_CHECKING:
     import git
@@ -57,13 +57,6 @@ def dirty_paths(repo: git.Repo, subdirectory: str = "") -> list[str]:
     output = repo.git.status("--porcelain", "--untracked-files=all", "--", *scope,
                              f":(exclude){prefix}{BUILD_OUTPUT_DIR}")
     return [line[3:] for line in output.splitlines() if line.strip()]
-
-
-def ensure_clean(repo: git.Repo, subdirectory: str = "") -> None:
-    paths = dirty_paths(repo, subdirectory)
-    if paths:
-        shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
-        raise DirtyWorkTree(f"work tree has uncommitted changes: {shown}")
 
 
 def _head_sha(repo: git.Repo) -> str:

@@ -56,13 +56,8 @@ class CheckResult:
 
 
 def manifest_findings(directory: Path) -> list[Finding]:
-    try:
-        from registry.spec import validate_directory
-    except ImportError as exc:
-        from publisher_cli.errors import SolregError
+    from registry.spec import validate_directory
 
-        raise SolregError(f"the manifest validator is not available: {exc}",
-                          hint="reinstall solreg: pip install smart-city-solution-registry") from None
     report = validate_directory(directory)
     return [Finding.from_problem(problem) for problem in report.problems]
 

@@ -218,10 +218,8 @@ def _license(manifest: dict) -> str | None:
 
 
 def _sbom(base: Release | None, release: Release) -> tuple[Any, dict | None]:
-    try:  # the SBOM engine is a separate domain; the review works without it
-        from registry.sbom.service import diff_releases, risk_summary
-    except ImportError:
-        return None, None
+    from registry.sbom.service import diff_releases, risk_summary
+
     return diff_releases(base, release), risk_summary(release) if base is None else None
 
 

@@ -24,7 +24,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Protocol
+from typing import Any, Iterable, Iterator
 
 from sqlalchemy import delete, insert, select, tuple_
 
@@ -110,18 +110,6 @@ def record_severity(record: dict) -> str:
 # --- matching ---------------------------------------------------------------------------------
 
 
-class HasPurl(Protocol):
-    purl: str | None
-    version: str | None
-
-
-@dataclass(frozen=True)
-class Match:
-    vulnerability_id: str
-    fixed_versions: tuple[str, ...]
-    severity: str
-
-
 def _less(ecosystem: str | None, a: str, b: str) -> bool:
     if a == _ZERO:
         return b != _ZERO
@@ -191,26 +179,6 @@ def affected_by(version: str, affected_entries: Iterable[dict]) -> tuple[bool, l
             if hit:
                 return True, fixed
     return False, []
-
-
-def match_component(component: HasPurl, records: Iterable[dict]) -> list[Match]:
-    """The OSV records (dicts) that affect this component, judged from its purl and version."""
-    key = osv_package(component.purl)
-    version = version_of(component.purl, component.version)
-    if key is None or not version:
-        return []
-    matches = []
-    for record in records:
-        entries = [a for a in record.get("affected") or []
-                   if _package_key(a) == key]
-        if not entries:
-            continue
-        hit, fixed = affected_by(version, entries)
-        if hit:
-            severity = next((s for a in entries if (s := severity_of(a.get("severity"), a.get("database_specific")))),
-                            None) or record_severity(record)
-            matches.append(Match(record["id"], tuple(fixed), severity))
-    return matches
 
 
 def _package_key(affected: dict) -> tuple[str, str] | None:
@@ -489,5 +457,5 @@ def match_index(release_ids: list[int] | None = None) -> list[dict]:
     return rows
 
 
-__all__ = ["ImportReport", "Match", "OsvRecordError", "affected_by", "import_osv", "match_component", "match_index",
+__all__ = ["ImportReport", "OsvRecordError", "affected_by", "import_osv", "match_index",
            "record_severity", "severity_from_score", "severity_of", "validate_record"]

@@ -156,16 +156,6 @@ class ImportResult:
 # --------------------------------------------------------------------------- export
 
 
-def manifest_to_publiccode(
-    manifest: Mapping[str, Any],
-    *,
-    release_date: date | None = None,
-    url: str | None = None,
-) -> dict[str, Any]:
-    """The publiccode.yml v0.4 document for a solution manifest (see ``export_publiccode``)."""
-    return export_publiccode(manifest, release_date=release_date, url=url).document
-
-
 def export_publiccode(
     manifest: Mapping[str, Any],
     *,

@@ -55,9 +55,6 @@ class BlobStorage(ABC):
     def open(self, digest: str) -> BinaryIO: ...
 
     @abstractmethod
-    def size(self, digest: str) -> int: ...
-
-    @abstractmethod
     def delete(self, digest: str) -> None: ...
 
     @abstractmethod

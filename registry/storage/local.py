@@ -70,9 +70,6 @@ class LocalStorage(BlobStorage):
         except FileNotFoundError as exc:
             raise StorageError(f"blob {digest} is missing") from exc
 
-    def size(self, digest: str) -> int:
-        return self._path(digest).stat().st_size
-
     def delete(self, digest: str) -> None:
         self._path(digest).unlink(missing_ok=True)
 

@@ -53,9 +53,6 @@ class S3Storage(BlobStorage):
             "Bucket": self.bucket, "Key": blob_key(digest), "ResponseContentType": media_type,
             "ResponseContentDisposition": dump_options_header("attachment", {"filename": download_name})})
 
-    def size(self, digest: str) -> int:
-        return self.client.head_object(Bucket=self.bucket, Key=blob_key(digest))["ContentLength"]
-
     def delete(self, digest: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=blob_key(digest))
 

@@ -17,7 +17,6 @@ from registry.spec.publiccode import (
     SCOPE_BY_CATEGORY,
     PubliccodeError,
     export_publiccode,
-    manifest_to_publiccode,
     publiccode_to_manifest,
     publiccode_to_yaml,
 )
@@ -74,7 +73,7 @@ def manifest() -> dict[str, Any]:
 
 @pytest.fixture
 def exported(manifest: dict[str, Any]) -> dict[str, Any]:
-    return manifest_to_publiccode(manifest, release_date=date(2024, 5, 1))
+    return export_publiccode(manifest, release_date=date(2024, 5, 1)).document
 
 
 # ----------------------------------------------------------------------------- export
@@ -171,14 +170,14 @@ def test_contractors_are_dropped_unless_type_is_contract(manifest: dict[str, Any
 def test_internal_maintenance_without_contacts_is_refused(manifest: dict[str, Any]) -> None:
     manifest["maintenance"] = {"type": "internal"}
     with pytest.raises(PubliccodeError, match="needs at least one contact"):
-        manifest_to_publiccode(manifest, release_date=date(2024, 5, 1))
+        export_publiccode(manifest, release_date=date(2024, 5, 1))
 
 
 def test_export_needs_a_url(manifest: dict[str, Any]) -> None:
     del manifest["source"]
     with pytest.raises(PubliccodeError, match="needs a url"):
-        manifest_to_publiccode(manifest)
-    doc = manifest_to_publiccode(manifest, url="https://registry.example.org/s/parking-share")
+        export_publiccode(manifest)
+    doc = export_publiccode(manifest, url="https://registry.example.org/s/parking-share").document
     assert doc["url"] == "https://registry.example.org/s/parking-share"
     assert ISO_DATE.match(doc["releaseDate"])  # defaults to today
 
@@ -296,7 +295,7 @@ def test_import_refuses_bad_input_clearly(text: str | bytes, message: str) -> No
 
 def test_round_trip_keeps_the_solution_identity(manifest: dict[str, Any]) -> None:
     original = copy.deepcopy(manifest)
-    text = publiccode_to_yaml(manifest_to_publiccode(manifest, release_date=date(2024, 5, 1)))
+    text = publiccode_to_yaml(export_publiccode(manifest, release_date=date(2024, 5, 1)).document)
     back = publiccode_to_manifest(text).manifest
 
     assert back["name"] == original["name"]
@@ -329,7 +328,7 @@ def test_round_trip_keeps_every_category(manifest: dict[str, Any], category: str
     """Categories sharing a publiccode scope (parking and mobility: transportation) come back as written."""
     manifest["categories"] = [category]
     manifest["description"]["ko"] = "주차장 빈자리를 알려 주는 서비스입니다. 한국어 설명이 그대로 돌아와야 합니다."
-    document = manifest_to_publiccode(manifest, release_date=date(2024, 5, 1))
+    document = export_publiccode(manifest, release_date=date(2024, 5, 1)).document
     assert document["intendedAudience"]["scope"] == [SCOPE_BY_CATEGORY[category], "local-authorities"]
     back = publiccode_to_manifest(publiccode_to_yaml(document)).manifest
     assert back["categories"] == [category]
@@ -339,7 +338,7 @@ def test_round_trip_keeps_every_category(manifest: dict[str, Any], category: str
 
 def test_round_trip_keeps_all_categories_at_once(manifest: dict[str, Any]) -> None:
     manifest["categories"] = list(CATEGORIES)
-    back = publiccode_to_manifest(publiccode_to_yaml(manifest_to_publiccode(manifest))).manifest
+    back = publiccode_to_manifest(publiccode_to_yaml(export_publiccode(manifest).document)).manifest
     assert back["categories"] == list(CATEGORIES)
 
 

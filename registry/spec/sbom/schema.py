@@ -111,11 +111,11 @@ _ENUM_SETS: dict[int, tuple[list, frozenset]] = {}
 
 def _enum(validator, enums, instance, schema) -> Iterator[Any]:
     """`enum` by set lookup for strings: the licence-id enum has ~800 SPDX ids, checked for every component."""
-    from jsonschema._keywords import enum as generic_enum
+    from jsonschema import Draft7Validator
     from jsonschema.exceptions import ValidationError
 
     if not isinstance(instance, str):
-        yield from generic_enum(validator, enums, instance, schema)
+        yield from Draft7Validator.VALIDATORS["enum"](validator, enums, instance, schema)
         return
     cached = _ENUM_SETS.get(id(enums))
     if cached is None or cached[0] is not enums:
@@ -157,10 +157,10 @@ def reporting_validator(spec_version: str):
 
 def _properties(validator, properties, instance, schema) -> Iterator[Any]:
     """jsonschema's `properties`, spending from the time budget once per object visited."""
-    from jsonschema._keywords import properties as stock_properties
+    from jsonschema import Draft7Validator
 
     spend()
-    yield from stock_properties(validator, properties, instance, schema)
+    yield from Draft7Validator.VALIDATORS["properties"](validator, properties, instance, schema)
 
 
 @lru_cache(maxsize=None)
