@@ -41,10 +41,10 @@ from datetime import date, datetime, timezone
 from typing import Any, Final
 
 import regex
-import semver
 import yaml
 
 from registry.spec.problems import SpecError
+from registry.spec.ranges import is_semver
 from registry.spec.vocabulary import (
     CATEGORY_LABELS,
     DEVELOPMENT_STATUSES,
@@ -580,7 +580,7 @@ def _import_version(value: Any, notes: list[str]) -> str | None:
     if not text:
         notes.append("softwareVersion is missing; set version (SemVer 2.0) yourself")
         return None
-    if semver.Version.is_valid(text):
+    if is_semver(text):
         if text != _text(value):
             notes.append(f"softwareVersion {value!r} was read as {text!r}")
         return text
