@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from registry.db import db, utcnow
 from registry.releases.models import Release
+from registry.releases.service import release_link
 from registry.spec.vocabulary import CATEGORY_LABELS, label, localized
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -54,7 +55,7 @@ def atom_feed(releases: list[Release], *, title: str, self_url: str, lang: str) 
     for release in releases:
         manifest = release.manifest or {}
         name, version = release.solution.name, release.version
-        page = url_for("catalog.release_page", name=name, version=version, _external=True)
+        page = release_link(release)
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
         _text(entry, "id", page)
         _text(entry, "title", f"{localized(manifest.get('title'), lang) or name} {version}")
