@@ -43,6 +43,7 @@ from typing import Any, Final
 import regex
 import yaml
 
+from registry.spec.names import slugify
 from registry.spec.problems import SpecError
 from registry.spec.ranges import is_semver
 from registry.spec.vocabulary import (
@@ -117,7 +118,6 @@ _BCP47 = re.compile(
     re.ASCII,
 )
 _ALPHA2 = re.compile(r"^[A-Za-z]{2}$", re.ASCII)
-_SLUG_MAX: Final = 64
 _DEPENDENCY_COMPARATOR = re.compile(r"^(>=|<=|==)?\s*([0-9][0-9A-Za-z.+-]*)$")
 
 
@@ -554,12 +554,6 @@ def _invalid_fields(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
             if not _text(_mapping(item).get("name")):
                 problems.append((f"{section}.{block}[{index}].name", "is required but empty"))
     return problems
-
-
-def slugify(text: str) -> str:
-    """A solution.yaml name: lowercase ASCII letters, digits and single hyphens, at most 64 characters."""
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:_SLUG_MAX].rstrip("-")
 
 
 def _import_name(doc: Mapping[str, Any], notes: list[str]) -> str:
