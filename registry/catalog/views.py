@@ -147,6 +147,8 @@ class InstallStep:
 def install_steps(release: Release) -> list[InstallStep]:
     """Shell commands built only from registry-checked parts, each one quoted anyway: the file name is the
     registry's own, never the one the client uploaded under, and manifest paths are text from the vendor."""
+    from registry.spec.deploy import KUBE_VERSION_KINDS, UnknownDeployKind, install_commands
+
     name, version = release.solution.name, release.version
     filename = artifact_filename(name, version, "archive", "application/gzip")
     url = url_for("api.download_artifact", name=name, version=version, kind="archive", _external=True)
@@ -155,18 +157,15 @@ def install_steps(release: Release) -> list[InstallStep]:
              "sha256sum -c -", f"tar xzf {file} && cd {folder}"]
     steps = []
     for target in release.deploy_targets:
-        path = shlex.quote(target.path)
-        if target.kind == "helm":
-            kube = (target.details or {}).get("kubeVersion")
-            steps.append(InstallStep("helm", target.path, [*fetch, f"helm install {shlex.quote(name)} ./{path}"],
-                                     _("Kubernetes %(range)s", range=kube) if kube else ""))
-        elif target.kind == "compose":
-            steps.append(InstallStep("compose", target.path, [*fetch, f"docker compose -f {path} up -d"]))
-        elif target.kind == "kubernetes":
-            steps.append(InstallStep("kubernetes", target.path, [*fetch, f"kubectl apply -R -f {path}"]))
-        else:
-            script = target.path if target.path.endswith(".sh") else f"{target.path.rstrip('/')}/install.sh"
-            steps.append(InstallStep("vm", target.path, [*fetch, f"sudo sh {shlex.quote(script)}"]))
+        try:
+            commands = install_commands(target.kind, name, target.path)
+        except UnknownDeployKind:  # e.g. mirrored from a registry that knows more kinds: no guessed commands
+            steps.append(InstallStep(target.kind, target.path, [], _(
+                "No install commands are known for the deployment kind %(kind)s.", kind=target.kind)))
+            continue
+        kube = (target.details or {}).get("kubeVersion") if target.kind in KUBE_VERSION_KINDS else None
+        steps.append(InstallStep(target.kind, target.path, [*fetch, *commands],
+                                 _("Kubernetes %(range)s", range=kube) if kube else ""))
     return steps
 
 

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from registry.ops import wording
+from registry.spec.deploy import DEPLOY_KINDS
+from registry.spec.vocabulary import localized
 from registry.web import localized_for_reader, reader_locale
 
 # One way to write times everywhere, in both languages: ISO-like and in Korean time, since the
@@ -27,6 +29,12 @@ def format_moment(value: datetime | None) -> str:
     return _local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+def deploy_kind_label(kind: str) -> str:
+    """The deployment kind's name in the reader's language (an unknown kind shows as written)."""
+    known = DEPLOY_KINDS.get(kind)
+    return localized(known.label, reader_locale()) if known else kind
+
+
 def _local(value: datetime) -> datetime:
     return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(DISPLAY_ZONE)
 
@@ -43,6 +51,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(wording.json_text, "tojson_text")
 
     app.add_template_filter(localized_for_reader, "localized")
+    app.add_template_filter(deploy_kind_label, "deploy_kind")
 
     @app.context_processor
     def _globals():

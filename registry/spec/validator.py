@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from registry.spec import vocabulary as vocab
 from registry.spec.catalogue import EntityCatalogue, default_catalogue
+from registry.spec.deploy import DEPLOY_KIND_NAMES, KUBE_VERSION_KINDS, check_deploy_target
 from registry.spec.files import FileTooLargeError, PackageFileError, PackageFiles, UnsafePathError, normalise_path
 from registry.spec.names import SOLUTION_NAME_RULE, is_solution_name
 from registry.spec.problems import Problem, Report, Severity, did_you_mean
@@ -463,14 +464,13 @@ class _Checker:
             self.error("deploy-targets-empty", "deploy.targets", "deploy lists no targets.", "Add at least one target, e.g. {kind: helm, path: deploy/helm/<name>}.")
         for path, target in self.items(deploy.get("targets", []), "deploy.targets", TARGET_FIELDS):
             kind = target.get("kind")
-            known_kind = kind is not None and self.choice(kind, f"{path}.kind", vocab.DEPLOY_KINDS, "deploy-kind-unknown", "deploy kind")
+            known_kind = kind is not None and self.choice(kind, f"{path}.kind", DEPLOY_KIND_NAMES, "deploy-kind-unknown", "deploy kind")
             if "kubeVersion" in target:
-                if kind != "helm":
-                    self.warning("kube-version-not-helm", f"{path}.kubeVersion", "kubeVersion is only used for helm targets.", "Remove it here.")
+                if kind not in KUBE_VERSION_KINDS:
+                    self.warning("kube-version-not-helm", f"{path}.kubeVersion",
+                                 f"kubeVersion is only used for {' and '.join(KUBE_VERSION_KINDS)} targets.", "Remove it here.")
                 self.version_range(target["kubeVersion"], f"{path}.kubeVersion")
             if "path" in target and self.safe_path(target["path"], f"{path}.path") and known_kind and self.files is not None:
-                from registry.spec.deploy import check_deploy_target
-
                 self.adopt(check_deploy_target(kind, target["path"], self.files, path))
         resources = self.mapping(deploy["resources"], "deploy.resources", RESOURCE_FIELDS) if "resources" in deploy else None
         for key, value in (resources or {}).items():

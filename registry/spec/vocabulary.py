@@ -64,7 +64,7 @@ ACCESS_MODES: Final = ("read", "write", "subscribe", "temporal")
 ATTRIBUTE_TYPES: Final = ("Property", "Relationship", "GeoProperty")
 DATAHUB_APIS: Final = ("ngsi-ld",)
 
-DEPLOY_KINDS: Final = ("helm", "compose", "kubernetes", "vm")
+# Deployment kinds, with their labels, checks and install commands: registry/spec/deploy.py DEPLOY_KINDS.
 ARCHITECTURES: Final = ("amd64", "arm64", "armv7", "ppc64le", "s390x")
 
 # Keep-a-Changelog sections.
