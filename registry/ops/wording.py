@@ -177,8 +177,6 @@ def check_summary(check) -> str:
         if not d.get("signed"):
             return _("Unsigned provenance: %(repo)s @ %(tag)s (%(commit)s)", repo=d.get("repository"),
                      tag=d.get("tag"), commit=commit)
-        if not d.get("tag_matches_version"):
-            return _("Tag %(tag)s does not match the version", tag=d.get("tag"))
         return _("Signed by %(signer)s; built from %(tag)s (%(commit)s)", signer=d.get("signer"), tag=d.get("tag"),
                  commit=commit)
     if name == "dependencies":
