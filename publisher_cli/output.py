@@ -67,12 +67,11 @@ def reader_language() -> str:
     return "ko"
 
 
-def localized(value: Any) -> str:
+def localized_for_reader(value: Any) -> str:
     """A manifest text ({"ko": …, "en": …}) in the reader's language, else the other one."""
-    if not isinstance(value, dict):
-        return "" if value is None else str(value)
-    lang = reader_language()
-    return str(value.get(lang) or value.get("en" if lang == "ko" else "ko") or next(iter(value.values()), ""))
+    from registry.spec.vocabulary import localized
+
+    return localized(value, reader_language())
 
 
 def print_rows(rows: list[tuple[str, str]]) -> None:

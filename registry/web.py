@@ -3,10 +3,12 @@ the interface languages and a form widget. Depends on nothing of the domains."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, has_request_context, request
+from flask_babel import get_locale
 from wtforms import SelectMultipleField, widgets
 
 from registry.errors import InvalidInput
+from registry.spec.vocabulary import localized
 
 LOCALES = ("ko", "en")
 PRIVATE = "private, no-store"
@@ -22,6 +24,16 @@ def _private_unless_said_otherwise(response: Response) -> Response:
     one unless its route chose otherwise, as downloads of published releases do."""
     response.headers.setdefault("Cache-Control", PRIVATE)
     return response
+
+
+def reader_locale() -> str:
+    """The language this request is answered in (ko outside a request)."""
+    return str(get_locale() or "ko")
+
+
+def localized_for_reader(texts: object) -> str:
+    """A manifest text block in the reader's language, else the other one."""
+    return localized(texts, reader_locale())
 
 
 def json_body() -> dict:
@@ -55,3 +67,11 @@ class CheckboxesField(SelectMultipleField):
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+def absolute(path: str) -> str:
+    """A link for mail: the request's own address, or REGISTRY_PUBLIC_URL in the worker."""
+    if path.startswith(("http://", "https://")):
+        return path
+    base = request.host_url if has_request_context() else current_app.config.get("PUBLIC_URL") or ""
+    return base.rstrip("/") + path

@@ -115,6 +115,17 @@ def test_upload_checks_are_summarised_in_korean(app, client, upload, vendor_toke
     assert "solution.yaml" in summaries["manifest"]
 
 
+def test_a_signed_provenance_check_reads_as_signed(app):
+    from registry.releases.models import Check
+
+    # A tag that does not name the version never gets this far: the upload is refused.
+    check = Check(name="provenance", status="pass", details={
+        "repository": "https://git.example.go.kr/parking-share", "tag": "v1.2.0", "commit": "a" * 40,
+        "signed": True, "signer": "한빛개발자", "keyid": "k1"})
+    with app.test_request_context("/?lang=en"):
+        assert wording.check_summary(check) == f"Signed by 한빛개발자; built from v1.2.0 ({'a' * 12})"
+
+
 def test_check_details_read_as_text_not_escaped_json():
     rows = wording.detail_rows({"unresolved": [{"name": "주차-허브", "version": ">=1.25.0", "published": []}],
                                 "targets": [], "signed": False})

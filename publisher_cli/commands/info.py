@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from publisher_cli.output import localized, make_client, parse_ref, print_rows
+from publisher_cli.output import localized_for_reader, make_client, parse_ref, print_rows
 
 
 @click.command("info")
@@ -16,8 +16,8 @@ def info_command(ctx: click.Context, name: str) -> None:
     solution = make_client(ctx, need_token=False).solution(parsed)
     print_rows([
         ("name", str(solution.get("name"))),
-        ("title", localized(solution.get("title"))),
-        ("summary", localized(solution.get("summary"))),
+        ("title", localized_for_reader(solution.get("title"))),
+        ("summary", localized_for_reader(solution.get("summary"))),
         ("org", str(solution.get("org"))),
         ("state", str(solution.get("state"))),
         ("latest", str(solution.get("latest_version") or "-")),

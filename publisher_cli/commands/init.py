@@ -42,12 +42,6 @@ class Skeleton:
     notes: list[str] = field(default_factory=list)
 
 
-def slugify(text: str) -> str:
-    """A manifest name from a directory name: lowercase, [a-z0-9-], at most 64 characters."""
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:64].rstrip("-")
-
-
 def detect_license(directory: Path) -> tuple[str | None, str | None]:
     """(SPDX id, licence file name) from the first licence file whose headline we know."""
     for filename in LICENSE_FILES:
@@ -92,6 +86,8 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
 
 def discover(directory: Path, publiccode: Path | None = None) -> Skeleton:
     """Everything init can learn without asking."""
+    from registry.spec.names import slugify
+
     name = slugify(directory.resolve().name)
     notes: list[str] = []
     if len(name) < 3:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from publisher_cli.output import localized, make_client
+from publisher_cli.output import localized_for_reader, make_client
 
 
 @click.command("search")
@@ -21,8 +21,8 @@ def search_command(ctx: click.Context, query: str, page: int) -> None:
     for hit in results:
         # One block per hit rather than a table: a fixed-width table cut Korean summaries mid-word
         # (and mid-character when piped); the terminal wraps these lines between words itself.
-        click.echo(f"{hit.get('name')} {hit.get('latest_version') or '-'}  ({hit.get('org')})  {localized(hit.get('title'))}")
-        summary = localized(hit.get("summary"))
+        click.echo(f"{hit.get('name')} {hit.get('latest_version') or '-'}  ({hit.get('org')})  {localized_for_reader(hit.get('title'))}")
+        summary = localized_for_reader(hit.get("summary"))
         if summary:
             click.echo(f"    {summary}")
     click.echo(f"{data.get('total', len(results))} result(s), page {data.get('page', page)} of {data.get('pages', 1)}")

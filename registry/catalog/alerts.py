@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import has_request_context, url_for
 # Lazy: the notification is stored in the default language, mail carries an English part too.
 from flask_babel import lazy_gettext as _
 from sqlalchemy import select
@@ -19,16 +18,10 @@ from sqlalchemy import select
 from registry.accounts.models import Organization, User
 from registry.catalog.models import Adoption, Subscription
 from registry.db import db
-from registry.notifications.service import absolute, notify_org, notify_user
+from registry.notifications.service import notify_org, notify_user
 from registry.releases.models import Release
+from registry.releases.service import release_link
 from registry.releases.versions import is_prerelease, latest_published, precedence
-
-
-def release_link(release: Release) -> str:
-    name, version = release.solution.name, release.version
-    if has_request_context():
-        return url_for("catalog.release_page", name=name, version=version, _external=True)
-    return absolute(f"/solutions/{name}/{version}")
 
 
 def _running(release_ids: Iterable[int]) -> list[Adoption]:

@@ -7,7 +7,6 @@ import json
 import secrets
 
 from flask import Response, request, url_for
-from flask_babel import get_locale
 from flask_login import current_user
 
 from registry.accounts import service as accounts
@@ -15,27 +14,23 @@ from registry.accounts.models import ApiToken, Organization
 from registry.accounts.service import require_scope
 from registry.web import api_bp as bp
 from registry.accounts.auth import current_token, optional_token
-from registry.web import iso, json_body
+from registry.web import iso, json_body, localized_for_reader, reader_locale
 from registry.catalog import whereused
 from registry.catalog import adoption, fit, search, service
 
 from registry.errors import InvalidInput, NotFound
-from registry.releases.service import can_see, get_release, get_solution
+from registry.releases.service import can_see, get_release, get_solution, release_link
 from registry.releases.versions import latest_published
 from registry.spec.publiccode import PubliccodeError, export_publiccode, publiccode_to_yaml
 from registry.spec.vocabulary import CATEGORY_LABELS, PROGRAMME_LABELS
-
-
-def _localized(texts) -> str:
-    return service.localized(texts)
 
 
 def _hit_json(hit: search.Hit) -> dict:
     display = hit.display or {}
     return {
         "name": hit.name,
-        "title": _localized(display.get("title")) or hit.name,
-        "summary": _localized(display.get("summary")),
+        "title": localized_for_reader(display.get("title")) or hit.name,
+        "summary": localized_for_reader(display.get("summary")),
         "titles": display.get("title") or {},
         "summaries": display.get("summary") or {},
         "latest_version": hit.version,
@@ -71,7 +66,7 @@ def search_solutions():
     fit_ids = fit.fitting_solution_ids(profile) if profile else None
     # The encoded answer is cached on nothing the client chooses but the search itself (not the
     # Host header: the origin of its URLs is put in per request), in a bounded LRU.
-    key = (search.index_state(), tuple(query.to_args(page=query.page)), fit_ids, str(get_locale() or "ko"))
+    key = (search.index_state(), tuple(query.to_args(page=query.page)), fit_ids, reader_locale())
     rendered = search.rendered_cache()
     body, digest = rendered.get(key) or (None, None)
     if body is None:
@@ -105,7 +100,7 @@ def _search_json(result: search.SearchResult) -> dict:
 @bp.get("/catalog")
 def catalog_home():
     data = service.home_data()
-    lang = str(get_locale() or "ko")
+    lang = reader_locale()
 
     def counted(values, labels):
         return [{"value": v.value, "label": labels.get(v.value, {}).get(lang, v.value), "count": v.count}
@@ -115,12 +110,12 @@ def catalog_home():
         "total": data["total"],
         "categories": counted(data["categories"], CATEGORY_LABELS),
         "programmes": counted(data["programmes"], PROGRAMME_LABELS),
-        "newest": [{"name": r.solution.name, "version": r.version, "title": _localized(r.manifest.get("title")),
-                    "summary": _localized(r.manifest.get("summary")), "org": r.solution.org.slug,
+        "newest": [{"name": r.solution.name, "version": r.version, "title": localized_for_reader(r.manifest.get("title")),
+                    "summary": localized_for_reader(r.manifest.get("summary")), "org": r.solution.org.slug,
                     "published_at": iso(r.published_at),
-                    "url": url_for("catalog.release_page", name=r.solution.name, version=r.version, _external=True)}
+                    "url": release_link(r)}
                    for r in data["newest"]],
-        "most_adopted": [{"name": row.name, "version": row.version, "title": _localized(row.display.get("title")),
+        "most_adopted": [{"name": row.name, "version": row.version, "title": localized_for_reader(row.display.get("title")),
                           "adoption_count": row.adoption_count} for row in data["most_adopted"]],
     }
 

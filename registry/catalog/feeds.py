@@ -11,18 +11,13 @@ from sqlalchemy import select
 
 from registry.db import db, utcnow
 from registry.releases.models import Release
-from registry.spec.vocabulary import CATEGORY_LABELS, label
+from registry.releases.service import release_link
+from registry.spec.vocabulary import CATEGORY_LABELS, label, localized
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 50
 # Category feeds filter recent releases in Python (categories live in the manifest); this bounds the scan.
 SCAN_LIMIT = 2000
-
-
-def _localized(texts, lang: str) -> str:
-    if not isinstance(texts, dict):
-        return str(texts or "")
-    return texts.get(lang) or texts.get("en" if lang == "ko" else "ko") or ""
 
 
 def recent_releases(category: str | None = None, limit: int = FEED_SIZE) -> list[Release]:
@@ -60,10 +55,10 @@ def atom_feed(releases: list[Release], *, title: str, self_url: str, lang: str) 
     for release in releases:
         manifest = release.manifest or {}
         name, version = release.solution.name, release.version
-        page = url_for("catalog.release_page", name=name, version=version, _external=True)
+        page = release_link(release)
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
         _text(entry, "id", page)
-        _text(entry, "title", f"{_localized(manifest.get('title'), lang) or name} {version}")
+        _text(entry, "title", f"{localized(manifest.get('title'), lang) or name} {version}")
         _text(entry, "updated", _stamp(release.published_at))
         _text(entry, "published", _stamp(release.published_at))
         ET.SubElement(entry, f"{{{ATOM}}}link", {"rel": "alternate", "type": "text/html", "href": page})
@@ -72,7 +67,7 @@ def atom_feed(releases: list[Release], *, title: str, self_url: str, lang: str) 
         for category in manifest.get("categories") or []:
             ET.SubElement(entry, f"{{{ATOM}}}category",
                           {"term": category, "label": label(CATEGORY_LABELS, category, lang)})
-        _text(entry, "summary", _localized(manifest.get("summary"), lang))
+        _text(entry, "summary", localized(manifest.get("summary"), lang))
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 

@@ -50,7 +50,8 @@ from registry.accounts.models import Organization
 from registry.catalog.models import SearchDocument, SearchFacet
 from registry.db import db
 from registry.errors import InvalidInput
-from registry.spec.vocabulary import CATEGORIES, DEPLOY_KINDS, DEVELOPMENT_STATUSES, MAINTENANCE_TYPES, PROGRAMMES
+from registry.spec.deploy import DEPLOY_KIND_NAMES
+from registry.spec.vocabulary import CATEGORIES, DEVELOPMENT_STATUSES, MAINTENANCE_TYPES, PROGRAMMES
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 8
@@ -66,7 +67,7 @@ FACETS: dict[str, tuple[str, ...] | None] = {
     "programme": PROGRAMMES,
     "year": None,
     "entity_type": None,
-    "deploy": DEPLOY_KINDS,
+    "deploy": DEPLOY_KIND_NAMES,
     "license": None,
     "status": DEVELOPMENT_STATUSES,
     "maintenance": MAINTENANCE_TYPES,

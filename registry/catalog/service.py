@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, or_, select
 
@@ -30,6 +29,7 @@ from registry.releases.versions import latest_published, precedence
 from registry.review.models import Review
 from registry.sbom.models import Component, Finding
 from registry.sbom.service import risk_summary
+from registry.spec.deploy import KUBE_VERSION_KINDS, UnknownDeployKind, install_commands
 from registry.spec.names import artifact_filename
 from registry.spec.vocabulary import CATEGORY_LABELS
 
@@ -180,18 +180,15 @@ def install_steps(release: Release) -> list[InstallStep]:
              "sha256sum -c -", f"tar xzf {file} && cd {folder}"]
     steps = []
     for target in release.deploy_targets:
-        path = shlex.quote(target.path)
-        if target.kind == "helm":
-            kube = (target.details or {}).get("kubeVersion")
-            steps.append(InstallStep("helm", target.path, [*fetch, f"helm install {shlex.quote(name)} ./{path}"],
-                                     _("Kubernetes %(range)s", range=kube) if kube else ""))
-        elif target.kind == "compose":
-            steps.append(InstallStep("compose", target.path, [*fetch, f"docker compose -f {path} up -d"]))
-        elif target.kind == "kubernetes":
-            steps.append(InstallStep("kubernetes", target.path, [*fetch, f"kubectl apply -R -f {path}"]))
-        else:
-            script = target.path if target.path.endswith(".sh") else f"{target.path.rstrip('/')}/install.sh"
-            steps.append(InstallStep("vm", target.path, [*fetch, f"sudo sh {shlex.quote(script)}"]))
+        try:
+            commands = install_commands(target.kind, name, target.path)
+        except UnknownDeployKind:  # e.g. mirrored from a registry that knows more kinds: no guessed commands
+            steps.append(InstallStep(target.kind, target.path, [], _(
+                "No install commands are known for the deployment kind %(kind)s.", kind=target.kind)))
+            continue
+        kube = (target.details or {}).get("kubeVersion") if target.kind in KUBE_VERSION_KINDS else None
+        steps.append(InstallStep(target.kind, target.path, [*fetch, *commands],
+                                 _("Kubernetes %(range)s", range=kube) if kube else ""))
     return steps
 
 
@@ -252,10 +249,3 @@ def visible_releases(solution: Solution, user, token=None) -> list[Release]:
     """The releases the reader may see, newest version first."""
     visible = [r for r in solution.releases if can_see(r, user, token)]
     return sorted(visible, key=lambda r: precedence(r.version), reverse=True)
-
-
-def localized(texts) -> str:
-    if not isinstance(texts, dict):
-        return str(texts or "")
-    lang = str(get_locale() or "ko")
-    return texts.get(lang) or texts.get("en" if lang == "ko" else "ko") or ""

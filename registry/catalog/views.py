@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, session, url_for
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -21,6 +21,7 @@ from registry.db import db
 from registry.errors import InvalidInput, RegistryError
 from registry.notifications import deliveries
 from registry.releases.service import can_see, get_release, get_solution
+from registry.web import localized_for_reader, reader_locale
 from registry.releases.models import Release, Solution
 from registry.releases.versions import latest_published
 from registry.review.views import render_source_diff
@@ -40,13 +41,9 @@ HOME_MOST_ADOPTED = 6
 HISTORY_LIMIT = 100
 
 
-def locale() -> str:
-    return str(get_locale() or "ko")
-
-
 @bp.app_context_processor
 def _catalog_helpers() -> dict[str, Any]:
-    lang = locale()
+    lang = reader_locale()
     labels = {"category": CATEGORY_LABELS, "programme": PROGRAMME_LABELS, "status": DEVELOPMENT_STATUS_LABELS,
               "maintenance": MAINTENANCE_TYPE_LABELS}
 
@@ -120,7 +117,7 @@ def _render_solution(solution: Solution, release: Release, releases: list[Releas
         if request.method == "GET":
             adoption_form.version.data = release.version
     readme = render_markdown(release.readme) if release.readme else None
-    description = render_markdown(service.localized((release.manifest or {}).get("description")))
+    description = render_markdown(localized_for_reader((release.manifest or {}).get("description")))
     return render_template("catalog/solution.html", page=data, solution=solution, release=release, releases=releases,
                            readme=readme, description=description, adoption_form=adoption_form,
                            subscription_form=SubscriptionForm(prefix="follow"),
@@ -285,8 +282,8 @@ def save_webhook(slug: str):
 # --- feeds ----------------------------------------------------------------------------------
 
 def _atom(category: str | None) -> Response:
-    body = feeds.atom_feed(feeds.recent_releases(category), title=feeds.feed_title(category, locale()),
-                           self_url=request.base_url, lang=locale())
+    body = feeds.atom_feed(feeds.recent_releases(category), title=feeds.feed_title(category, reader_locale()),
+                           self_url=request.base_url, lang=reader_locale())
     return Response(body, mimetype="application/atom+xml")
 
 

@@ -13,13 +13,14 @@ import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, update
 
 from registry.accounts.models import Organization, User
+from registry.web import absolute
 from registry.db import db, utcnow
 from registry.events import EventName, emit
 from registry.notifications import deliveries
@@ -27,14 +28,6 @@ from registry.notifications.models import MailOptOut, Notification, OutboxEmail
 
 log = logging.getLogger("registry.notifications")
 RETRY_MAIL_FOR = timedelta(days=1)
-
-
-def absolute(path: str) -> str:
-    """A link for mail: the request's own address, or REGISTRY_PUBLIC_URL in the worker."""
-    if path.startswith(("http://", "https://")):
-        return path
-    base = request.host_url if has_request_context() else current_app.config.get("PUBLIC_URL") or ""
-    return base.rstrip("/") + path
 
 
 def notify_org(org: Organization, kind: str, message: str, link: str | None = None, *,

@@ -25,7 +25,18 @@ def openapi_document() -> dict:
         for section, items in (part.get("components") or {}).items():
             document["components"].setdefault(section, {}).update(items)
         document["tags"].extend(part.get("tags") or [])
+    _facet_vocabularies(document)
     return document
+
+
+def _facet_vocabularies(document: dict) -> None:
+    """The search filters' allowed values are the facets' own vocabularies (registry/catalog/search.py)."""
+    from registry.catalog.search import FACETS
+
+    for parameter in document["paths"]["/solutions"]["get"]["parameters"]:
+        vocabulary = FACETS.get(parameter["name"])
+        if vocabulary is not None:
+            parameter["schema"]["items"]["enum"] = list(vocabulary)
 
 
 @bp.get("/openapi.json")

@@ -6,9 +6,11 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from flask_babel import get_locale
 
 from registry.ops import wording
+from registry.spec.deploy import DEPLOY_KINDS
+from registry.spec.vocabulary import localized
+from registry.web import localized_for_reader, reader_locale
 
 # One way to write times everywhere, in both languages: ISO-like and in Korean time, since the
 # registry serves Korean cities (the database stores UTC).
@@ -27,6 +29,12 @@ def format_moment(value: datetime | None) -> str:
     return _local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+def deploy_kind_label(kind: str) -> str:
+    """The deployment kind's name in the reader's language (an unknown kind shows as written)."""
+    known = DEPLOY_KINDS.get(kind)
+    return localized(known.label, reader_locale()) if known else kind
+
+
 def _local(value: datetime) -> datetime:
     return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(DISPLAY_ZONE)
 
@@ -42,14 +50,8 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(wording.check_name, "check_name")
     app.add_template_filter(wording.json_text, "tojson_text")
 
-    @app.template_filter("localized")
-    def _localized(texts) -> str:
-        """Pick the manifest text in the reader's language, else the other one."""
-        if not isinstance(texts, dict):
-            return texts or ""
-        lang = str(get_locale() or "ko")
-        other = "en" if lang == "ko" else "ko"
-        return texts.get(lang) or texts.get(other) or next(iter(texts.values()), "")
+    app.add_template_filter(localized_for_reader, "localized")
+    app.add_template_filter(deploy_kind_label, "deploy_kind")
 
     @app.context_processor
     def _globals():
@@ -63,5 +65,5 @@ def register_template_helpers(app: Flask) -> None:
         unread = unread_count(current_user) if signed_in else 0
         # "My releases" only for people whose organisation may publish (vendors, the agency).
         publishes = signed_in and any("publish" in allowed_scopes(current_user, m.org) for m in current_user.memberships)
-        return {"current_locale": str(get_locale() or "ko"), "unread_notifications": unread,
+        return {"current_locale": reader_locale(), "unread_notifications": unread,
                 "can_publish": publishes}

@@ -14,7 +14,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import get_locale, ngettext
+from flask_babel import ngettext
+
+from registry.web import reader_locale
 
 HANGUL = re.compile("[\uac00-\ud7a3]")
 
@@ -119,7 +121,7 @@ def people_message(detail: str, status: int = 400) -> str:
         match = pattern.match(text)
         if match:
             return str(sentence) % match.groupdict() if match.groupdict() else str(sentence)
-    if str(get_locale() or "ko") != "ko" or HANGUL.search(text):
+    if reader_locale() != "ko" or HANGUL.search(text):
         return text  # already in the reader's language (a form's own message, a translated one)
     return str(FALLBACK.get(status) or _("Something went wrong; it has been logged."))
 
@@ -175,8 +177,6 @@ def check_summary(check) -> str:
         if not d.get("signed"):
             return _("Unsigned provenance: %(repo)s @ %(tag)s (%(commit)s)", repo=d.get("repository"),
                      tag=d.get("tag"), commit=commit)
-        if not d.get("tag_matches_version"):
-            return _("Tag %(tag)s does not match the version", tag=d.get("tag"))
         return _("Signed by %(signer)s; built from %(tag)s (%(commit)s)", signer=d.get("signer"), tag=d.get("tag"),
                  commit=commit)
     if name == "dependencies":

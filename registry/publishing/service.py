@@ -30,14 +30,13 @@ from registry.releases.service import find_solution, refuse_mirrored
 from registry.review.codechecks import code_check_rows
 from registry.releases.inspection import inspect_archive
 from registry.releases.models import Artifact, Check, DataHubRequirement, DeployTarget, Release, Solution
-from registry.spec.names import artifact_filename, normalize_name
+from registry.spec.names import SOLUTION_NAME_RULE, artifact_filename, is_solution_name, normalize_name
 from registry.publishing.signatures import verify_provenance
 from registry.releases.versions import same_precedence
 from registry.review.models import Review
 from registry.sbom.service import evaluate_release, store_components
 from registry.storage import storage
 
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -132,8 +131,8 @@ def _copy(check: Check) -> Check:
 
 
 def _check_declared(name: str, upload: Upload) -> None:
-    if not NAME_RE.match(normalize_name(name)):
-        raise InvalidInput(f"{name!r} is not a valid solution name (lowercase letters, digits and '-', 3-64 chars)",
+    if not is_solution_name(normalize_name(name)):
+        raise InvalidInput(f"{name!r} is not a valid solution name ({SOLUTION_NAME_RULE})",
                            field="name")
     if upload.declared_sha256 is not None:
         if not SHA256_RE.match(upload.declared_sha256.lower()):

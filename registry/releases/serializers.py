@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import url_for
 
-from registry.releases.service import queue_position
+from registry.releases.service import queue_position, release_link
 from registry.releases.versions import latest_published
 from registry.transparency import mirrored
 from registry.transparency import service as transparency
@@ -28,7 +28,7 @@ def release_json(release) -> dict:
         "size": release.size,
         "created_at": iso(release.created_at),
         "published_at": iso(release.published_at),
-        "url": url_for("catalog.release_page", name=name, version=version, _external=True),
+        "url": release_link(release),
         "archive_url": link("archive"),
         "provenance_url": link("provenance"),
         "signature_url": link("signature"),

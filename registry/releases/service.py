@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import has_request_context, url_for
 from sqlalchemy import func, select
 
 from registry.accounts.models import ApiToken, User
@@ -13,6 +14,7 @@ from registry.releases import states
 from registry.releases.models import Release, Solution
 from registry.spec.names import normalize_name
 from registry.transparency import service as transparency
+from registry.web import absolute
 
 
 def find_solution(name: str) -> Solution | None:
@@ -32,6 +34,14 @@ def get_release(name: str, version: str) -> Release:
     if release is None:
         raise NotFound(f"{solution.name} has no version {version!r}", field="version")
     return release
+
+
+def release_link(release: Release) -> str:
+    """The full address of the release's page, for JSON, feeds and messages (also from the worker)."""
+    name, version = release.solution.name, release.version
+    if has_request_context():
+        return url_for("catalog.release_page", name=name, version=version, _external=True)
+    return absolute(f"/solutions/{name}/{version}")
 
 
 def refuse_mirrored(solution: Solution) -> None:

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import semver
-
 from registry.releases.models import Release
+from registry.releases.versions import precedence
 from registry.spec.catalogue import default_catalogue
 
 # Lists of mappings are keyed by these fields so a reordered list is no change.
@@ -105,23 +104,13 @@ class ReleaseDiff:
 
 # --- choosing the base ------------------------------------------------------------------------
 
-def _semver(version: str) -> semver.Version | None:
-    try:
-        return semver.Version.parse(version)
-    except ValueError:
-        return None
-
-
 def previous_published(release: Release) -> Release | None:
     """The highest published release below this version; else the highest published at all
     (a release numbered below everything published, e.g. a backport, is compared with the latest)."""
-    candidates = [(v, r) for r in release.solution.releases
-                  if r.id != release.id and r.state == "published" and (v := _semver(r.version)) is not None]
-    if not candidates:
-        return None
-    own = _semver(release.version)
-    below = [c for c in candidates if own is not None and c[0] < own]
-    return max(below or candidates, key=lambda c: c[0])[1]
+    published = [r for r in release.solution.releases if r.id != release.id and r.state == "published"]
+    own = precedence(release.version)
+    below = [r for r in published if precedence(r.version) < own]
+    return max(below or published, key=lambda r: precedence(r.version), default=None)
 
 
 # --- manifest fields --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from pygments.util import ClassNotFound
 from registry.releases.inspection import server_limits
 from registry.releases.models import Release
 from registry.spec.archive import ArchiveContents, read_archive
+from registry.spec.files import path_fault
 from registry.storage import storage
 
 VIEW_BYTES: Final = 1024 * 1024  # shown of one file; the rest is cut with a note
@@ -213,9 +214,8 @@ def tree(entries: list[FileEntry]) -> Directory:
 
 
 def valid_path(path: str) -> bool:
-    """A normalized relative path as the archive reader stores them; anything else is no member."""
-    return bool(path) and not path.startswith("/") and "\\" not in path and "\x00" not in path and all(
-        part not in ("", ".", "..") for part in path.split("/"))
+    """A safe path in the normal form the archive reader stores; anything else is no member."""
+    return path_fault(path) is None and posixpath.normpath(path) == path
 
 
 def view_file(release: Release, path: str) -> FileView | None:

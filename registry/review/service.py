@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
@@ -25,7 +25,7 @@ from registry.errors import Conflict, Forbidden, InvalidInput, NotFound
 from registry.notifications.service import notify_org
 from registry.releases import states
 from registry.releases.models import Check, Release, Solution
-from registry.releases.service import queue_position
+from registry.releases.service import queue_position, release_link
 from registry.review.models import DECISIONS, Review, ReviewReason
 from registry.spec.vocabulary import PROGRAMMES
 
@@ -273,12 +273,6 @@ def decide(user: User, release: Release, decision: str, comment: str = "",
     return Decision(review=review, release=release, published=release.state == "published")
 
 
-def _release_link(release: Release) -> str | None:
-    if not has_request_context():
-        return None
-    return url_for("catalog.release_page", name=release.solution.name, version=release.version, _external=True)
-
-
 def _notify(release: Release, review: Review, event: str) -> None:
     # One stored message serves every member, so it is written in the registry's default language
     # (also outside a request, where the reader's locale is unknown).
@@ -296,7 +290,7 @@ def _notify_in_locale(release: Release, review: Review, event: str) -> None:
                              comment=review.comment),
         "reject": _("%(release)s was rejected: %(comment)s", release=label, comment=review.comment),
     }[event]
-    notify_org(release.solution.org, f"review.{event}", message, _release_link(release),
+    notify_org(release.solution.org, f"review.{event}", message, release_link(release),
                email_subject=_("Review of %(release)s", release=label),
                webhook_payload={"solution": release.solution.name, "version": release.version,
                                 "decision": review.decision, "state": release.state, "review_id": review.id,

@@ -4,7 +4,7 @@ admins' reasons, and the publishing organization's own view of its releases (/re
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_timedelta, get_locale
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -21,6 +21,7 @@ from registry.review.sourcediff import MAX_ROWS, file_diff, source_diff
 from registry.review.forms import DecisionForm, ReasonForm
 from registry.review.models import ReviewReason
 from registry.spec.vocabulary import PROGRAMME_LABELS
+from registry.web import reader_locale
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -29,7 +30,7 @@ GENERATED_LISTED = 200  # generated files named in the collapsed list; the rest 
 
 
 def _reason_label(reason: ReviewReason) -> str:
-    return reason.text_en if str(get_locale() or "ko") == "en" else reason.text_ko
+    return reason.text_en if reader_locale() == "en" else reason.text_ko
 
 
 def _decision_form(formdata=None) -> DecisionForm:

@@ -66,7 +66,7 @@ def index_ecosystem(ecosystem: str) -> str:
     return ecosystem.split(":", 1)[0]
 
 
-def normalize_name(ecosystem: str, name: str) -> str:
+def normalize_package_name(ecosystem: str, name: str) -> str:
     ecosystem = index_ecosystem(ecosystem)
     if ecosystem == "PyPI":
         return _PEP503.sub("-", name).lower()
@@ -115,7 +115,7 @@ def osv_package(purl: str | None) -> tuple[str, str] | None:
         name = f"{namespace}/{parsed.name}"
     else:
         name = parsed.name
-    return ecosystem, normalize_name(ecosystem, name)
+    return ecosystem, normalize_package_name(ecosystem, name)
 
 
 def _clean(ecosystem: str | None, text: str) -> str:
@@ -126,7 +126,7 @@ def _clean(ecosystem: str | None, text: str) -> str:
 
 
 @lru_cache(maxsize=200_000)
-def parse_version(ecosystem: str | None, text: str) -> Version:
+def parse_ecosystem_version(ecosystem: str | None, text: str) -> Version:
     """`text` in `ecosystem`'s order (None: SemVer, as OSV's SEMVER ranges use); raise UnorderedVersion."""
     cls = SemverVersion if ecosystem is None else ECOSYSTEM_VERSION_CLASS.get(index_ecosystem(ecosystem))
     if cls is None:
@@ -140,7 +140,7 @@ def parse_version(ecosystem: str | None, text: str) -> Version:
 def compare_versions(ecosystem: str | None, a: str, b: str) -> int | None:
     """-1, 0 or 1 by the ecosystem's ordering; None when either side cannot be ordered."""
     try:
-        left, right = parse_version(ecosystem, a), parse_version(ecosystem, b)
+        left, right = parse_ecosystem_version(ecosystem, a), parse_ecosystem_version(ecosystem, b)
     except UnorderedVersion:
         return None
     return (left > right) - (left < right)

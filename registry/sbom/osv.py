@@ -29,7 +29,7 @@ from typing import Any, Iterable, Iterator
 from sqlalchemy import delete, insert, select, tuple_
 
 from registry.db import db
-from registry.sbom.ecosystems import UnorderedVersion, index_ecosystem, normalize_name, osv_package, parse_version, version_of
+from registry.sbom.ecosystems import (UnorderedVersion, index_ecosystem, normalize_package_name, parse_ecosystem_version, version_of)
 from registry.sbom.models import Finding, Vulnerability, VulnerabilityAlias, VulnerabilityPackage
 
 MAX_RECORD_BYTES = 10 * 1024 * 1024
@@ -115,7 +115,7 @@ def _less(ecosystem: str | None, a: str, b: str) -> bool:
         return b != _ZERO
     if b == _ZERO:
         return False
-    return parse_version(ecosystem, a) < parse_version(ecosystem, b)
+    return parse_ecosystem_version(ecosystem, a) < parse_ecosystem_version(ecosystem, b)
 
 
 def _in_range(version: str, ecosystem: str | None, events: list[dict]) -> tuple[bool, list[str]]:
@@ -152,7 +152,7 @@ def _same_version(ecosystem: str, a: str, b: str) -> bool:
     if a == b:
         return True
     try:
-        return parse_version(ecosystem, a) == parse_version(ecosystem, b)
+        return parse_ecosystem_version(ecosystem, a) == parse_ecosystem_version(ecosystem, b)
     except UnorderedVersion:
         return False
 
@@ -186,7 +186,7 @@ def _package_key(affected: dict) -> tuple[str, str] | None:
     if not isinstance(package, dict) or not package.get("ecosystem") or not package.get("name"):
         return None
     ecosystem = index_ecosystem(str(package["ecosystem"]))
-    return ecosystem, normalize_name(ecosystem, str(package["name"]))
+    return ecosystem, normalize_package_name(ecosystem, str(package["name"]))
 
 
 # --- validation -------------------------------------------------------------------------------

@@ -21,14 +21,13 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 import tarfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Final
 
-from registry.spec.files import normalise_path
+from registry.spec.files import normalise_path, path_fault
 from registry.spec.problems import SpecError
 
 if TYPE_CHECKING:
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
 
 GZIP_MAGIC: Final = b"\x1f\x8b"
 _CHUNK: Final = 64 * 1024
-_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 
 ArchiveSource = str | os.PathLike[str] | bytes | IO[bytes]
 KeepPredicate = Callable[[str], bool]
@@ -315,14 +313,10 @@ def _checked_parts(member: tarfile.TarInfo) -> list[str]:
         kind = {tarfile.CHRTYPE: "a character device", tarfile.BLKTYPE: "a block device",
                 tarfile.FIFOTYPE: "a FIFO"}.get(member.type, f"of tar type {member.type!r}")
         raise ArchiveError("special-file", f"{name!r} is {kind}; only regular files and directories are allowed", name)
-    if name.startswith("/") or _WINDOWS_DRIVE.match(name):
-        raise ArchiveError("absolute-path", f"{name!r} is an absolute path; paths must be relative", name)
-    if "\\" in name or "\x00" in name:
-        raise ArchiveError("bad-path", f"{name!r} contains a backslash or NUL character", name)
-    parts = [part for part in name.split("/") if part not in ("", ".")]
-    if ".." in parts:
-        raise ArchiveError("path-traversal", f"{name!r} contains '..'; paths must stay inside the archive", name)
-    return parts
+    fault = path_fault(name)
+    if fault is not None:
+        raise ArchiveError(fault[0], f"{name!r} {fault[1]}", name)
+    return [part for part in name.split("/") if part not in ("", ".")]
 
 
 def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, consume: Callable[[bytes], object] | None) -> str:

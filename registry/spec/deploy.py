@@ -1,14 +1,22 @@
-"""Checks of the files behind ``deploy.targets``: enough to catch a wrong path or
-a broken chart/compose/manifest before a municipality tries to install it, not
-a full Helm/Compose/Kubernetes validation."""
+"""The deployment kinds a solution can be installed by, in one registry: each kind's label, the
+checks of the files behind a ``deploy.targets`` entry and the commands that install it.
+
+The checks catch a wrong path or a broken chart/compose/manifest before a municipality tries to
+install it; they are not a full Helm/Compose/Kubernetes validation. Adding a kind is adding one
+entry to ``DEPLOY_KINDS``; the validator, the search facet, the solution page and the JSON Schema
+(``python -m registry.spec.schema``) take their kinds from it. The review's deep file checks
+(registry/review/codechecks.py) are keyed by these names, and a test keeps them complete.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import shlex
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
 
 from registry.spec.files import FileTooLargeError, PackageFileError, PackageFiles, UnsafePathError
-from registry.spec.problems import Problem
+from registry.spec.problems import Problem, SpecError
 from registry.spec.ranges import is_semver
 from registry.spec.yamlload import YamlLimits, YamlLoadError, load_yaml_documents, load_yaml_mapping
 
@@ -19,30 +27,59 @@ MAX_KUBERNETES_FILES = 500
 COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 HELM_API_VERSIONS = ("v1", "v2")
 
+FileCheck = Callable[[str, PackageFiles, str], list[Problem]]
+
+
+class UnknownDeployKind(SpecError, ValueError):
+    """A deployment kind this registry does not know: it gets no checks or commands of another kind."""
+
+
+@dataclass(frozen=True)
+class DeployKind:
+    label: Mapping[str, str]  # {"ko": …, "en": …}
+    check_files: FileCheck  # (target path, package files, "<where>.path") -> problems
+    install: Callable[[str, str], list[str]]  # (solution name, target path) -> shell commands in the unpacked package
+    kube_version: bool = False  # the target's kubeVersion says which Kubernetes it needs
+
+
+def deploy_kind(name: str) -> DeployKind:
+    kind = DEPLOY_KINDS.get(name)
+    if kind is None:
+        raise UnknownDeployKind(f"{name!r} is not a deployment kind (known: {', '.join(DEPLOY_KINDS)}).")
+    return kind
+
+
+def install_commands(kind: str, solution: str, path: str) -> list[str]:
+    """The shell commands that install a target, run in the unpacked package; every part is quoted
+    (``path`` is the vendor's text). Raises UnknownDeployKind for a kind without commands."""
+    return deploy_kind(kind).install(solution, path)
+
 
 def _error(path: str, code: str, message: str, hint: str) -> Problem:
     return Problem("error", code, path, message, hint)
+
+
+def _unreadable(at: str, code: str, path: str, exc: YamlLoadError) -> Problem:
+    return _error(at, code, f"{path}: {exc.message}" + (f" (line {exc.line})" if exc.line else ""), exc.hint)
 
 
 def check_deploy_target(kind: str, path: str, files: PackageFiles, where: str) -> list[Problem]:
     """Check one target; ``where`` is its manifest path, e.g. ``deploy.targets[1]``.
 
     Problems point at ``<where>.path`` and carry no line (the validator adds it).
+    Raises UnknownDeployKind for a kind outside DEPLOY_KINDS.
     """
+    check = deploy_kind(kind).check_files
     at = f"{where}.path"
     try:
         if not files.exists(path):
             return [_error(at, "deploy-path-missing", f"The {kind} target path {path!r} does not exist in the package.",
                            "Fix the path (relative to the package root) or add the files.")]
-        check = _CHECKS.get(kind)
-        return check(path, files, at) if check else []
+        return check(path, files, at)
     except UnsafePathError as exc:
         return [_error(at, "path-outside-package", str(exc), "Use a relative path inside the package.")]
     except FileTooLargeError as exc:
         return [_error(at, "file-too-large", str(exc), "Deployment files should be small text files.")]
-    except YamlLoadError as exc:
-        code = "helm-chart-invalid" if kind == "helm" else "compose-invalid"
-        return [_error(at, code, f"{path}: {exc.message}" + (f" (line {exc.line})" if exc.line else ""), exc.hint)]
     except PackageFileError as exc:
         return [_error(at, "deploy-path-missing", str(exc), "Fix the path or add the file.")]
 
@@ -55,7 +92,10 @@ def _check_helm(path: str, files: PackageFiles, at: str) -> list[Problem]:
     if not files.exists(chart_path):
         return [_error(at, "helm-chart-missing", f"The chart directory {path!r} has no Chart.yaml.",
                        "Add Chart.yaml (helm create makes one) or fix the path.")]
-    chart = load_yaml_mapping(files.read(chart_path, CHART_LIMITS.max_bytes), CHART_LIMITS, what="Chart.yaml").value
+    try:
+        chart = load_yaml_mapping(files.read(chart_path, CHART_LIMITS.max_bytes), CHART_LIMITS, what="Chart.yaml").value
+    except YamlLoadError as exc:
+        return [_unreadable(at, "helm-chart-invalid", path, exc)]
     problems: list[Problem] = []
     if chart.get("apiVersion") not in HELM_API_VERSIONS:
         problems.append(_error(at, "helm-chart-invalid", f"{chart_path}: apiVersion must be v1 or v2, not {chart.get('apiVersion')!r}.",
@@ -75,7 +115,10 @@ def _check_compose(path: str, files: PackageFiles, at: str) -> list[Problem]:
             return [_error(at, "compose-file-missing", f"The directory {path!r} holds no compose.yaml.",
                            "Point to the compose file itself.")]
         path = found
-    compose = load_yaml_mapping(files.read(path, COMPOSE_LIMITS.max_bytes), COMPOSE_LIMITS, what="compose file").value
+    try:
+        compose = load_yaml_mapping(files.read(path, COMPOSE_LIMITS.max_bytes), COMPOSE_LIMITS, what="compose file").value
+    except YamlLoadError as exc:
+        return [_unreadable(at, "compose-invalid", path, exc)]
     services = compose.get("services")
     if not isinstance(services, dict) or not services:
         return [_error(at, "compose-no-services", f"{path}: the compose file defines no services.",
@@ -107,8 +150,7 @@ def _check_kubernetes(path: str, files: PackageFiles, at: str) -> list[Problem]:
         except YamlLoadError as exc:
             if exc.code == "yaml-empty":
                 continue
-            problems.append(_error(at, "kubernetes-manifest-invalid",
-                                   f"{name}: {exc.message}" + (f" (line {exc.line})" if exc.line else ""), exc.hint))
+            problems.append(_unreadable(at, "kubernetes-manifest-invalid", name, exc))
             continue
         for index, document in enumerate(loaded):
             documents += 1
@@ -136,9 +178,29 @@ def _check_vm(path: str, files: PackageFiles, at: str) -> list[Problem]:
     return []
 
 
-_CHECKS: dict[str, Callable[[str, PackageFiles, str], list[Problem]]] = {
-    "helm": _check_helm,
-    "compose": _check_compose,
-    "kubernetes": _check_kubernetes,
-    "vm": _check_vm,
+def _install_helm(solution: str, path: str) -> list[str]:
+    return [f"helm install {shlex.quote(solution)} ./{shlex.quote(path)}"]
+
+
+def _install_compose(solution: str, path: str) -> list[str]:
+    return [f"docker compose -f {shlex.quote(path)} up -d"]
+
+
+def _install_kubernetes(solution: str, path: str) -> list[str]:
+    return [f"kubectl apply -R -f {shlex.quote(path)}"]
+
+
+def _install_vm(solution: str, path: str) -> list[str]:
+    script = path if path.endswith(".sh") else f"{path.rstrip('/')}/install.sh"
+    return [f"sudo sh {shlex.quote(script)}"]
+
+
+DEPLOY_KINDS: Final[Mapping[str, DeployKind]] = {
+    "helm": DeployKind({"ko": "Helm 차트", "en": "Helm chart"}, _check_helm, _install_helm, kube_version=True),
+    "compose": DeployKind({"ko": "Docker Compose", "en": "Docker Compose"}, _check_compose, _install_compose),
+    "kubernetes": DeployKind({"ko": "쿠버네티스 매니페스트", "en": "Kubernetes manifests"}, _check_kubernetes,
+                             _install_kubernetes),
+    "vm": DeployKind({"ko": "가상 머신", "en": "Virtual machine"}, _check_vm, _install_vm),
 }
+DEPLOY_KIND_NAMES: Final = tuple(DEPLOY_KINDS)
+KUBE_VERSION_KINDS: Final = tuple(name for name, kind in DEPLOY_KINDS.items() if kind.kube_version)

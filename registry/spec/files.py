@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from registry.spec.problems import SpecError
+
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 class PackageFileError(SpecError):
@@ -37,20 +40,36 @@ class FileTooLargeError(PackageFileError):
         self.path, self.size, self.limit = path, size, limit
 
 
-def normalise_path(path: str) -> str:
-    """``./deploy//helm/`` -> ``deploy/helm``; ``""`` or ``.`` is the package root.
+def path_fault(path: str) -> tuple[str, str] | None:
+    """Why ``path`` cannot name a file inside a package, as (code, reason); None when it can.
 
-    Raises :class:`UnsafePathError` for absolute paths, drive letters, NUL bytes
-    and ``..`` that would leave the package.
+    The one rule for every package path: the archive reader refuses such members, the validator
+    such manifest paths (after normalising them) and the file viewer such requests. A path is
+    '/'-separated and relative, holds no backslash or NUL and no ``..`` part at all.
     """
-    if not isinstance(path, str) or "\x00" in path:
+    if path.startswith("/") or _WINDOWS_DRIVE.match(path):
+        return "absolute-path", "is an absolute path; paths must be relative to the package root"
+    if "\\" in path or "\x00" in path:
+        return "bad-path", "contains a backslash or NUL character"
+    if ".." in path.split("/"):
+        return "path-traversal", "contains '..'; paths must stay inside the package"
+    return None
+
+
+def normalise_path(path: str) -> str:
+    """A manifest path as the package stores it: ``./deploy//helm/`` -> ``deploy/helm``,
+    ``deploy\\compose.yaml`` -> ``deploy/compose.yaml``; ``""`` or ``.`` is the package root.
+
+    A ``..`` that stays inside the package is folded away; for a path that still breaks the rule of
+    :func:`path_fault` it raises :class:`UnsafePathError`.
+    """
+    if not isinstance(path, str):
         raise UnsafePathError(f"{path!r} is not a usable path.")
-    posix = path.replace("\\", "/")
-    if posix.startswith("/") or (len(posix) > 1 and posix[1] == ":"):
-        raise UnsafePathError(f"{path!r} is absolute; use a path relative to the package root.")
+    posix = path.replace("\\", "/")  # a manifest written on Windows
     normal = posixpath.normpath(posix) if posix else "."
-    if normal == ".." or normal.startswith("../"):
-        raise UnsafePathError(f"{path!r} points outside the package.")
+    fault = path_fault(normal)
+    if fault is not None:
+        raise UnsafePathError(f"{path!r} {fault[1]}.")
     return "" if normal == "." else normal
 
 

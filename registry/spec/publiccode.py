@@ -41,10 +41,11 @@ from datetime import date, datetime, timezone
 from typing import Any, Final
 
 import regex
-import semver
 import yaml
 
+from registry.spec.names import slugify
 from registry.spec.problems import SpecError
+from registry.spec.ranges import is_semver
 from registry.spec.vocabulary import (
     CATEGORY_LABELS,
     DEVELOPMENT_STATUSES,
@@ -117,7 +118,6 @@ _BCP47 = re.compile(
     re.ASCII,
 )
 _ALPHA2 = re.compile(r"^[A-Za-z]{2}$", re.ASCII)
-_SLUG_MAX: Final = 64
 _DEPENDENCY_COMPARATOR = re.compile(r"^(>=|<=|==)?\s*([0-9][0-9A-Za-z.+-]*)$")
 
 
@@ -546,12 +546,6 @@ def _invalid_fields(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
-def slugify(text: str) -> str:
-    """A solution.yaml name: lowercase ASCII letters, digits and single hyphens, at most 64 characters."""
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:_SLUG_MAX].rstrip("-")
-
-
 def _import_name(doc: Mapping[str, Any], notes: list[str]) -> str:
     raw = _text(doc.get("name"))
     slug = slugify(raw)
@@ -570,7 +564,7 @@ def _import_version(value: Any, notes: list[str]) -> str | None:
     if not text:
         notes.append("softwareVersion is missing; set version (SemVer 2.0) yourself")
         return None
-    if semver.Version.is_valid(text):
+    if is_semver(text):
         if text != _text(value):
             notes.append(f"softwareVersion {value!r} was read as {text!r}")
         return text

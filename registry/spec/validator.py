@@ -13,14 +13,15 @@ from urllib.parse import urlsplit
 
 from registry.spec import vocabulary as vocab
 from registry.spec.catalogue import EntityCatalogue, default_catalogue
+from registry.spec.deploy import DEPLOY_KIND_NAMES, KUBE_VERSION_KINDS, check_deploy_target
 from registry.spec.files import FileTooLargeError, PackageFileError, PackageFiles, UnsafePathError, normalise_path
+from registry.spec.names import SOLUTION_NAME_RULE, is_solution_name
 from registry.spec.problems import Problem, Report, Severity, did_you_mean
 from registry.spec.ranges import RangeError, is_semver, parse_range
 from registry.spec.sbomfile import SBOM_MAX_BYTES
 from registry.spec.yamlload import MANIFEST_LIMITS, LoadedYaml, YamlLoadError, child_path, load_yaml_mapping
 
 MANIFEST_FILE_NAME = "solution.yaml"
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 URN = re.compile(r"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+$", re.IGNORECASE)
 LANGUAGE_TAG = re.compile(r"^([A-Za-z]{2,3})(?:-[A-Za-z0-9]{1,8})+$")
@@ -263,9 +264,9 @@ class _Checker:
         if "manifestVersion" in top and top["manifestVersion"] != vocab.MANIFEST_VERSION:
             self.error("manifest-version-unsupported", "manifestVersion", f"manifestVersion {top['manifestVersion']!r} is not supported.",
                        'This registry reads manifestVersion: "1".')
-        if "name" in top and not SLUG.match(top["name"]):
+        if "name" in top and not is_solution_name(top["name"]):
             self.error("name-not-slug", "name", f"The name {top['name']!r} is not a slug.",
-                       "Use 3-64 lowercase letters, digits and hyphens, starting and ending with a letter or digit (e.g. parking-share).")
+                       f"Use {SOLUTION_NAME_RULE} (e.g. parking-share).")
         if "version" in top and not is_semver(top["version"]):
             self.error("version-not-semver", "version", f"The version {top['version']!r} is not SemVer 2.0.",
                        "Use MAJOR.MINOR.PATCH, e.g. 1.2.0 (pre-releases like 1.2.0-rc.1 are fine).")
@@ -443,7 +444,7 @@ class _Checker:
         own_name = self.manifest.get("name")
         for path, solution in self.items(depends.get("solutions", []), "dependsOn.solutions", SOLUTION_DEP_FIELDS):
             name = solution.get("name")
-            if name is not None and not SLUG.match(name):
+            if name is not None and not is_solution_name(name):
                 self.error("dependency-name-not-slug", f"{path}.name", f"{name!r} is not a solution name (slug).", "Use the other solution's registry name, e.g. city-auth.")
             elif name is not None and name == own_name:
                 self.error("self-dependency", f"{path}.name", "A solution cannot depend on itself.", "Remove this entry.")
@@ -463,14 +464,13 @@ class _Checker:
             self.error("deploy-targets-empty", "deploy.targets", "deploy lists no targets.", "Add at least one target, e.g. {kind: helm, path: deploy/helm/<name>}.")
         for path, target in self.items(deploy.get("targets", []), "deploy.targets", TARGET_FIELDS):
             kind = target.get("kind")
-            known_kind = kind is not None and self.choice(kind, f"{path}.kind", vocab.DEPLOY_KINDS, "deploy-kind-unknown", "deploy kind")
+            known_kind = kind is not None and self.choice(kind, f"{path}.kind", DEPLOY_KIND_NAMES, "deploy-kind-unknown", "deploy kind")
             if "kubeVersion" in target:
-                if kind != "helm":
-                    self.warning("kube-version-not-helm", f"{path}.kubeVersion", "kubeVersion is only used for helm targets.", "Remove it here.")
+                if kind not in KUBE_VERSION_KINDS:
+                    self.warning("kube-version-not-helm", f"{path}.kubeVersion",
+                                 f"kubeVersion is only used for {' and '.join(KUBE_VERSION_KINDS)} targets.", "Remove it here.")
                 self.version_range(target["kubeVersion"], f"{path}.kubeVersion")
             if "path" in target and self.safe_path(target["path"], f"{path}.path") and known_kind and self.files is not None:
-                from registry.spec.deploy import check_deploy_target
-
                 self.adopt(check_deploy_target(kind, target["path"], self.files, path))
         resources = self.mapping(deploy["resources"], "deploy.resources", RESOURCE_FIELDS) if "resources" in deploy else None
         for key, value in (resources or {}).items():

@@ -64,7 +64,7 @@ ACCESS_MODES: Final = ("read", "write", "subscribe", "temporal")
 ATTRIBUTE_TYPES: Final = ("Property", "Relationship", "GeoProperty")
 DATAHUB_APIS: Final = ("ngsi-ld",)
 
-DEPLOY_KINDS: Final = ("helm", "compose", "kubernetes", "vm")
+# Deployment kinds, with their labels, checks and install commands: registry/spec/deploy.py DEPLOY_KINDS.
 ARCHITECTURES: Final = ("amd64", "arm64", "armv7", "ppc64le", "s390x")
 
 # Keep-a-Changelog sections.
@@ -105,7 +105,17 @@ EUPL_LICENSES: Final = frozenset({"EUPL-1.0", "EUPL-1.1", "EUPL-1.2"})
 ACCEPTED_LICENSES: Final = OSI_APPROVED_LICENSES | EUPL_LICENSES
 
 
+def localized(texts: object, language: str) -> str:
+    """A text block ({"ko": …, "en": …}) in ``language``, else in another supported language, else any;
+    a plain value is its own text."""
+    if not isinstance(texts, dict):
+        return "" if texts is None else str(texts)
+    for key in (language, *LANGUAGES):
+        if texts.get(key):
+            return str(texts[key])
+    return next((str(text) for text in texts.values() if text), "")
+
+
 def label(labels: LanguageLabels, key: str, language: str = "ko") -> str:
-    """Display label of ``key`` in ``language`` (falls back to English, then the key)."""
-    names = labels.get(key, {})
-    return names.get(language) or names.get("en") or key
+    """Display label of ``key`` in ``language`` (falls back to the other language, then the key)."""
+    return localized(labels.get(key), language) or key

@@ -31,3 +31,13 @@ def test_every_operation_has_responses_and_refs_resolve(client):
     for path, ops in document["paths"].items():
         for method, op in ops.items():
             assert op.get("responses"), (method, path)
+
+
+def test_search_filters_list_the_facet_vocabularies(client):
+    from registry.catalog.search import FACETS
+    from registry.spec.deploy import DEPLOY_KINDS
+
+    parameters = client.get("/api/v1/openapi.json").json["paths"]["/solutions"]["get"]["parameters"]
+    enums = {p["name"]: p["schema"]["items"].get("enum") for p in parameters if p["name"] in FACETS}
+    assert enums["deploy"] == list(DEPLOY_KINDS)
+    assert enums == {facet: list(vocabulary) if vocabulary else None for facet, vocabulary in FACETS.items()}

@@ -77,6 +77,7 @@ def test_search_page_facets_and_shareable_urls(client, catalog):
         'href="/search?category=disaster&amp;category=parking"' in page
     assert re.search(r'href="/search"\s+data-facet="category" data-value="disaster"', page), "switching off"
     assert 'aria-current="true" class="selected"' in page
+    assert re.search(r'data-facet="deploy" data-value="helm"[^>]*>\s*Helm chart', page), "kinds show their labels"
 
 
 @pytest.mark.parametrize("url", [
@@ -289,17 +290,31 @@ def test_a_client_file_name_is_never_shown_or_used(client, vendor_tokens):
     assert db.session.scalar(db.select(Artifact.filename).where(Artifact.kind == "archive")) == HOSTILE_FILENAME
 
 
-def test_install_commands_quote_manifest_paths(client, vendor_tokens):
+def _install_with_old_compose_row(client, vendor_tokens, **row) -> dict[str, dict]:
+    """parking-share 1.0.0's install steps by kind, after its compose target's row was changed: an old row
+    the spec would refuse today, or one mirrored from a registry that knows other kinds."""
     from registry.releases.models import DeployTarget
 
     _approved(client, vendor_tokens("hanbit"), build_archive(package_files("parking-share", "1.0.0"),
                                                              root="parking-share-1.0.0"), "주차.tar.gz")
-    # An old row whose path the spec would refuse today: the command still runs nothing but docker.
-    db.session.scalar(db.select(DeployTarget).where(DeployTarget.kind == "compose")).path = "a.yaml; rm -rf ~"
+    target = db.session.scalar(db.select(DeployTarget).where(DeployTarget.kind == "compose"))
+    for field, value in row.items():
+        setattr(target, field, value)
     db.session.commit()
-    install = client.get("/api/v1/solutions/parking-share/overview").json["install"]
-    compose = next(step for step in install if step["kind"] == "compose")
-    assert compose["commands"][-1] == "docker compose -f 'a.yaml; rm -rf ~' up -d"
+    return {step["kind"]: step for step in client.get("/api/v1/solutions/parking-share/overview").json["install"]}
+
+
+def test_install_commands_quote_manifest_paths(client, vendor_tokens):
+    install = _install_with_old_compose_row(client, vendor_tokens, path="a.yaml; rm -rf ~")
+    assert install["compose"]["commands"][-1] == "docker compose -f 'a.yaml; rm -rf ~' up -d"  # nothing but docker
+
+
+def test_a_target_of_an_unknown_kind_gets_no_guessed_commands(client, vendor_tokens):
+    install = _install_with_old_compose_row(client, vendor_tokens, kind="nomad")
+    assert install["nomad"]["commands"] == []
+    page = text_of(client.get("/solutions/parking-share?lang=ko"))
+    assert "배포 방식 nomad의 설치 명령은 알려져 있지 않습니다." in page and "sudo sh" not in page
+    assert "Helm 차트" in page
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from pathlib import Path
 import git
 import yaml
 
-from publisher_cli.commands.init import detect_license, slugify
+from publisher_cli.commands.init import detect_license
 
 APACHE = """
                                  Apache License
@@ -18,12 +18,6 @@ Permission is hereby granted, free of charge, to any person obtaining a copy
 """
 GPL3 = "                    GNU GENERAL PUBLIC LICENSE\n                       Version 3, 29 June 2007\n"
 LGPL3 = "                   GNU LESSER GENERAL PUBLIC LICENSE\n                       Version 3, 29 June 2007\n"
-
-
-def test_slugify():
-    assert slugify("Smart Parking_Share v2") == "smart-parking-share-v2"
-    assert slugify("--주차 Parking--") == "parking"
-    assert len(slugify("a" * 100)) == 64
 
 
 def test_detect_license(tmp_path):

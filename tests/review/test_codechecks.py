@@ -8,9 +8,11 @@ import io
 import pytest
 import yaml
 
-from registry.review.codechecks import CHECKS, Budget, CodeInput, identify_license, image_status, run_code_checks
+from registry.review.codechecks import (CHECKS, KIND_FINDINGS, Budget, CodeInput, identify_license, image_status,
+                                        run_code_checks)
 from registry.review.files import ReleaseFiles, entries_of
 from registry.spec.archive import read_archive
+from registry.spec.deploy import DEPLOY_KINDS
 from tests.review.samples import SAMPLES, sample_files, sample_package
 
 ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4
@@ -129,6 +131,18 @@ def test_kubernetes_manifest_with_a_wrong_field_fails_on_its_line():
     failing = [f for f in result.findings if f.severity == "fail"]
     assert [(f.path, f.line) for f in failing] == [("deploy/k8s/deployment.yaml", line)]
     assert "replica" in failing[0].message
+
+
+def test_every_deployment_kind_has_its_deploy_file_rules():
+    assert list(KIND_FINDINGS) == list(DEPLOY_KINDS)
+
+
+def test_a_kind_without_rules_is_reported_not_skipped():
+    code = code_input()
+    code.manifest["deploy"]["targets"].append({"kind": "nomad", "path": "deploy/nomad"})
+    result = run("deploy-files", code)
+    assert ("deploy/nomad", None, "warn") in located(result)
+    assert result.status == "warn"
 
 
 @pytest.mark.parametrize(("reference", "status"), [

@@ -184,6 +184,13 @@ def test_each_decision_is_an_audit_event_and_notifies_the_org(client, pending, r
     assert mail is not None and "Add the Helm values schema" in mail.body
 
 
+def test_a_decision_outside_a_request_links_to_the_release_at_the_public_address(app, pending, reviewer):
+    app.config["PUBLIC_URL"] = "https://registry.example.go.kr/"
+    service.decide(reviewer, pending, "approve")
+    note = db.session.scalar(select(Notification).where(Notification.kind == "review.approve"))
+    assert note.link == "https://registry.example.go.kr/solutions/parking-share/1.2.0"
+
+
 class _Hook(BaseHTTPRequestHandler):
     received: list = []
 

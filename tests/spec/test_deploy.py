@@ -6,8 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from registry.spec.deploy import check_deploy_target
+from registry.spec.deploy import (
+    DEPLOY_KINDS,
+    KUBE_VERSION_KINDS,
+    UnknownDeployKind,
+    check_deploy_target,
+    install_commands,
+)
 from registry.spec.files import DirectoryFiles, MappingFiles
+from registry.spec.schema import read_schema
+from registry.spec.vocabulary import LANGUAGES
 
 WHERE = "deploy.targets[0]"
 
@@ -94,3 +102,42 @@ def test_symlink_out_of_the_package(tmp_path: Path) -> None:
     (package / "compose.yaml").symlink_to(tmp_path / "outside.yaml")
     problems = check_deploy_target("compose", "compose.yaml", DirectoryFiles(package), WHERE)
     assert [p.code for p in problems] == ["path-outside-package"]
+
+
+# --- the registry of kinds ----------------------------------------------------------------
+
+
+def test_every_kind_has_a_label_checks_install_commands_and_a_schema_entry() -> None:
+    enum = read_schema()["properties"]["deploy"]["properties"]["targets"]["items"]["properties"]["kind"]["enum"]
+    assert enum == list(DEPLOY_KINDS)
+    for name, kind in DEPLOY_KINDS.items():
+        assert set(kind.label) == set(LANGUAGES) and all(kind.label.values()), name
+        assert callable(kind.check_files), name
+        commands = install_commands(name, "parking-share", "deploy/x")
+        assert commands and all(isinstance(c, str) and c for c in commands), name
+
+
+@pytest.mark.parametrize(("kind", "command"), [
+    ("helm", "helm install parking-share ./'deploy/my chart'"),
+    ("compose", "docker compose -f 'deploy/my chart' up -d"),
+    ("kubernetes", "kubectl apply -R -f 'deploy/my chart'"),
+    ("vm", "sudo sh 'deploy/my chart/install.sh'"),
+])
+def test_install_commands_quote_the_vendor_path(kind: str, command: str) -> None:
+    assert install_commands(kind, "parking-share", "deploy/my chart") == [command]
+
+
+def test_a_vm_script_is_run_as_named() -> None:
+    assert install_commands("vm", "parking-share", "vm/setup.sh") == ["sudo sh vm/setup.sh"]
+
+
+def test_an_unknown_kind_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(UnknownDeployKind) as refused:
+        install_commands("nomad", "parking-share", "deploy/nomad")
+    assert str(refused.value) == "'nomad' is not a deployment kind (known: helm, compose, kubernetes, vm)."
+    with pytest.raises(UnknownDeployKind):
+        check_deploy_target("nomad", "deploy/nomad", MappingFiles({"deploy/nomad/job.hcl": b"job {}"}), WHERE)
+
+
+def test_only_helm_targets_use_kube_version() -> None:
+    assert KUBE_VERSION_KINDS == ("helm",)

@@ -15,6 +15,7 @@ from registry.spec.files import (
     PackageFiles,
     UnsafePathError,
     normalise_path,
+    path_fault,
 )
 
 FILES = {"deploy/compose.yaml": b"services: {}\n", "deploy/helm/app/Chart.yaml": b"name: app\n", "sbom.cdx.json": b"{}"}
@@ -81,3 +82,15 @@ def test_directory_refuses_symlinks_out_of_the_package(tmp_path: Path) -> None:
 def test_directory_root_must_exist(tmp_path: Path) -> None:
     with pytest.raises(PackageFileNotFound):
         DirectoryFiles(tmp_path / "missing")
+
+
+@pytest.mark.parametrize("path,code", [
+    ("/etc/passwd", "absolute-path"), ("C:/x", "absolute-path"), ("a\\b", "bad-path"), ("a\x00b", "bad-path"),
+    ("..", "path-traversal"), ("pkg/../x", "path-traversal"),
+])
+def test_one_path_rule_names_each_fault(path: str, code: str) -> None:
+    assert path_fault(path)[0] == code
+
+
+def test_a_safe_path_has_no_fault() -> None:
+    assert path_fault("deploy/helm/Chart.yaml") is None and path_fault("./x..y/z") is None

@@ -11,8 +11,12 @@ from typing import Any
 import jsonschema
 import pytest
 
+from registry.spec import schema as schema_module
 from registry.spec import validate_manifest, validator
 from registry.spec import vocabulary as vocab
+from registry.spec.deploy import DEPLOY_KINDS
+from registry.spec.names import SOLUTION_NAME
+from registry.spec.schema import REGENERATE, SCHEMA_FILE, generated_schema, read_schema, schema_text
 from registry.spec.yamlload import load_yaml_mapping
 from tests.spec.spec_support import FULL_EXAMPLE
 from tests.spec.test_fixtures import RULE_FIXTURES, expectation
@@ -44,22 +48,26 @@ def test_full_example_is_valid(schema: dict[str, Any]) -> None:
     assert schema_errors(schema, validate_manifest(FULL_EXAMPLE.read_bytes()).manifest) == []
 
 
-def test_enums_are_the_vocabulary(schema: dict[str, Any]) -> None:
+def test_the_schema_file_holds_the_generated_values() -> None:
+    # Adding a vocabulary value, a deployment kind or changing the name rule needs the file rewritten.
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == schema_text(generated_schema(read_schema())), \
+        f"{SCHEMA_FILE.name} is out of date: run `{REGENERATE}`"
+
+
+def test_generated_values_are_the_python_ones(schema: dict[str, Any]) -> None:
     props = schema["properties"]
-    datahub = props["dataHub"]["properties"]
-    entity = datahub["entities"]["items"]["properties"]
-    deploy = props["deploy"]["properties"]
+    assert props["deploy"]["properties"]["targets"]["items"]["properties"]["kind"]["enum"] == list(DEPLOY_KINDS)
     assert props["categories"]["items"]["enum"] == list(vocab.CATEGORIES)
-    assert props["developmentStatus"]["enum"] == list(vocab.DEVELOPMENT_STATUSES)
-    assert props["funding"]["properties"]["programme"]["enum"] == list(vocab.PROGRAMMES)
-    assert props["maintenance"]["properties"]["type"]["enum"] == list(vocab.MAINTENANCE_TYPES)
-    assert datahub["api"]["enum"] == list(vocab.DATAHUB_APIS)
-    assert entity["access"]["items"]["enum"] == list(vocab.ACCESS_MODES)
-    assert entity["attributes"]["items"]["properties"]["attributeType"]["enum"] == list(vocab.ATTRIBUTE_TYPES)
-    assert deploy["targets"]["items"]["properties"]["kind"]["enum"] == list(vocab.DEPLOY_KINDS)
-    assert deploy["architectures"]["items"]["enum"] == list(vocab.ARCHITECTURES)
-    assert props["changes"]["propertyNames"]["enum"] == list(vocab.CHANGE_KINDS)
+    assert props["name"]["pattern"] == SOLUTION_NAME.pattern
     assert props["manifestVersion"]["const"] == vocab.MANIFEST_VERSION
+
+
+def test_regenerating_writes_a_new_kind_into_the_file(monkeypatch, tmp_path: Path) -> None:
+    stale = tmp_path / "solution-v1.schema.json"
+    stale.write_text(SCHEMA_FILE.read_text(encoding="utf-8").replace('"vm"', '"virtual-machine"'), encoding="utf-8")
+    monkeypatch.setattr(schema_module, "SCHEMA_FILE", stale)
+    assert schema_module.main() == 0
+    assert stale.read_text(encoding="utf-8") == SCHEMA_FILE.read_text(encoding="utf-8")
 
 
 def _object(schema: dict[str, Any], *pointer: str) -> dict[str, Any]:

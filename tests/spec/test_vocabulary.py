@@ -75,3 +75,13 @@ def test_accepted_licences() -> None:
     assert {"Apache-2.0", "MIT", "EUPL-1.2", "GPL-3.0-or-later", "MPL-2.0"} <= vocab.ACCEPTED_LICENSES
     assert "EUPL-1.0" in vocab.ACCEPTED_LICENSES and "EUPL-1.0" not in vocab.OSI_APPROVED_LICENSES
     assert not {"CC-BY-NC-4.0", "CC-BY-4.0", "BUSL-1.1", "SSPL-1.0", "Elastic-2.0"} & vocab.ACCEPTED_LICENSES
+
+
+def test_localized_prefers_the_language_then_the_other_then_any() -> None:
+    both = {"ko": "주차 공유", "en": "Parking share"}
+    assert vocab.localized(both, "ko") == "주차 공유"
+    assert vocab.localized(both, "en") == "Parking share"
+    assert vocab.localized({"ko": "주차 공유", "en": ""}, "en") == "주차 공유"
+    assert vocab.localized({"ja": "駐車"}, "ko") == "駐車"
+    assert vocab.localized("주차", "en") == "주차"
+    assert vocab.localized(None, "ko") == "" and vocab.localized({}, "ko") == ""
