@@ -6,7 +6,8 @@
 * connection errors and 5xx are retried with exponential backoff, at most
   ``max_tries`` attempts in all; 4xx answers are final. Retrying an upload is
   safe because the registry treats an identical re-upload as a no-op;
-* ``{"errors": [{"code", "detail", "field"}]}`` becomes a one-line ``RegistryError``;
+* ``{"errors": [{"code", "detail", "field", "hint"}]}`` becomes a one-line ``RegistryAnswerError``
+  with the registry's hint (else one for the status);
 * uploads stream a multipart body from disk, so memory does not grow with the archive.
 """
 
@@ -24,7 +25,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from publisher_cli.errors import ConfigError, NetworkError, RegistryError
+from publisher_cli.errors import ConfigError, NetworkError, RegistryAnswerError
 
 API = "/api/v1"
 CHUNK = 64 * 1024
@@ -126,16 +127,16 @@ class MultipartBody:
 # --------------------------------------------------------------------------- client
 
 
-def _error_from_response(response: requests.Response) -> RegistryError:
+def _error_from_response(response: requests.Response) -> RegistryAnswerError:
     status = response.status_code
-    code = field = None
+    code = field = hint = None
     try:
         errors = response.json().get("errors")
     except (ValueError, AttributeError):
         errors = None
     if isinstance(errors, list) and errors and all(isinstance(e, dict) for e in errors):
         first = errors[0]
-        code, field = first.get("code"), first.get("field")
+        code, field, hint = first.get("code"), first.get("field"), first.get("hint")
         details = []
         for error in errors:
             detail = str(error.get("detail") or error.get("code") or "unknown error")
@@ -144,7 +145,9 @@ def _error_from_response(response: requests.Response) -> RegistryError:
     else:
         message = f"HTTP {status} {response.reason or ''}".strip()
     message = " ".join(f"registry refused ({status}): {message}".split())  # keep it one line
-    return RegistryError(message, _HINTS.get(status), status=status, code=code, field=field)
+    # The registry's own hint knows this very failure; ours only its status.
+    hint = " ".join(hint.split()) if isinstance(hint, str) and hint.strip() else _HINTS.get(status)
+    return RegistryAnswerError(message, hint, status=status, code=code, field=field)
 
 
 class RegistryClient:
@@ -215,7 +218,7 @@ class RegistryClient:
                 continue
             if 300 <= response.status_code < 400:
                 location = response.headers.get("Location", "?")
-                raise RegistryError(
+                raise RegistryAnswerError(
                     f"registry answered {response.status_code} redirect to {location}; refusing to follow",
                     hint="use the registry's final URL (https? trailing path?) in `solreg login --url`",
                     status=response.status_code,
@@ -230,20 +233,20 @@ class RegistryClient:
         try:
             data = response.json()
         except ValueError:
-            raise RegistryError(
+            raise RegistryAnswerError(
                 f"registry sent a non-JSON answer to {method} {path}",
                 hint="check that the URL points at a solreg registry", status=response.status_code,
             ) from None
         if not isinstance(data, dict):
-            raise RegistryError(f"registry sent an unexpected answer to {method} {path}")
+            raise RegistryAnswerError(f"registry sent an unexpected answer to {method} {path}")
         return data
 
     def _member(self, method: str, path: str, key: str, **kwargs: Any) -> Any:
         """``data[key]`` of a JSON answer; a registry that leaves it out gets a clear error."""
         data = self.json(method, path, **kwargs)
         if key not in data:
-            raise RegistryError(f"registry answer to {method} {path} has no {key!r}",
-                                hint="the registry may speak another API version; upgrade solreg")
+            raise RegistryAnswerError(f"registry answer to {method} {path} has no {key!r}",
+                                      hint="the registry may speak another API version; upgrade solreg")
         return data[key]
 
     # -- API ----------------------------------------------------------------
@@ -257,7 +260,7 @@ class RegistryClient:
     def whoami(self) -> dict[str, Any]:
         try:
             return self.json("GET", f"{API}/whoami")
-        except RegistryError as exc:
+        except RegistryAnswerError as exc:
             if exc.status != 401:
                 raise
             # Also the check inside `solreg login`, so the generic "run `solreg login`" would be wrong here.
@@ -316,7 +319,7 @@ class RegistryClient:
         path = f"{API}/solutions/{quote(name)}/releases"
         data = self.json("POST", path, body_factory=body)
         if not isinstance(data.get("release"), dict):
-            raise RegistryError(f"registry answer to POST {path} has no 'release'")
+            raise RegistryAnswerError(f"registry answer to POST {path} has no 'release'")
         return bool(data.get("created")), data["release"]
 
     def download(self, url: str, target: Path, on_progress: ProgressCallback | None = None) -> str:
@@ -349,7 +352,7 @@ class RegistryClient:
             for block in response.iter_content(CHUNK):
                 data += block
                 if len(data) > limit:
-                    raise RegistryError(f"{url} is larger than {limit} bytes; refusing it")
+                    raise RegistryAnswerError(f"{url} is larger than {limit} bytes; refusing it")
         return bytes(data)
 
 

@@ -49,11 +49,11 @@ class CheckFailed(SolregError):
     default_hint = "fix the errors listed above and run `solreg check` again"
 
 
-class SbomError(SolregError):
-    pass
+class SbomBuildError(SolregError):
+    """The package's SBOM cannot be generated, or the one it declares is not valid."""
 
 
-class RegistryError(SolregError):
+class RegistryAnswerError(SolregError):
     """The registry answered with an error (or something we cannot use)."""
 
     def __init__(

@@ -73,7 +73,7 @@ def inspect_archive_file(archive: Path, limits: Limits | None = None) -> list[Fi
         verdict = Finding("error", exc.code, exc.detail, exc.field)
         if exc.report:  # the manifest's own problems, with their lines
             return [verdict, *(Finding.from_problem(p) for p in exc.report.problems)]
-        return [verdict, *(Finding("error", e["code"], e["detail"], e["field"] or "") for e in exc.errors)]
+        return [verdict, *(Finding("error", e["code"], e["detail"], e["field"] or "") for e in exc.extra_errors)]
     return [Finding.from_problem(problem) for problem in inspected.warnings]
 
 

@@ -30,11 +30,11 @@ def sibling_paths(archive: Path) -> tuple[Path, Path]:
 
 
 def download_release(client: RegistryClient, name: str, version: str, out_dir: Path) -> Downloaded:
-    from publisher_cli.errors import RegistryError, VerificationError
+    from publisher_cli.errors import RegistryAnswerError, VerificationError
 
     release = client.release(name, version)
     if not release.get("archive_url") or not release.get("sha256"):
-        raise RegistryError(f"registry record of {name}@{version} has no archive_url or sha256")
+        raise RegistryAnswerError(f"registry record of {name}@{version} has no archive_url or sha256")
     archive = out_dir / f"{name}-{version}.tar.gz"
     sha256 = client.download(release["archive_url"], archive)
     if sha256 != release["sha256"]:

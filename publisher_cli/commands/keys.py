@@ -72,10 +72,10 @@ def register_command(ctx: click.Context, name: str | None) -> None:
     registered = client.register_key(public_key_to_pem(key.public_key()), name or socket.gethostname())
     local_id = key_id(key.public_key())
     if registered.get("keyid") != local_id:
-        from publisher_cli.errors import RegistryError
+        from publisher_cli.errors import RegistryAnswerError
 
-        raise RegistryError(f"registry recorded key id {registered.get('keyid')}, expected {local_id}",
-                            hint="the registry computes key ids differently; report this")
+        raise RegistryAnswerError(f"registry recorded key id {registered.get('keyid')}, expected {local_id}",
+                                  hint="the registry computes key ids differently; report this")
     click.echo(f"registered key {local_id} as {registered.get('name')!r}")
 
 

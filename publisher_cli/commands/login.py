@@ -76,13 +76,13 @@ def pick_log_key(url: str, pinned: str | None, given: str | None, replace: bool)
     None when the registry has no log (an older server): then nothing is pinned.
     """
     from publisher_cli.client import RegistryClient
-    from publisher_cli.errors import ConfigError, RegistryError
+    from publisher_cli.errors import ConfigError, RegistryAnswerError
     from publisher_cli.transparency import served_key
     from registry.spec.note import NoteError, Verifier
 
     try:
         key = (given or served_key(RegistryClient(url))).strip()
-    except RegistryError as exc:
+    except RegistryAnswerError as exc:
         if exc.status == 404:
             return None
         raise

@@ -56,7 +56,7 @@ def _python_requirements(directory: Path, scratch: Path) -> Path:
     """requirements.txt, or one written from pyproject.toml's [project] dependencies."""
     import tomllib
 
-    from publisher_cli.errors import SbomError
+    from publisher_cli.errors import SbomBuildError
 
     requirements = directory / "requirements.txt"
     if requirements.is_file():
@@ -64,7 +64,7 @@ def _python_requirements(directory: Path, scratch: Path) -> Path:
     try:
         project = tomllib.loads((directory / "pyproject.toml").read_text(encoding="utf-8")).get("project", {})
     except tomllib.TOMLDecodeError as exc:
-        raise SbomError(f"pyproject.toml is not valid TOML: {exc}") from None
+        raise SbomBuildError(f"pyproject.toml is not valid TOML: {exc}") from None
     generated = scratch / "requirements.txt"
     generated.write_text("\n".join(project.get("dependencies", [])) + "\n", encoding="utf-8")
     return generated
@@ -72,7 +72,7 @@ def _python_requirements(directory: Path, scratch: Path) -> Path:
 
 def generate_python_sbom(directory: Path, output: Path, manifest: Manifest) -> Path:
     """Run cyclonedx-py and make metadata.component name this solution and release."""
-    from publisher_cli.errors import SbomError
+    from publisher_cli.errors import SbomBuildError
 
     pyproject = directory / "pyproject.toml"
     with tempfile.TemporaryDirectory() as scratch:
@@ -87,7 +87,7 @@ def generate_python_sbom(directory: Path, output: Path, manifest: Manifest) -> P
         last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
         hint = ("install it: pip install 'cyclonedx-bom>=4,<8'" if "No module named" in completed.stderr
                 else "run with --verbose or run cyclonedx-py yourself to see the full output")
-        raise SbomError(f"cyclonedx-py failed: {last}", hint=hint)
+        raise SbomBuildError(f"cyclonedx-py failed: {last}", hint=hint)
     document = json.loads(output.read_text(encoding="utf-8"))
     component = document.setdefault("metadata", {}).setdefault("component", {"type": "application"})
     component["name"], component["version"] = manifest.name, manifest.version
@@ -97,8 +97,8 @@ def generate_python_sbom(directory: Path, output: Path, manifest: Manifest) -> P
 
 
 def run_sbom(path: Path, output: Path | None) -> tuple[str, Path]:
-    """Returns ("validated" | "generated", sbom path); raises SbomError on any problem."""
-    from publisher_cli.errors import SbomError
+    """Returns ("validated" | "generated", sbom path); raises SbomBuildError on any problem."""
+    from publisher_cli.errors import SbomBuildError
     from publisher_cli.manifest import load_manifest, solution_dir
 
     directory = solution_dir(path)
@@ -114,8 +114,8 @@ def run_sbom(path: Path, output: Path | None) -> tuple[str, Path]:
                 click.echo(problem, err=True)
             return "validated", directory / declared
         if not python:
-            raise SbomError(f"{declared}: {errors[0].removeprefix('error: ')}",
-                            hint="regenerate it with your ecosystem's SBOM generator")
+            raise SbomBuildError(f"{declared}: {errors[0].removeprefix('error: ')}",
+                                 hint="regenerate it with your ecosystem's SBOM generator")
         # A stale SBOM (e.g. the version was bumped) is what `solreg sbom` is for: write it anew.
         click.echo(f"note: {declared} is out of date ({errors[0].removeprefix('error: ')}); regenerating it", err=True)
 
@@ -128,17 +128,17 @@ def run_sbom(path: Path, output: Path | None) -> tuple[str, Path]:
             return "generated", target  # written outside the package: nothing to check against it
         problems = [p for p in sbom_problems(directory, relative, manifest) if p.startswith("error")]
         if problems:
-            raise SbomError(f"generated SBOM is not valid: {problems[0]}")
+            raise SbomBuildError(f"generated SBOM is not valid: {problems[0]}")
         if declared != relative:
             click.echo(f"note: set `sbom: {relative}` in solution.yaml", err=True)
         return "generated", target
 
     for marker, generator in OTHER_GENERATORS.items():
         if (directory / marker).is_file():
-            raise SbomError(f"found {marker}; solreg generates SBOMs for Python projects only",
-                            hint=f"use {generator}, then set `sbom:` in solution.yaml")
-    raise SbomError("no pyproject.toml, requirements.txt, package.json, pom.xml, go.mod or Cargo.toml found",
-                    hint="write a CycloneDX SBOM with your ecosystem's generator and set `sbom:` in solution.yaml")
+            raise SbomBuildError(f"found {marker}; solreg generates SBOMs for Python projects only",
+                                 hint=f"use {generator}, then set `sbom:` in solution.yaml")
+    raise SbomBuildError("no pyproject.toml, requirements.txt, package.json, pom.xml, go.mod or Cargo.toml found",
+                         hint="write a CycloneDX SBOM with your ecosystem's generator and set `sbom:` in solution.yaml")
 
 
 @click.command("sbom")

@@ -5,27 +5,27 @@ from __future__ import annotations
 import sys
 
 import click
-from flask.cli import AppGroup
 
 from registry.accounts import service
 from registry.accounts.models import MEMBER_ROLES, ORG_KINDS, SITE_ROLES, TOKEN_SCOPES
 from registry.db import db
 from registry.errors import RegistryError
+from registry.commands import CommandGroup, failure
 
-users_cli = AppGroup("users", help="Manage user accounts.")
-orgs_cli = AppGroup("orgs", help="Manage organizations and their members.")
-tokens_cli = AppGroup("tokens", help="Issue API tokens.")
+users_cli = CommandGroup("users", help="Manage user accounts.")
+orgs_cli = CommandGroup("orgs", help="Manage organizations and their members.")
+tokens_cli = CommandGroup("tokens", help="Issue API tokens.")
 
 
 def run_in_transaction(fn):
-    """Commit on success; on a RegistryError roll back and exit 1 with its one-line reason."""
+    """Commit on success; on a RegistryError roll back and exit 1 with its one-line reason and hint."""
     try:
         result = fn()
         db.session.commit()
         return result
     except RegistryError as exc:
         db.session.rollback()
-        raise click.ClickException(exc.detail) from None
+        raise failure(exc.detail, exc.hint) from None
 
 
 def _read_password() -> str:

@@ -262,11 +262,11 @@ def require_scope(token: ApiToken, scope: str, *, org_id: int | None = None, sol
 # --- signing keys ------------------------------------------------------------------------
 
 def register_signing_key(user: User, public_key_pem: str, name: str = "") -> SigningKey:
-    from registry.spec.provenance import key_id, load_public_key_pem
+    from registry.spec.provenance import SignatureError, key_id, load_public_key_pem
 
     try:
         public_key = load_public_key_pem(public_key_pem)
-    except Exception as exc:
+    except SignatureError as exc:
         raise InvalidInput(f"not an Ed25519 public key in PEM form: {exc}", field="public_key") from exc
     keyid = key_id(public_key)
     if db.session.scalar(select(SigningKey).where(SigningKey.keyid == keyid)):

@@ -177,6 +177,8 @@ def create_token():
                                      name=form.name.data or "", solution=form.solution.data or None,
                                      expires_days=form.expires_days.data)
     except RegistryError as exc:
+        if exc.status >= 500:  # the registry's own failure: the error page, not a form message
+            raise
         db.session.rollback()
         form.form_errors.append(exc.detail)
         return _render_account(form, SigningKeyForm(prefix="key"), status=exc.status)
@@ -204,6 +206,8 @@ def add_key():
     try:
         service.register_signing_key(current_user, form.public_key.data, form.name.data or "")
     except RegistryError as exc:
+        if exc.status >= 500:  # the registry's own failure: the error page, not a form message
+            raise
         db.session.rollback()
         form.public_key.errors.append(exc.detail)
         return _render_account(TokenForm(prefix="token"), form, status=exc.status)

@@ -1,11 +1,11 @@
 import click
-from flask.cli import AppGroup
 
 from registry.audit.head import HeadUnreadable, head_problem, publish_head, read_signed_head
 from registry.audit.service import verify_chain
 from registry.db import db
+from registry.commands import CommandGroup, failure
 
-audit_cli = AppGroup("audit", help="Inspect the audit log.")
+audit_cli = CommandGroup("audit", help="Inspect the audit log.")
 
 
 @audit_cli.command("verify")
@@ -19,7 +19,7 @@ def audit_verify():
     try:
         signed = read_signed_head()
     except HeadUnreadable as exc:
-        raise click.ClickException(f"audit head {exc}") from None
+        raise failure(f"audit head {exc.detail}", exc.hint) from None
     if signed is None:
         if count:
             raise click.ClickException(

@@ -31,6 +31,7 @@ from sqlalchemy import Connection, func, select, text
 
 from registry.audit.models import AuditEvent
 from registry.db import db
+from registry.errors import Damaged
 from registry.storage import storage
 
 HEAD_DOCUMENT = "audit-head.json"
@@ -98,8 +99,12 @@ class SignedHead:
         return self.statement["last_id"]
 
 
-class HeadUnreadable(Exception):
+class HeadUnreadable(Damaged):
     """The stored head is not a statement signed with this registry's key."""
+
+    code = "audit-head-unreadable"
+    hint = (f"restore {HEAD_DOCUMENT} in blob storage, or the key at REGISTRY_SIGNING_KEY_PATH, from the backup "
+            "taken with the database; a head you cannot trust is evidence, so keep a copy")
 
 
 def read_signed_head() -> SignedHead | None:

@@ -172,6 +172,8 @@ def record_adoption(name: str):
         org = accounts.get_org(form.org.data)
         adoption.record_adoption(current_user, org, release, form.stage.data, form.deployed_on.data)
     except RegistryError as exc:
+        if exc.status >= 500:  # the registry's own failure: the error page, not a form message
+            raise
         db.session.rollback()
         form.form_errors.append(exc.detail)
         return _render_solution(solution, shown, releases, form, status=exc.status)
@@ -250,6 +252,8 @@ def save_datahub(slug: str):
             types = fit.parse_profile_text(form.text.data or "", access)
         adoption.save_profile(current_user, org, spec_version, types)
     except RegistryError as exc:
+        if exc.status >= 500:  # the registry's own failure: the error page, not a form message
+            raise
         db.session.rollback()
         form.form_errors.append(exc.detail)
         return _render_datahub(org, profile_form=form, status=exc.status)
@@ -267,6 +271,8 @@ def save_webhook(slug: str):
     try:
         secret = adoption.set_webhook(current_user, org, form.url.data, new_secret=form.new_secret.data)
     except RegistryError as exc:
+        if exc.status >= 500:  # the registry's own failure: the error page, not a form message
+            raise
         db.session.rollback()
         (form.url.errors if exc.field == "webhook_url" else form.form_errors).append(exc.detail)
         return _render_datahub(org, webhook_form=form, status=exc.status)

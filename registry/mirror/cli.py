@@ -3,11 +3,11 @@
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
 from registry.mirror.service import MirrorRefused, export_bundle, import_bundle
+from registry.commands import CommandGroup, failure
 
-mirror_cli = AppGroup("mirror", help="Offline mirrors: bundles of signed releases for separated networks.")
+mirror_cli = CommandGroup("mirror", help="Offline mirrors: bundles of signed releases for separated networks.")
 
 
 @mirror_cli.command("export")
@@ -17,10 +17,7 @@ mirror_cli = AppGroup("mirror", help="Offline mirrors: bundles of signed release
 @click.option("--solution", "solutions", multiple=True, help="Only this solution (repeatable).")
 def mirror_export(out: Path, since: int, solutions: tuple[str, ...]):
     """Write one bundle (a tar) of published releases, their artifacts, the signed log and proofs."""
-    try:
-        summary = export_bundle(out, since=since, solutions=solutions)
-    except MirrorRefused as exc:
-        raise click.ClickException(str(exc)) from None
+    summary = export_bundle(out, since=since, solutions=solutions)  # MirrorRefused: one line, from the group
     click.echo(f"exported {summary.releases} releases, leaves {since}..{summary.tree_size - 1} "
                f"({summary.blob_bytes} bytes of artifacts) to {out}")
 
@@ -33,6 +30,8 @@ def mirror_import(bundle: Path, origin_key: str | None):
     try:
         summary = import_bundle(bundle, origin_key=origin_key)
     except MirrorRefused as exc:
-        raise click.ClickException(f"bundle refused: {exc}") from None
+        raise failure(f"bundle refused: {exc.detail}",
+                      "nothing was imported; check the bundle was copied whole and that --origin-key is the "
+                      "origin's (`flask log key` there), or export a new bundle at the origin") from None
     click.echo(f"imported {summary.releases} releases and {summary.new_leaves} leaves of {summary.origin} "
                f"(signed head of {summary.tree_size} leaves)")

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 
 from registry.accounts.models import Membership, Organization, SigningKey, User
 from registry.db import begin_write, db
+from registry.errors import Unprocessable
 from registry.releases.models import Artifact, Release, Solution
 from registry.spec.names import artifact_filename, normalize_name
 from registry.spec import note
@@ -48,8 +49,10 @@ _KINDS = {kind.value for kind in LeafKind}
 ARTIFACT_KINDS = ("archive", "sbom", "provenance", "signature")
 
 
-class MirrorRefused(Exception):
-    """A bundle this registry will not import; the message is the one-line reason."""
+class MirrorRefused(Unprocessable):
+    """A bundle this registry will not import (or export); the message is the one-line reason."""
+
+    code = "mirror-refused"
 
 
 @dataclass(frozen=True)

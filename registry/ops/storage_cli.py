@@ -1,12 +1,12 @@
 import click
-from flask.cli import AppGroup
 from sqlalchemy import select
 
 from registry.db import db
+from registry.commands import CommandGroup
 from registry.releases.models import Artifact
 from registry.storage import storage
 
-storage_cli = AppGroup("storage", help="Check and clean blob storage.")
+storage_cli = CommandGroup("storage", help="Check and clean blob storage.")
 
 
 @storage_cli.command("verify")

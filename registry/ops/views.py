@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, g, render_template, request, send_file
@@ -58,16 +59,21 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
-def error_response(status: int, code: str, detail: str, field: str | None = None, errors: list | None = None):
+def error_response(status: int, code: str, detail: str, field: str | None = None, errors: list | None = None,
+                   request_id: str | None = None):
     if wants_json():
-        return {"errors": errors or [{"code": code, "detail": detail, "field": field}]}, status
-    return render_template("errors/error.html", status=status, detail=detail), status
+        body = {"errors": errors or [{"code": code, "detail": detail, "field": field}]}
+        return (body | {"request_id": request_id} if request_id else body), status
+    return render_template("errors/error.html", status=status, code=code, detail=detail,
+                           request_id=request_id), status
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(RegistryError)
     def registry_error(exc: RegistryError):
         db.session.rollback()
+        if exc.status >= 500:  # the registry's own trouble (storage down, records damaged): operators must see it
+            current_app.logger.error("%s on %s %s: %s", exc.code, request.method, request.path, exc.detail)
         return error_response(exc.status, exc.code, exc.detail, exc.field, exc.to_errors())
 
     @app.errorhandler(HTTPException)
@@ -81,9 +87,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        """A bug: 500, and a request id that finds its traceback in the log."""
         db.session.rollback()
-        current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, "internal", "internal error; it has been logged")
+        request_id = uuid.uuid4().hex[:12]
+        current_app.logger.exception("unhandled error %s on %s %s", request_id, request.method, request.path)
+        body, status = error_response(500, "internal", f"internal error; it has been logged as request {request_id}",
+                                      request_id=request_id)
+        return body, status, {"X-Request-Id": request_id}
 
 
 def register_request_logging(app: Flask) -> None:

@@ -107,15 +107,22 @@ MESSAGES: list[tuple[re.Pattern[str], Any]] = [(re.compile(pattern + r"\Z", re.S
     (r"year must be a number like 2023, not .*", _l("Write the year as a number, like 2023.")),
 ]]
 
+# Errors whose stable code says more to people than their detail (written for operators).
+BY_CODE = {"storage-unavailable": _l("The registry cannot reach its file storage right now; try again in a few "
+                                     "minutes. It has been logged.")}
+
 FALLBACK = {400: _l("The request could not be used; check what you entered."),
             401: _l("Please sign in first."), 403: _l("You may not do this."),
             404: _l("The page you asked for does not exist."), 409: _l("This conflicts with the current state; reload and try again."),
             413: _l("The upload is too large."), 422: _l("The upload could not be processed."),
-            429: _l("Too many requests; wait a minute and try again.")}
+            429: _l("Too many requests; wait a minute and try again."),
+            503: _l("The registry cannot do this right now; try again in a few minutes.")}
 
 
-def people_message(detail: str, status: int = 400) -> str:
+def people_message(detail: str, status: int = 400, code: str | None = None) -> str:
     """The sentence people read for a service error `detail` (English), in the current language."""
+    if code in BY_CODE:
+        return str(BY_CODE[code])
     text = str(detail or "")
     for pattern, sentence in MESSAGES:
         match = pattern.match(text)

@@ -85,11 +85,11 @@ def download_artifact(name: str, version: str, kind: str):
     artifact = release.artifact(kind)
     if artifact is None:
         raise NotFound(f"{release.solution.name} {version} has no {kind}", field=kind)
+    store = storage()
+    local = store.local_path(artifact.sha256)  # first: a blob storage cannot read is a 503, and no download
     if kind == "archive":
         # In SQL, so workers do not race on a read-modify-write; apart, so no lock waits on the transfer.
         write_apart(update(Release).where(Release.id == release.id).values(download_count=Release.download_count + 1))
-    store = storage()
-    local = store.local_path(artifact.sha256)
     response = _handed_off(store, artifact, local) if release.state == "published" else None
     if response is None:
         response = send_file(local or store.open(artifact.sha256), mimetype=artifact.media_type, as_attachment=True,

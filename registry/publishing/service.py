@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -35,8 +36,9 @@ from registry.publishing.signatures import verify_provenance
 from registry.releases.versions import same_precedence
 from registry.review.models import Review
 from registry.sbom.service import evaluate_release, store_components
-from registry.storage import storage
+from registry.storage import StorageError, storage
 
+log = logging.getLogger(__name__)
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -238,4 +240,7 @@ def _open_change_request(solution: Solution) -> int | None:
 def _remove_unreferenced(digests: list[str]) -> None:
     for digest in digests:
         if not db.session.scalar(select(func.count(Artifact.id)).where(Artifact.sha256 == digest)):
-            storage().delete(digest)
+            try:
+                storage().delete(digest)
+            except StorageError as exc:  # the client hears the upload's own failure; `flask storage gc` removes it
+                log.warning("blob %s left behind by a failed upload: %s", digest, exc.detail)

@@ -17,6 +17,8 @@ from flask import Request, current_app
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser, MultiPartParser
 
+from registry.storage.base import failures_as_storage_error
+
 # Werkzeug reads 64 KiB at a time; gunicorn copies its remaining buffer on every read,
 # so small reads cost quadratic copying (measured in bench/bench_publishing.py). Keep it
 # below Flask's in-memory form field limit (500 kB).
@@ -27,7 +29,8 @@ class HashingSpool:
     """A temporary file that knows the sha256 and size of what was written to it."""
 
     def __init__(self, limit: int, directory: str | None = None):
-        self._file = tempfile.NamedTemporaryFile(dir=directory, prefix=".upload-", delete=False)
+        with failures_as_storage_error("cannot spool the upload"):
+            self._file = tempfile.NamedTemporaryFile(dir=directory, prefix=".upload-", delete=False)
         self.path = self._file.name
         self._hash = hashlib.sha256()
         self.size = 0
@@ -38,7 +41,8 @@ class HashingSpool:
         if self.size > self.limit:
             raise RequestEntityTooLarge(f"upload larger than {self.limit // (1024 * 1024)} MB")
         self._hash.update(data)
-        return self._file.write(data)
+        with failures_as_storage_error("cannot spool the upload"):  # the disk filled while it arrived
+            return self._file.write(data)
 
     @property
     def sha256(self) -> str:
@@ -53,7 +57,8 @@ class HashingSpool:
             pass
 
     def __del__(self):
-        self.close()
+        if "_file" in vars(self):  # not when making the temporary file failed
+            self.close()
 
     def __getattr__(self, name):  # read, seek, tell, flush, fileno … of the temp file
         return getattr(self._file, name)

@@ -1,7 +1,7 @@
 """The registry's side of the shared package inspection (registry/spec/package.py).
 
-It adds only what is the server's: the limits and entity catalogue its operator set, and
-the answer a refusal gets (422 with the inspection's code, detail and field).
+It adds only what is the server's: the limits and entity catalogue its operator set. A refusal
+(PackageRefused, a RegistryError) is answered 422 with the inspection's code, detail and field.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from typing import BinaryIO
 
 from flask import current_app
 
-from registry.errors import Unprocessable
 from registry.spec.catalogue import EntityCatalogue
 from registry.spec.limits import Limits
-from registry.spec.package import InspectedPackage, PackageRefused, inspect_package
+from registry.spec.package import InspectedPackage, inspect_package
 
 __all__ = ["InspectedPackage", "inspect_archive", "server_catalogue", "server_limits"]
 
@@ -38,8 +37,5 @@ def server_limits() -> Limits:
 
 
 def inspect_archive(stream: BinaryIO) -> InspectedPackage:
-    """Refuse unsafe or invalid packages with 422 and the reason; return what was read."""
-    try:
-        return inspect_package(stream, server_limits(), catalogue=server_catalogue())
-    except PackageRefused as exc:
-        raise Unprocessable(exc.detail, field=exc.field, code=exc.code, errors=exc.errors) from None
+    """Refuse unsafe or invalid packages (PackageRefused, 422) with the reason; return what was read."""
+    return inspect_package(stream, server_limits(), catalogue=server_catalogue())

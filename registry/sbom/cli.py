@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
-osv_cli = AppGroup("osv", help="Offline known-vulnerability data (OSV).")
+from registry.commands import CommandGroup, failure
+
+osv_cli = CommandGroup("osv", help="Offline known-vulnerability data (OSV).")
 
 
 @osv_cli.command("import")
@@ -28,4 +28,6 @@ def import_command(path: Path, no_rematch: bool) -> None:
     for name, reason in report.failed:
         click.echo(f"  {name}: {reason}", err=True)
     if report.failed:
-        sys.exit(1)
+        raise failure(f"{len(report.failed)} file(s) not imported; the others were",
+                      "fix or remove the files listed above (or fetch a fresh OSV export) and import again; "
+                      "records already imported are skipped as unchanged")

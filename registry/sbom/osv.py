@@ -29,6 +29,7 @@ from typing import Any, Iterable, Iterator
 from sqlalchemy import delete, insert, select, tuple_
 
 from registry.db import db
+from registry.errors import Unprocessable
 from registry.sbom.ecosystems import (UnorderedVersion, index_ecosystem, normalize_package_name, parse_ecosystem_version, version_of)
 from registry.sbom.models import Finding, Vulnerability, VulnerabilityAlias, VulnerabilityPackage
 
@@ -37,8 +38,10 @@ SEVERITIES = ("critical", "high", "medium", "low", "unknown")
 _ZERO = "0"
 
 
-class OsvRecordError(ValueError):
-    """A file that is not (valid) OSV."""
+class OsvRecordError(Unprocessable):
+    """A file that is not (valid) OSV; `import_osv` lists it among the failed files and goes on."""
+
+    code = "osv-record-invalid"
 
 
 @dataclass

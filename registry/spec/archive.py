@@ -49,8 +49,7 @@ class ArchiveError(SpecError):
     """
 
     def __init__(self, code: str, message: str, path: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code=code, field="archive")
         self.message = message
         self.path = path
 

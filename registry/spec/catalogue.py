@@ -23,7 +23,11 @@ _MAX_CATALOGUE_BYTES = 16 * 1024 * 1024
 
 
 class CatalogueError(SpecError):
-    """A catalogue file is missing or malformed."""
+    """A catalogue file is missing or malformed: on the server the operator's, so 503 and not the uploader's fault."""
+
+    status = 503
+    code = "catalogue-unusable"
+    hint = "operators: fix or remove the files named in REGISTRY_ENTITY_CATALOGUE_EXTRA"
 
 
 @dataclass(frozen=True)

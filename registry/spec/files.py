@@ -23,17 +23,26 @@ _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 class PackageFileError(SpecError):
     """A package file cannot be read as asked."""
 
+    code = "package-file-unreadable"
+
 
 class UnsafePathError(PackageFileError, ValueError):
     """The path is absolute, escapes the package, or goes through a symlink out of it."""
+
+    code = "unsafe-path"
 
 
 class PackageFileNotFound(PackageFileError, FileNotFoundError):
     """No such file in the package."""
 
+    code = "package-file-missing"
+
 
 class FileTooLargeError(PackageFileError):
     """The file is larger than the caller allows."""
+
+    status = 413
+    code = "file-too-large"
 
     def __init__(self, path: str, size: int, limit: int) -> None:
         super().__init__(f"{path} is {size:,} bytes; at most {limit:,} bytes are read.")

@@ -20,13 +20,17 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from registry.spec.problems import SpecError
+
 ALG_ED25519 = 0x01
 SIG_PREFIX = "— "  # an em dash and a space
 MAX_NOTE = 1 << 20
 
 
-class NoteError(ValueError):
+class NoteError(SpecError):
     """A note, key or checkpoint that cannot be read or does not verify; the message says why."""
+
+    code = "bad-note"
 
 
 def _key_hash(name: str, key_bytes: bytes) -> int:

@@ -28,21 +28,16 @@ README_MAX_BYTES = 512 * 1024
 
 
 class PackageRefused(SpecError):
-    """The package would be refused: ``code``, ``detail`` and ``field`` as the API reports them.
+    """The package would be refused (422): ``code``, ``detail`` and ``field`` as the API reports them.
 
-    ``errors`` are the further problems in the API's shape; ``report`` is the manifest
+    ``extra_errors`` are the further problems in the API's shape; ``report`` is the manifest
     report when the manifest was the reason (its problems carry line numbers).
     """
 
     def __init__(self, code: str, detail: str, field: str, *, errors: Sequence[dict[str, Any]] = (),
                  report: Report | None = None) -> None:
-        super().__init__(detail)
-        self.code, self.detail, self.field = code, detail, field
-        self.errors = list(errors)
+        super().__init__(detail, field=field, code=code, errors=list(errors))
         self.report = report
-
-    def to_errors(self) -> list[dict[str, Any]]:
-        return [{"code": self.code, "detail": self.detail, "field": self.field}, *self.errors]
 
 
 @dataclass
@@ -88,7 +83,7 @@ def inspect_package(fileobj: BinaryIO, limits: Limits | None = None, *,
     try:
         sbom = parse_sbom(sbom_bytes, filename=sbom_path, max_bytes=limits.sbom_max_bytes,
                           time_budget_s=limits.sbom_time_budget_s)
-    except RegistryError as exc:  # SbomError, TimeBudgetExceeded: the deep parse's refusals
+    except RegistryError as exc:  # SbomError, TimeBudgetExceeded, PayloadTooLarge: the deep parse's refusals
         raise PackageRefused(exc.code, exc.detail, exc.field or "sbom", errors=exc.extra_errors) from None
     return InspectedPackage(contents=contents, files=files, report=report, manifest=manifest, sbom=sbom,
                             sbom_bytes=sbom_bytes, readme=_readme(files), warnings=report.warnings)

@@ -7,11 +7,20 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from registry.errors import RegistryError
+
 Severity = Literal["error", "warning"]
 
 
-class SpecError(Exception):
-    """Base class of every error raised by ``registry.spec``."""
+class SpecError(RegistryError):
+    """Base class of every error raised by ``registry.spec``.
+
+    A RegistryError (422 unless a subclass says otherwise), so the server answers one that
+    reaches a request with its code and detail; the CLI turns those it expects into its own errors.
+    """
+
+    status = 422
+    code = "unprocessable"
 
 
 @dataclass(frozen=True)

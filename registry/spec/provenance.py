@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from registry.spec.problems import SpecError
+
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://solreg.dev/build/git-archive/v1"
@@ -35,15 +37,19 @@ _GIT_COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _RFC3339_UTC = "%Y-%m-%dT%H:%M:%SZ"
 
 
-class ProvenanceError(ValueError):
+class ProvenanceError(SpecError):
     """A provenance statement is malformed or cannot be built."""
 
+    code = "bad-provenance"
 
-class SignatureError(ValueError):
-    """A DSSE envelope does not verify.
+
+class SignatureError(SpecError):
+    """A DSSE envelope (or a key) does not verify.
 
     ``reason`` is one of ``malformed``, ``unknown-key`` or ``bad-signature``.
     """
+
+    code = "bad-signature"
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)

@@ -128,6 +128,8 @@ class PubliccodeError(SpecError):
     document (empty when the whole input is unusable, e.g. not YAML).
     """
 
+    code = "publiccode-invalid"
+
     def __init__(self, message: str, problems: Iterable[tuple[str, str]] = ()) -> None:
         super().__init__(message)
         self.problems = list(problems)

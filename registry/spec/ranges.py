@@ -26,6 +26,8 @@ _MAX_TEXT = 512
 class RangeError(SpecError, ValueError):
     """A version or version range that cannot be parsed."""
 
+    code = "invalid-range"
+
 
 def parse_version(text: str) -> tuple[semver.Version, int]:
     """Parse a full or partial version; return it and how many parts were written.

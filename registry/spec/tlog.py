@@ -12,12 +12,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 
+from registry.spec.problems import SpecError
+
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 
-class ProofError(ValueError):
+class ProofError(SpecError):
     """A proof does not prove what it claims; the message says which check failed."""
+
+    code = "bad-proof"
 
 
 def leaf_hash(data: bytes) -> bytes:

@@ -49,8 +49,7 @@ class YamlLoadError(SpecError):
         line: int | None = None,
         column: int | None = None,
     ) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code=code)
         self.message = message
         self.hint = hint
         self.line = line

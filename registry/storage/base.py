@@ -6,19 +6,35 @@ import hashlib
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
+
+from registry.errors import ServiceUnavailable
 
 CHUNK = 1024 * 1024
 
 
-class StorageError(Exception):
-    pass
+class StorageError(ServiceUnavailable):
+    """The blob storage cannot do what was asked (disk full, directory unwritable, S3 unreachable)."""
+
+    code = "storage-unavailable"
+    hint = ("the registry's file storage is full or unreachable; try again later. Operators: check free space and "
+            "permissions of REGISTRY_STORAGE_PATH, or that the S3 bucket answers; /healthz names what fails")
+
+
+@contextmanager
+def failures_as_storage_error(what: str, kinds: tuple[type[Exception], ...] = (OSError,)) -> Iterator[None]:
+    """The backend's own failures (disk full, permission denied, S3 errors) as a StorageError saying what failed."""
+    try:
+        yield
+    except kinds as exc:
+        raise StorageError(f"{what}: {getattr(exc, 'strerror', None) or exc}") from exc
 
 
 def blob_key(digest: str) -> str:
     """sha256/ab/cd/<digest>: two fan-out levels keep directories small."""
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-        raise StorageError(f"not a sha256 hex digest: {digest!r}")
+        raise ValueError(f"not a sha256 hex digest: {digest!r}")  # callers pass digests they computed or checked
     return f"sha256/{digest[:2]}/{digest[2:4]}/{digest}"
 
 
@@ -29,7 +45,7 @@ DOCUMENT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}(/[a-z0-9][a-z0-9._-]{0,9
 def document_key(name: str) -> str:
     """meta/<name>: small named documents (signed heads, checkpoints) live apart from the blobs."""
     if not DOCUMENT_NAME.match(name):
-        raise StorageError(f"not a document name: {name!r}")
+        raise ValueError(f"not a document name: {name!r}")  # names are the registry's own constants
     return f"meta/{name}"
 
 
@@ -85,7 +101,7 @@ class BlobStorage(ABC):
         return 0
 
     def local_path(self, digest: str) -> str | None:
-        """A filesystem path for efficient sending, when the backend has one."""
+        """A filesystem path for efficient sending, when the backend has one; StorageError if it cannot be read."""
         return None
 
     def presigned_url(self, digest: str, download_name: str, media_type: str, seconds: int) -> str | None:

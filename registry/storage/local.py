@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from registry.storage.base import BlobStorage, StorageError, blob_key, document_key
+from registry.storage.base import BlobStorage, StorageError, blob_key, document_key, failures_as_storage_error
 
 
 class LocalStorage(BlobStorage):
@@ -22,7 +22,8 @@ class LocalStorage(BlobStorage):
 
     def spool_directory(self) -> str:
         spool = self.root / ".incoming"
-        spool.mkdir(parents=True, exist_ok=True)
+        with failures_as_storage_error("cannot make the upload spool directory"):
+            spool.mkdir(parents=True, exist_ok=True)
         return str(spool)
 
     def clean_spool(self, max_age_seconds: int) -> int:
@@ -35,6 +36,10 @@ class LocalStorage(BlobStorage):
         return removed
 
     def put(self, fileobj: BinaryIO, digest: str) -> bool:
+        with failures_as_storage_error(f"cannot store blob {digest}"):
+            return self._put(fileobj, digest)
+
+    def _put(self, fileobj: BinaryIO, digest: str) -> bool:
         target = self._path(digest)
         if target.exists():
             return False
@@ -62,25 +67,34 @@ class LocalStorage(BlobStorage):
         return True
 
     def exists(self, digest: str) -> bool:
-        return self._path(digest).exists()
+        with failures_as_storage_error(f"cannot look up blob {digest}"):
+            return self._path(digest).exists()
 
     def open(self, digest: str) -> BinaryIO:
         try:
             return open(self._path(digest), "rb")
         except FileNotFoundError as exc:
             raise StorageError(f"blob {digest} is missing") from exc
+        except OSError as exc:
+            raise StorageError(f"cannot read blob {digest}: {exc.strerror}") from exc
 
     def delete(self, digest: str) -> None:
-        self._path(digest).unlink(missing_ok=True)
+        with failures_as_storage_error(f"cannot delete blob {digest}"):
+            self._path(digest).unlink(missing_ok=True)
 
     def digests(self) -> Iterator[str]:
         base = self.root / "sha256"
-        if base.exists():
-            for p in sorted(base.glob("??/??/*")):
-                if not p.name.startswith("."):
-                    yield p.name
+        with failures_as_storage_error("cannot list the blobs"):
+            if base.exists():
+                for p in sorted(base.glob("??/??/*")):
+                    if not p.name.startswith("."):
+                        yield p.name
 
     def put_document(self, name: str, data: bytes) -> None:
+        with failures_as_storage_error(f"cannot store document {name}"):
+            self._put_document(name, data)
+
+    def _put_document(self, name: str, data: bytes) -> None:
         target = self.root / document_key(name)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
@@ -99,9 +113,12 @@ class LocalStorage(BlobStorage):
             return (self.root / document_key(name)).read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise StorageError(f"cannot read document {name}: {exc.strerror}") from exc
 
     def delete_document(self, name: str) -> None:
-        (self.root / document_key(name)).unlink(missing_ok=True)
+        with failures_as_storage_error(f"cannot delete document {name}"):
+            (self.root / document_key(name)).unlink(missing_ok=True)
 
     def check(self) -> None:
         try:
@@ -112,4 +129,8 @@ class LocalStorage(BlobStorage):
             raise StorageError(f"blob directory {self.root} is not writable: {exc.strerror}") from exc
 
     def local_path(self, digest: str) -> str | None:
-        return str(self._path(digest))
+        """The blob's path; a blob that is gone or unreadable is a StorageError here, before anything is sent."""
+        path = self._path(digest)
+        if not os.access(path, os.R_OK):
+            raise StorageError(f"blob {digest} is missing or unreadable")
+        return str(path)

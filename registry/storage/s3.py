@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import BinaryIO
 
-from registry.storage.base import BlobStorage, StorageError, blob_key, document_key
+from registry.storage.base import BlobStorage, StorageError, blob_key, document_key, failures_as_storage_error
 
 
 class S3Storage(BlobStorage):
@@ -26,25 +27,25 @@ class S3Storage(BlobStorage):
             return False
         # An object appears whole or not at all, which gives the atomicity a rename gives locally.
         fileobj.seek(0)
-        self.client.upload_fileobj(fileobj, self.bucket, blob_key(digest))
+        with _failures(f"cannot store blob {digest}"):
+            self.client.upload_fileobj(fileobj, self.bucket, blob_key(digest))
         return True
 
     def exists(self, digest: str) -> bool:
         from botocore.exceptions import ClientError
 
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=blob_key(digest))
-            return True
-        except ClientError as exc:
-            if _not_found(exc):
-                return False
-            raise StorageError(str(exc)) from exc
+        with _failures(f"cannot look up blob {digest}"):
+            try:
+                self.client.head_object(Bucket=self.bucket, Key=blob_key(digest))
+                return True
+            except ClientError as exc:
+                if _not_found(exc):
+                    return False
+                raise
 
     def open(self, digest: str) -> BinaryIO:
-        try:
+        with _failures(f"cannot read blob {digest}"):
             return self.client.get_object(Bucket=self.bucket, Key=blob_key(digest))["Body"]
-        except Exception as exc:
-            raise StorageError(f"blob {digest} is missing: {exc}") from exc
 
     def presigned_url(self, digest: str, download_name: str, media_type: str, seconds: int) -> str | None:
         from werkzeug.http import dump_options_header
@@ -54,35 +55,50 @@ class S3Storage(BlobStorage):
             "ResponseContentDisposition": dump_options_header("attachment", {"filename": download_name})})
 
     def delete(self, digest: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=blob_key(digest))
+        with _failures(f"cannot delete blob {digest}"):
+            self.client.delete_object(Bucket=self.bucket, Key=blob_key(digest))
 
     def digests(self) -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix="sha256/"):
-            for obj in page.get("Contents", []):
-                yield obj["Key"].rsplit("/", 1)[-1]
+        with _failures("cannot list the blobs"):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix="sha256/"):
+                for obj in page.get("Contents", []):
+                    yield obj["Key"].rsplit("/", 1)[-1]
 
     def put_document(self, name: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=document_key(name), Body=data)
+        with _failures(f"cannot store document {name}"):
+            self.client.put_object(Bucket=self.bucket, Key=document_key(name), Body=data)
 
     def get_document(self, name: str) -> bytes | None:
         from botocore.exceptions import ClientError
 
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=document_key(name))["Body"].read()
-        except ClientError as exc:
-            if _not_found(exc):
-                return None
-            raise StorageError(str(exc)) from exc
+        with _failures(f"cannot read document {name}"):
+            try:
+                return self.client.get_object(Bucket=self.bucket, Key=document_key(name))["Body"].read()
+            except ClientError as exc:
+                if _not_found(exc):
+                    return None
+                raise
 
     def delete_document(self, name: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=document_key(name))
+        with _failures(f"cannot delete document {name}"):
+            self.client.delete_object(Bucket=self.bucket, Key=document_key(name))
 
     def check(self) -> None:
         try:
             self.client.head_bucket(Bucket=self.bucket)
         except Exception as exc:
             raise StorageError(f"bucket {self.bucket} unreachable: {exc}") from exc
+
+
+def _boto_errors() -> tuple[type[Exception], ...]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return BotoCoreError, ClientError
+
+
+def _failures(what: str) -> AbstractContextManager[None]:
+    return failures_as_storage_error(what, _boto_errors())
 
 
 def _not_found(exc) -> bool:

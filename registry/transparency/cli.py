@@ -1,10 +1,10 @@
 
 import click
-from flask.cli import AppGroup
 
+from registry.commands import CommandGroup, failure
 from registry.transparency.service import LogDamaged, verifier, verify_log
 
-log_cli = AppGroup("log", help="Check the transparency log.")
+log_cli = CommandGroup("log", help="Check the transparency log.")
 
 
 @log_cli.command("verify")
@@ -13,7 +13,7 @@ def log_verify():
     try:
         leaves, checkpoints = verify_log()
     except LogDamaged as exc:
-        raise click.ClickException(f"transparency log damaged: {exc}") from None
+        raise failure(f"transparency log damaged: {exc.detail}", exc.hint) from None
     click.echo(f"transparency log intact: {leaves} leaves, {checkpoints} checkpoints, key {verifier().encode()}")
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import func, select, text
 
 from registry import events
 from registry.db import begin_write, db, utcnow
-from registry.errors import InvalidInput, NotFound
+from registry.errors import Damaged, InvalidInput, NotFound
 from registry.spec import note
 from registry.spec.tlog import EMPTY_ROOT, ProofError, TreeHashes, leaf_hash, verify_consistency
 from registry.transparency.models import Checkpoint, LeafKind, LogLeaf
@@ -69,7 +69,11 @@ def _load_or_create_key(path: Path, name: str) -> note.Signer:
         else:
             with os.fdopen(fd, "w") as f:
                 f.write(note.Signer.generate(name).encode() + "\n")
-    return note.Signer.parse(path.read_text())
+    try:
+        return note.Signer.parse(path.read_text())
+    except note.NoteError as exc:  # the registry's own key, not a client's input: 500, for the operator
+        raise Damaged(f"the transparency log key is not usable: {exc.detail}", code="log-key-unusable",
+                      hint="restore REGISTRY_LOG_KEY_PATH from its backup; a new key would start a new log") from None
 
 
 def verifier() -> note.Verifier:
@@ -269,8 +273,12 @@ def published_leaf_index(release_id: int) -> int | None:
 
 # --- checking the whole log --------------------------------------------------------------------
 
-class LogDamaged(Exception):
+class LogDamaged(Damaged):
     """The first place where the stored log differs from what was hashed or signed."""
+
+    code = "log-damaged"
+    hint = ("the log's rows or its checkpoints in blob storage were changed outside the registry: restore both from "
+            "one backup; the message names the first difference")
 
 
 def verify_log() -> tuple[int, int]:

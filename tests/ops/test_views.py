@@ -1,3 +1,4 @@
+from registry.db import db
 
 
 def test_healthz_ok(client):
@@ -56,3 +57,40 @@ def test_manifest_schema_is_served(client):
     schema = response.json
     assert schema["$schema"].endswith("2020-12/schema") and schema["$id"].endswith("/schema/solution/v1.json")
     jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_storage_down_is_a_korean_page_without_a_traceback(app, client, upload, vendor_token, monkeypatch):
+    from pathlib import Path
+
+    from registry.releases import states
+    from registry.releases.service import get_release
+    from registry.review import files
+    from registry.storage.base import blob_key
+
+    assert upload(vendor_token).status_code == 201
+    release = get_release("parking-share", "1.2.0")
+    states.transition_release(release, "approve")
+    db.session.commit()
+    (Path(app.config["STORAGE_PATH"]) / blob_key(release.sha256)).unlink()
+    monkeypatch.setattr(files, "_cache", files._ArchiveCache(files.CACHE_BYTES))  # nothing read before
+    page = client.get(f"/review/releases/{release.id}/files", headers={"Accept": "text/html"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 503 and page.mimetype == "text/html"
+    assert "파일 저장소에 접근할 수 없습니다" in html
+    assert "is missing" not in html and "Traceback" not in html
+
+
+def test_a_bug_is_500_with_a_request_id_that_is_in_the_log(app, client, caplog):
+    def broken():
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/api/v1/broken", view_func=broken)
+    app.add_url_rule("/broken", view_func=broken)
+    api = client.get("/api/v1/broken")
+    request_id = api.json["request_id"]
+    assert api.status_code == 500 and api.headers["X-Request-Id"] == request_id
+    assert api.json["errors"][0]["code"] == "internal" and request_id in api.json["errors"][0]["detail"]
+    assert f"unhandled error {request_id}" in caplog.text and "RuntimeError: a bug" in caplog.text
+    page = client.get("/broken", headers={"Accept": "text/html"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 500 and page.headers["X-Request-Id"] in html and "a bug" not in html

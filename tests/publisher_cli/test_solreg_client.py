@@ -4,7 +4,7 @@ import time
 import pytest
 
 from publisher_cli.client import MultipartBody, FilePart, RegistryClient
-from publisher_cli.errors import NetworkError, RegistryError
+from publisher_cli.errors import NetworkError, RegistryAnswerError
 
 RELEASE = {"name": "parking-share", "version": "1.2.0", "state": "pending_review"}
 UPLOAD = "/api/v1/solutions/parking-share/releases"
@@ -55,7 +55,7 @@ def test_no_retry_on_4xx_and_error_json_is_one_line(stub):
     stub.on("POST", UPLOAD, (400, {"errors": [
         {"code": "invalid-manifest", "detail": "version is not\nSemVer", "field": "version"},
         {"code": "missing-file", "detail": "sbom.cdx.json is missing", "field": None}]}))
-    with pytest.raises(RegistryError) as caught:
+    with pytest.raises(RegistryAnswerError) as caught:
         client_for(stub).json("POST", UPLOAD, json={})
     assert len(stub.requests) == 1
     error = caught.value
@@ -66,14 +66,14 @@ def test_no_retry_on_4xx_and_error_json_is_one_line(stub):
 
 def test_non_json_error_body(stub):
     stub.on("GET", "/api/v1/whoami", (401, b"<html>nope</html>"))
-    with pytest.raises(RegistryError, match=r"\(401\): HTTP 401") as caught:
+    with pytest.raises(RegistryAnswerError, match=r"\(401\): HTTP 401") as caught:
         client_for(stub).whoami()
     assert "account page" in caught.value.hint  # not "run `solreg login`": login itself asks whoami
 
 
 def test_redirect_is_refused_not_followed(stub):
     stub.on("POST", UPLOAD, (301, b"", {"Location": "https://elsewhere.example/api"}))
-    with pytest.raises(RegistryError, match="redirect to https://elsewhere.example/api"):
+    with pytest.raises(RegistryAnswerError, match="redirect to https://elsewhere.example/api"):
         client_for(stub).json("POST", UPLOAD, json={})
     assert len(stub.requests) == 1
 
@@ -147,11 +147,11 @@ def test_download_streams_and_hashes(stub, tmp_path):
 
 def test_answer_missing_its_member_is_a_clear_error(stub):
     stub.on("GET", "/api/v1/solutions/parking-share/releases/1.2.0", (200, {"unexpected": True}))
-    with pytest.raises(RegistryError, match="has no 'release'"):
+    with pytest.raises(RegistryAnswerError, match="has no 'release'"):
         client_for(stub).release("parking-share", "1.2.0")
 
 
 def test_non_json_success_is_a_clear_error(stub):
     stub.on("GET", "/api/v1/whoami", (200, b"<html>login page</html>"))
-    with pytest.raises(RegistryError, match="non-JSON answer"):
+    with pytest.raises(RegistryAnswerError, match="non-JSON answer"):
         client_for(stub).whoami()

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from publisher_cli.client import RegistryClient
-from publisher_cli.errors import ConfigError, RegistryError
+from publisher_cli.errors import ConfigError, RegistryAnswerError
 from registry.spec.provenance import release_tags
 from registry.spec.validator import validate_manifest
 
@@ -45,9 +45,22 @@ def test_a_registry_url_without_scheme_gets_a_one_line_hint(solreg):
 
 def test_a_refused_token_does_not_tell_you_to_run_the_login_you_are_running(stub):
     stub.on("GET", "/api/v1/whoami", (401, {"errors": [{"code": "unauthorized", "detail": "unknown API token"}]}))
-    with pytest.raises(RegistryError) as caught:
+    with pytest.raises(RegistryAnswerError) as caught:
         RegistryClient(stub.url, "solreg_wrong").whoami()
     assert "solreg login" not in caught.value.hint and "account page" in caught.value.hint
+
+
+def test_the_registrys_own_hint_comes_before_the_one_for_its_status(stub):
+    hint = "register your key with `solreg keys register` and sign with it"
+    stub.on("GET", "/api/v1/solutions/parking-share", (409, {"errors": [
+        {"code": "key-revoked", "detail": "서명 키가 폐기되었습니다", "field": "signature", "hint": hint}]}))
+    stub.on("GET", "/api/v1/solutions/other", (409, {"errors": [{"code": "conflict", "detail": "다른 상태입니다"}]}))
+    with pytest.raises(RegistryAnswerError) as caught:
+        RegistryClient(stub.url).solution("parking-share")
+    assert caught.value.hint == hint and caught.value.code == "key-revoked"
+    with pytest.raises(RegistryAnswerError) as caught:
+        RegistryClient(stub.url).solution("other")
+    assert "bump `version`" in caught.value.hint
 
 
 def test_the_missing_scope_message_names_the_real_way_to_get_one():

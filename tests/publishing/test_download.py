@@ -62,6 +62,18 @@ def test_without_the_setting_the_worker_sends_the_bytes(client, upload, vendor_t
     assert response.data == data and "X-Accel-Redirect" not in response.headers
 
 
+def test_a_blob_storage_cannot_read_is_503_and_no_download(app, client, upload, vendor_token):
+    from pathlib import Path
+
+    data = _published(upload, vendor_token)
+    (Path(app.config["STORAGE_PATH"]) / blob_key(hashlib.sha256(data).hexdigest())).unlink()
+    response = client.get(URL)
+    assert response.status_code == 503 and response.mimetype == "application/json"
+    error = response.json["errors"][0]
+    assert error["code"] == "storage-unavailable" and "is missing or unreadable" in error["detail"] and error["hint"]
+    assert db.session.scalar(select(Release.download_count)) == 0
+
+
 @pytest.fixture(scope="module")
 def s3_endpoint():
     from moto.server import ThreadedMotoServer

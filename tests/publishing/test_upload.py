@@ -1,9 +1,11 @@
 """Uploading releases through the API: the happy path, idempotency, and every refusal leaving nothing behind."""
 
+import errno
 import gzip
 import hashlib
 import io
 import json
+import os
 import random
 import tarfile
 from pathlib import Path
@@ -222,6 +224,64 @@ def test_declared_sha256_must_match(app, upload, vendor_token):
     response = upload(vendor_token, sha256="0" * 64)
     assert response.status_code == 400 and response.json["errors"][0]["code"] == "digest-mismatch"
     assert_nothing_left(app)
+
+
+def _disk_fills_at_fsync(monkeypatch, after: int) -> None:
+    """Blob storage's fsync succeeds `after` times, then the disk is full (as on a real ENOSPC)."""
+    calls = []
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) > after:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_fsync(fd)
+
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+@pytest.mark.parametrize("stored_first", [0, 1], ids=["archive-fails", "sbom-fails-after-the-archive"])
+def test_a_full_disk_is_503_with_a_hint_and_leaves_nothing_behind(app, upload, vendor_token, monkeypatch,
+                                                                     stored_first):
+    _disk_fills_at_fsync(monkeypatch, after=stored_first)
+    response = upload(vendor_token)
+    assert response.status_code == 503 and response.mimetype == "application/json"
+    error = response.json["errors"][0]
+    assert error["code"] == "storage-unavailable" and os.strerror(errno.ENOSPC) in error["detail"]
+    assert "REGISTRY_STORAGE_PATH" in error["hint"] and "Traceback" not in response.get_data(as_text=True)
+    assert_nothing_left(app)  # the archive stored before the SBOM failed is removed again
+    assert list((Path(app.config["STORAGE_PATH"]) / ".incoming").iterdir()) == []  # nor a spool file
+    monkeypatch.undo()
+    assert upload(vendor_token).status_code == 201  # space again: the same upload goes through
+
+
+def test_a_spool_that_cannot_be_made_is_503(app, upload, vendor_token, monkeypatch):
+    from registry.publishing import uploads
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(uploads.tempfile, "NamedTemporaryFile", disk_full)
+    response = upload(vendor_token)
+    assert response.status_code == 503 and response.json["errors"][0]["code"] == "storage-unavailable"
+    assert response.json["errors"][0]["detail"] == f"cannot spool the upload: {os.strerror(errno.ENOSPC)}"
+    assert_nothing_left(app)
+
+
+def test_a_blob_that_cannot_be_removed_again_is_logged_for_gc(app, upload, vendor_token, monkeypatch, caplog):
+    from registry.storage import StorageError
+    from registry.storage.local import LocalStorage
+
+    _disk_fills_at_fsync(monkeypatch, after=1)
+
+    def delete(self, digest):
+        raise StorageError(f"cannot delete blob {digest}: Read-only file system")
+
+    monkeypatch.setattr(LocalStorage, "delete", delete)
+    response = upload(vendor_token)
+    assert response.status_code == 503 and "cannot store blob" in response.json["errors"][0]["detail"]
+    assert count(Release) == 0 and len(blob_files(app)) == 1
+    assert "left behind by a failed upload" in caplog.text
 
 
 def test_archived_solution_takes_no_uploads(app, upload, vendor_token):

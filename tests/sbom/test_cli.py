@@ -19,4 +19,5 @@ def test_osv_import_command_fails_on_a_bad_file(app):
     assert result.exit_code == 1
     assert "failed files: 3" in result.output
     assert "not-osv.json: not an OSV record: missing 'id'" in result.output
+    assert "Error: 3 file(s) not imported; the others were\nHint: fix or remove the files listed above" in result.output
     assert db.session.scalars(select(Vulnerability.id)).all() == ["TEST-2024-0103"]

@@ -41,3 +41,15 @@ def test_gc_removes_only_unreferenced_blobs(app, upload, vendor_token):
     assert result.exit_code == 0 and "1 unreferenced blob(s) removed" in result.output
     assert not store.exists(orphan)
     assert store.exists(db.session.scalar(select(Release.sha256)))
+
+
+def test_storage_down_ends_a_command_with_one_line_and_a_hint(app, monkeypatch):
+    from registry.storage import StorageError
+
+    def down():
+        raise StorageError("cannot list the blobs: Input/output error")
+
+    monkeypatch.setattr(app.extensions["blob_storage"], "digests", down)
+    result = app.test_cli_runner().invoke(args=["storage", "verify"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.splitlines() == ["Error: cannot list the blobs: Input/output error", f"Hint: {StorageError.hint}"]

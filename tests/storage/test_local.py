@@ -1,7 +1,19 @@
+import errno
+import hashlib
+import io
+import os
+
 import pytest
 
 from registry.storage import StorageError
 from registry.storage.local import LocalStorage
+
+DATA = "천안시 주차 공유".encode() * 100
+DIGEST = hashlib.sha256(DATA).hexdigest()
+
+
+def _disk_full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
 def test_named_documents_are_replaced_whole_and_kept_apart_from_blobs(tmp_path):
@@ -18,5 +30,35 @@ def test_named_documents_are_replaced_whole_and_kept_apart_from_blobs(tmp_path):
 
 @pytest.mark.parametrize("name", ["../secret_key", "a/../../x", "a//b", "/abs", "", "Head.json", "a/b/c/d/e"])
 def test_document_names_cannot_leave_their_folder(tmp_path, name):
-    with pytest.raises(StorageError):
+    with pytest.raises(ValueError):  # a programming error, not the storage failing: no 503 for it
         LocalStorage(str(tmp_path)).put_document(name, b"x")
+
+
+def test_a_full_disk_is_a_storage_error_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    blobs = LocalStorage(str(tmp_path))
+    monkeypatch.setattr(os, "fsync", _disk_full)
+    with pytest.raises(StorageError) as caught:
+        blobs.put(io.BytesIO(DATA), DIGEST)
+    assert caught.value.status == 503 and caught.value.code == "storage-unavailable"
+    assert caught.value.detail == f"cannot store blob {DIGEST}: {os.strerror(errno.ENOSPC)}"
+    assert "REGISTRY_STORAGE_PATH" in caught.value.hint
+    assert not blobs.exists(DIGEST) and [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    with pytest.raises(StorageError, match="cannot store document audit-head.json"):
+        blobs.put_document("audit-head.json", b"{}")
+
+
+def test_a_missing_or_unreadable_blob_is_a_storage_error(tmp_path, monkeypatch):
+    blobs = LocalStorage(str(tmp_path))
+    with pytest.raises(StorageError, match=f"blob {DIGEST} is missing"):
+        blobs.open(DIGEST)
+    with pytest.raises(StorageError, match="missing or unreadable"):
+        blobs.local_path(DIGEST)
+    assert blobs.put(io.BytesIO(DATA), DIGEST)
+    assert blobs.local_path(DIGEST).endswith(DIGEST)
+
+    def io_error(*args, **kwargs):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr("registry.storage.local.open", io_error, raising=False)  # the module's, not pytest's
+    with pytest.raises(StorageError, match=f"cannot read blob {DIGEST}: {os.strerror(errno.EIO)}"):
+        blobs.open(DIGEST)

@@ -59,6 +59,20 @@ def test_unreachable_bucket_fails_the_health_check(s3_settings):
         blobs.check()
 
 
+def test_s3_down_is_a_storage_error_for_every_operation():
+    from registry.storage import StorageError
+
+    down = S3Storage(bucket="registry", endpoint_url="http://127.0.0.1:1", region="us-east-1",
+                     access_key_id="test", secret_access_key="test")
+    digest = hashlib.sha256(b"x").hexdigest()
+    for operation in (lambda: down.put(io.BytesIO(b"x"), digest), lambda: down.open(digest),
+                      lambda: down.get_document("audit-head.json"), lambda: list(down.digests())):
+        with pytest.raises(StorageError) as caught:
+            operation()
+        assert caught.value.status == 503 and caught.value.code == "storage-unavailable"
+        assert "127.0.0.1:1" in caught.value.detail
+
+
 def test_upload_and_download_through_the_api_on_s3(app_config, s3_settings, make_user):
     from registry import create_app
     from registry.accounts import service
@@ -108,8 +122,6 @@ def test_nested_documents_round_trip_and_stay_out_of_the_digests(s3_settings):
     blobs.put_document("transparency/checkpoints/latest", b"newer\n")
     assert blobs.get_document("transparency/checkpoints/latest") == b"newer\n"
     assert list(blobs.digests()) == []
-    from registry.storage import StorageError
-
     for bad in ("../escape", "transparency/../../x", ".hidden", "a//b", "/absolute"):
-        with pytest.raises(StorageError):
+        with pytest.raises(ValueError):
             blobs.put_document(bad, b"")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import stat
 
+import pytest
 from sqlalchemy import select
 
 from registry.accounts import service as accounts
 from registry.db import db
+from registry.errors import Damaged
 from registry.releases.service import set_solution_state, unyank, yank
 from registry.releases.models import Solution
 from registry.review import service as review
@@ -100,3 +102,13 @@ def test_the_log_key_is_made_once_private_and_in_go_format(app, app_config):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert note.Signer.parse(path.read_text()).verifier == signer.verifier
     assert path.read_text().startswith("PRIVATE+KEY+solreg.test/log+")
+
+
+def test_a_damaged_log_key_is_the_operators_500_with_a_hint(app, app_config):
+    from pathlib import Path
+
+    Path(app_config["LOG_KEY_PATH"]).write_text("PRIVATE+KEY+손상된+키\n")
+    with pytest.raises(Damaged) as caught:
+        service.signer()
+    assert caught.value.status == 500 and caught.value.code == "log-key-unusable"
+    assert "REGISTRY_LOG_KEY_PATH" in caught.value.hint

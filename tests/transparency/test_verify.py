@@ -36,8 +36,9 @@ def test_deleted_last_leaves_are_caught(app, log_of_three):
     db.session.execute(delete(LogLeaf).where(LogLeaf.index >= 1))
     db.session.commit()
     code, output = verify(app)
-    assert code == 1 and len(output.splitlines()) == 1
-    assert "checkpoint 2 signed 2 leaves but the log has 1 (leaves 1..1 deleted)" in output
+    error, hint = output.splitlines()
+    assert code == 1 and error.startswith("Error: transparency log damaged: ") and hint.startswith("Hint: ")
+    assert "checkpoint 2 signed 2 leaves but the log has 1 (leaves 1..1 deleted)" in error
 
 
 def test_deleted_leaves_and_their_checkpoint_rows_are_caught_by_the_blob_copies(app, log_of_three):

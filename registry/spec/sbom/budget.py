@@ -13,13 +13,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Iterator
 
-from registry.errors import Unprocessable
+from registry.spec.problems import SpecError
 
 DEFAULT_TIME_BUDGET_S = 30
 _deadline: ContextVar[tuple[float, float] | None] = ContextVar("sbom_deadline", default=None)
 
 
-class TimeBudgetExceeded(Unprocessable):
+class TimeBudgetExceeded(SpecError):
     code = "sbom-time-budget"
 
 

@@ -22,9 +22,10 @@ from functools import lru_cache
 from typing import Any, Iterator
 from xml.etree.ElementTree import Element
 
-from registry.errors import PayloadTooLarge, Unprocessable
+from registry.errors import PayloadTooLarge
 from registry.spec.sbom.budget import DEFAULT_TIME_BUDGET_S, spend, time_budget
 from registry.spec.sbom.schema import schema_problems
+from registry.spec.problems import SpecError
 from registry.spec.sbomfile import SBOM_MAX_BYTES
 
 MAX_JSON_DEPTH = 64
@@ -33,7 +34,7 @@ _XML_NAMESPACE = re.compile(r"^\{http://cyclonedx\.org/schema/bom/(\d+\.\d+)\}bo
 _MAX_REPORTED_ERRORS = 20
 
 
-class SbomError(Unprocessable):
+class SbomError(SpecError):
     """The SBOM cannot be accepted; `path` (also the API error's field) points into the document."""
 
     code = "invalid-sbom"
