@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.db import db, utcnow
+from registry.db import db, one_of, utcnow
 
 
 class Notification(db.Model):
@@ -59,8 +59,7 @@ class WebhookDelivery(db.Model):
     """One alert to an org's webhook, retried under the same webhook-id until it is delivered or given up."""
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (CheckConstraint("status IN (%s)" % ", ".join(f"'{s.value}'" for s in DeliveryStatus),
-                                      name="status"),)
+    __table_args__ = (one_of("status", DeliveryStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
