@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 
 from registry.accounts.models import Organization
-from registry.catalog.models import Adoption, SearchDocument, SearchFacet
+from registry.catalog.models import Adoption, AdoptionStage, SearchDocument, SearchFacet
 from registry.catalog.search import bigrams, index_changed, normalize
 from registry.db import db, utcnow
-from registry.releases.models import Release, Solution
+from registry.releases.models import Release, ReleaseState, Solution
 from registry.releases.versions import latest_published
 from registry.spec.vocabulary import CATEGORY_LABELS
 
@@ -78,14 +78,14 @@ def build_document(*, solution_id: int, name: str, org_id: int, org_name: str, r
 
 def latest_published_release(solution_id: int) -> Release | None:
     published = db.session.scalars(select(Release).where(Release.solution_id == solution_id,
-                                                         Release.state == "published")).all()
+                                                         Release.state == ReleaseState.PUBLISHED)).all()
     return latest_published(published)
 
 
 def adoption_count(solution_id: int) -> int:
     """Municipalities running any version of the solution (retired deployments do not count)."""
     return db.session.scalar(select(func.count(func.distinct(Adoption.org_id))).where(
-        Adoption.solution_id == solution_id, Adoption.stage != "retired")) or 0
+        Adoption.solution_id == solution_id, Adoption.stage != AdoptionStage.RETIRED)) or 0
 
 
 def reindex_solution(solution: Solution | int) -> bool:

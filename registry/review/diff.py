@@ -13,7 +13,7 @@ from typing import Any
 
 import semver
 
-from registry.releases.models import Release
+from registry.releases.models import Release, ReleaseState
 from registry.spec.catalogue import default_catalogue
 
 # Lists of mappings are keyed by these fields so a reordered list is no change.
@@ -116,7 +116,7 @@ def previous_published(release: Release) -> Release | None:
     """The highest published release below this version; else the highest published at all
     (a release numbered below everything published, e.g. a backport, is compared with the latest)."""
     candidates = [(v, r) for r in release.solution.releases
-                  if r.id != release.id and r.state == "published" and (v := _semver(r.version)) is not None]
+                  if r.id != release.id and r.state == ReleaseState.PUBLISHED and (v := _semver(r.version)) is not None]
     if not candidates:
         return None
     own = _semver(release.version)

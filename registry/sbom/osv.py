@@ -30,10 +30,10 @@ from sqlalchemy import delete, insert, select, tuple_
 
 from registry.db import db
 from registry.sbom.ecosystems import UnorderedVersion, index_ecosystem, normalize_name, osv_package, parse_version, version_of
-from registry.sbom.models import Finding, Vulnerability, VulnerabilityAlias, VulnerabilityPackage
+from registry.sbom.models import Finding, Severity, Vulnerability, VulnerabilityAlias, VulnerabilityPackage
 
 MAX_RECORD_BYTES = 10 * 1024 * 1024
-SEVERITIES = ("critical", "high", "medium", "low", "unknown")
+SEVERITIES = tuple(Severity)  # worst first
 _ZERO = "0"
 
 

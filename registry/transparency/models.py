@@ -67,7 +67,8 @@ class MirrorLeaf(db.Model):
     gapless indices and checks stay untouched."""
 
     __tablename__ = "mirror_leaves"
-    __table_args__ = (UniqueConstraint("origin", "leaf_index"),)
+    # The import refuses leaves of kinds this registry does not know (registry/mirror/service.py).
+    __table_args__ = (UniqueConstraint("origin", "leaf_index"), one_of("kind", LeafKind))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     origin: Mapped[str] = mapped_column(String(200))

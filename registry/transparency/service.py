@@ -25,6 +25,7 @@ from sqlalchemy import func, select, text
 from registry import events
 from registry.db import begin_write, db, utcnow
 from registry.errors import InvalidInput, NotFound
+from registry.releases.models import ArtifactKind, ReleaseState
 from registry.spec import note
 from registry.spec.tlog import EMPTY_ROOT, ProofError, TreeHashes, leaf_hash, verify_consistency
 from registry.transparency.models import Checkpoint, LeafKind, LogLeaf
@@ -148,9 +149,9 @@ def _release_fields(release) -> dict:
 
 def release_published(release, approver) -> LogLeaf | None:
     """Log a release that a review decision has just published; nothing for any other decision."""
-    if release.state != "published":
+    if release.state != ReleaseState.PUBLISHED:
         return None
-    provenance, signature = release.artifact("provenance"), release.artifact("signature")
+    provenance, signature = release.artifact(ArtifactKind.PROVENANCE), release.artifact(ArtifactKind.SIGNATURE)
     return append(LeafKind.RELEASE_PUBLISHED, {
         **_release_fields(release),
         "provenance_sha256": provenance.sha256 if provenance else None,
