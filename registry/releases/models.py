@@ -102,6 +102,8 @@ class Release(db.Model):
     reviews: Mapped[list[Review]] = relationship("Review", back_populates="release", order_by="Review.id",
                                                  foreign_keys="Review.release_id",
                                                  passive_deletes=True)
+    # Read only: the upload sets answers_review_id, and two writable links between the tables would cycle.
+    answers_review: Mapped[Review | None] = relationship("Review", foreign_keys=[answers_review_id], viewonly=True)
 
     def artifact(self, kind: ArtifactKind) -> Artifact | None:
         return next((a for a in self.artifacts if a.kind == kind), None)

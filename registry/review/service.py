@@ -84,13 +84,7 @@ def needs_two_approvals(release: Release) -> bool:
 
 
 def approvals(release: Release) -> list[Review]:
-    return list(db.session.scalars(select(Review).where(Review.release_id == release.id,
-                                                        Review.decision == ReviewDecision.APPROVE)
-                                   .order_by(Review.id)))
-
-
-def reviews_of(release: Release) -> list[Review]:
-    return list(db.session.scalars(select(Review).where(Review.release_id == release.id).order_by(Review.id)))
+    return [review for review in release.reviews if review.decision == ReviewDecision.APPROVE]
 
 
 # --- claims ---------------------------------------------------------------------------------
@@ -264,7 +258,7 @@ def decide(user: User, release: Release, decision: str, comment: str = "",
                            code="already-approved")
         if not earlier:
             event = "first_approval"
-    review = Review(release_id=release.id, reviewer_id=user.id, decision=decision, comment=comment, reasons=reasons,
+    review = Review(release=release, reviewer_id=user.id, decision=decision, comment=comment, reasons=reasons,
                     created_at=now)
     db.session.add(review)
     previous_state = release.state
@@ -399,9 +393,8 @@ class PublisherStatus:
 
 
 def publisher_status(release: Release) -> PublisherStatus:
-    answers = db.session.get(Review, release.answers_review_id) if release.answers_review_id else None
-    return PublisherStatus(release=release, queue_position=queue_position(release), reviews=reviews_of(release),
-                           answers=answers)
+    return PublisherStatus(release=release, queue_position=queue_position(release), reviews=release.reviews,
+                           answers=release.answers_review)
 
 
 def org_releases(user: User) -> list[PublisherStatus]:
@@ -410,5 +403,6 @@ def org_releases(user: User) -> list[PublisherStatus]:
     if not org_ids:
         return []
     releases = db.session.scalars(select(Release).join(Solution).where(Solution.org_id.in_(org_ids))
-                                  .order_by(Release.created_at.desc(), Release.id.desc()))
+                                  .order_by(Release.created_at.desc(), Release.id.desc())
+                                  .options(selectinload(Release.reviews)))
     return [publisher_status(r) for r in releases]

@@ -73,7 +73,7 @@ def _render_release(release: Release, form: DecisionForm | None = None, error: s
     source = source_diff(release_files(base) if base is not None else None, release_files(release))
     return render_template(
         "review/release.html", release=release, solution=release.solution, checks=service.sorted_checks(release),
-        diff=changes, attention=needs_attention(changes, source), reviews=service.reviews_of(release),
+        diff=changes, attention=needs_attention(changes, source), reviews=release.reviews,
         form=form or _decision_form(),
         confirm=ConfirmForm(), holder=holder, claim_expires_at=service.claim_expires_at(release) if holder else None,
         own_org=current_user.member_of(release.solution.org_id), first_release=service.is_first_release(release),
