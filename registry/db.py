@@ -1,9 +1,10 @@
 """The database handle and the declarative base every model derives from."""
 
 from datetime import datetime, timezone
+from enum import StrEnum
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, DateTime, Executable, MetaData
+from sqlalchemy import JSON, CheckConstraint, DateTime, Executable, MetaData
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import registry as orm_registry
@@ -43,6 +44,15 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def one_of(column: str, values: type[StrEnum]) -> CheckConstraint:
+    """A CHECK, named after the column, that it holds one of the enum's values (NULL passes, as in any CHECK).
+
+    The column stays a String: adding a value means adding it to the enum and writing a migration that
+    replaces the constraint, with no engine-specific ENUM type to alter."""
+    listed = ", ".join(f"'{member.value}'" for member in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=column)
 
 
 def utcnow() -> datetime:

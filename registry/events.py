@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, String, select, update
+from sqlalchemy import JSON, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from registry.db import db, utcnow
+from registry.db import db, one_of, utcnow
 
 log = logging.getLogger("registry.events")
 
@@ -50,8 +50,7 @@ _dispatching: contextvars.ContextVar[bool] = contextvars.ContextVar("dispatching
 
 class EventOutbox(db.Model):
     __tablename__ = "event_outbox"
-    __table_args__ = (CheckConstraint("name IN (%s)" % ", ".join(f"'{n.value}'" for n in EventName),
-                                      name="name"),)
+    __table_args__ = (one_of("name", EventName),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64))

@@ -45,19 +45,24 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory, worker_id) -> str:
-    """A database of this test worker's own on the configured server, migrated once."""
+def empty_postgres_database(suffix: str) -> str:
+    """The URL of a new, empty database on the configured server (made again if it exists)."""
     if not POSTGRES_URL:
         pytest.skip("REGISTRY_TEST_POSTGRES_URL is not set")
     base = make_url(normalize_database_url(POSTGRES_URL))
-    name = f"{base.database}_{worker_id}"
+    name = f"{base.database}_{suffix}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    url = base.set(database=name).render_as_string(hide_password=False)
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory, worker_id) -> str:
+    """A database of this test worker's own on the configured server, migrated once."""
+    url = empty_postgres_database(worker_id)
     _migrate(url, tmp_path_factory.mktemp("pg-migrate"))
     return url
 

@@ -97,9 +97,9 @@ def test_every_audit_action_has_a_sentence():
     recorded = set()
     for path in (ROOT / "registry").rglob("*.py"):
         recorded |= set(re.findall(r"audit\.record\(\s*\"([a-z_.]+)\"", path.read_text(encoding="utf-8")))
-    from registry.review.models import DECISIONS
+    from registry.review.models import ReviewDecision
 
-    recorded |= {f"review.{event}" for event in (*DECISIONS, "first_approval")}
+    recorded |= {f"review.{event}" for event in (*ReviewDecision, "first_approval")}
     assert recorded and recorded <= set(wording.EVENTS), sorted(recorded - set(wording.EVENTS))
 
 

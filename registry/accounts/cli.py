@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 
 import click
 
 from registry.accounts import service
-from registry.accounts.models import MEMBER_ROLES, ORG_KINDS, SITE_ROLES, TOKEN_SCOPES
+from registry.accounts.models import MemberRole, OrgKind, SiteRole, TokenScope
 from registry.db import db
 from registry.errors import RegistryError
 from registry.commands import CommandGroup, failure
@@ -28,6 +29,11 @@ def run_in_transaction(fn):
         raise failure(exc.detail, exc.hint) from None
 
 
+def _values(choices: type[StrEnum]) -> list[str]:
+    # Given the Enum itself, click would offer and match the member names (ADMIN), not the values.
+    return [member.value for member in choices]
+
+
 def _read_password() -> str:
     if sys.stdin.isatty():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -40,7 +46,7 @@ def _read_password() -> str:
 @users_cli.command("create")
 @click.argument("username")
 @click.option("--email", required=True, help="The user's e-mail address.")
-@click.option("--role", type=click.Choice(SITE_ROLES), default=None, help="Site role, if any.")
+@click.option("--role", type=click.Choice(_values(SiteRole)), default=None, help="Site role, if any.")
 def users_create(username: str, email: str, role: str | None):
     """Create USERNAME; the password is read from stdin or prompted without echo."""
     password = _read_password()
@@ -50,7 +56,7 @@ def users_create(username: str, email: str, role: str | None):
 
 @orgs_cli.command("create")
 @click.argument("slug")
-@click.option("--kind", type=click.Choice(ORG_KINDS), required=True)
+@click.option("--kind", type=click.Choice(_values(OrgKind)), required=True)
 @click.option("--name", required=True, help="Display name, e.g. 천안시.")
 def orgs_create(slug: str, kind: str, name: str):
     """Create an organization SLUG."""
@@ -61,7 +67,7 @@ def orgs_create(slug: str, kind: str, name: str):
 @orgs_cli.command("add-member")
 @click.argument("slug")
 @click.argument("username")
-@click.option("--role", type=click.Choice(MEMBER_ROLES), default="member", show_default=True)
+@click.option("--role", type=click.Choice(_values(MemberRole)), default=MemberRole.MEMBER.value, show_default=True)
 def orgs_add_member(slug: str, username: str, role: str):
     """Add USERNAME to organization SLUG."""
     run_in_transaction(lambda: service.add_member(service.get_org(slug), service.get_user(username), role))
@@ -71,7 +77,7 @@ def orgs_add_member(slug: str, username: str, role: str):
 @tokens_cli.command("create")
 @click.argument("username")
 @click.option("--org", "org_slug", required=True, help="Organization the token acts for.")
-@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(TOKEN_SCOPES))
+@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(_values(TokenScope)))
 @click.option("--solution", default=None, help="Limit the token to one solution.")
 @click.option("--expires-days", type=click.IntRange(min=1), default=None)
 @click.option("--name", default="", help="A label to recognise the token by.")

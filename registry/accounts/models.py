@@ -3,22 +3,45 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from registry.db import db, utcnow
+from registry.db import db, one_of, utcnow
 
-ORG_KINDS = ("vendor", "municipality", "agency")
-SITE_ROLES = ("admin", "reviewer")
-MEMBER_ROLES = ("owner", "member")
-TOKEN_SCOPES = ("publish", "yank", "review", "adopt", "read")
+
+class OrgKind(StrEnum):
+    VENDOR = "vendor"
+    MUNICIPALITY = "municipality"
+    AGENCY = "agency"
+
+
+class SiteRole(StrEnum):
+    ADMIN = "admin"
+    REVIEWER = "reviewer"
+
+
+class MemberRole(StrEnum):
+    OWNER = "owner"
+    MEMBER = "member"
+
+
+class TokenScope(StrEnum):
+    """Stored as a JSON list on the token, which no CHECK can look into: issue_token validates them."""
+
+    PUBLISH = "publish"
+    YANK = "yank"
+    REVIEW = "review"
+    ADOPT = "adopt"
+    READ = "read"
 
 
 class Organization(db.Model):
     __tablename__ = "organizations"
+    __table_args__ = (one_of("kind", OrgKind),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
@@ -37,6 +60,7 @@ class Organization(db.Model):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (one_of("site_role", SiteRole),)  # NULL: no site role
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -73,18 +97,18 @@ class User(UserMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         """Reviewers and admins: the people who must use two-factor sign-in."""
-        return self.site_role in SITE_ROLES
+        return self.site_role in tuple(SiteRole)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
     @property
     def is_admin(self) -> bool:
-        return self.site_role == "admin"
+        return self.site_role == SiteRole.ADMIN
 
     @property
     def is_reviewer(self) -> bool:
-        return self.site_role in ("reviewer", "admin")
+        return self.site_role in (SiteRole.REVIEWER, SiteRole.ADMIN)
 
     @property
     def orgs(self) -> list[Organization]:
@@ -99,12 +123,12 @@ class User(UserMixin, db.Model):
 
 class Membership(db.Model):
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("user_id", "org_id"),)
+    __table_args__ = (UniqueConstraint("user_id", "org_id"), one_of("role", MemberRole))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
-    role: Mapped[str] = mapped_column(String(16), default="member")
+    role: Mapped[str] = mapped_column(String(16), default=MemberRole.MEMBER.value)
 
     user: Mapped[User] = relationship(back_populates="memberships")
     org: Mapped[Organization] = relationship(back_populates="memberships")

@@ -15,14 +15,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.accounts.models import (
-    MEMBER_ROLES,
-    ORG_KINDS,
-    SITE_ROLES,
-    TOKEN_SCOPES,
     ApiToken,
+    MemberRole,
     Membership,
     Organization,
+    OrgKind,
     SigningKey,
+    SiteRole,
+    TokenScope,
     User,
 )
 from registry.audit import service as audit
@@ -47,8 +47,8 @@ def create_user(username: str, email: str, password: str, role: str | None = Non
         raise InvalidInput(f"{email!r} is not an e-mail address", field="email")
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(f"password must have at least {MIN_PASSWORD} characters", field="password")
-    if role is not None and role not in SITE_ROLES:
-        raise InvalidInput(f"unknown role {role!r}; choose one of {', '.join(SITE_ROLES)}", field="role")
+    if role is not None and role not in tuple(SiteRole):
+        raise InvalidInput(f"unknown role {role!r}; choose one of {', '.join(SiteRole)}", field="role")
     if db.session.scalar(select(User).where(User.username == username)):
         raise Conflict(f"username {username!r} is taken", field="username")
     if db.session.scalar(select(User).where(func.lower(User.email) == email.lower())):
@@ -65,8 +65,8 @@ def create_org(slug: str, name: str, kind: str) -> Organization:
     slug = slug.strip().lower()
     if not SLUG_RE.match(slug):
         raise InvalidInput("org slug must be 2-63 characters: a-z, 0-9 or '-'", field="slug")
-    if kind not in ORG_KINDS:
-        raise InvalidInput(f"unknown kind {kind!r}; choose one of {', '.join(ORG_KINDS)}", field="kind")
+    if kind not in tuple(OrgKind):
+        raise InvalidInput(f"unknown kind {kind!r}; choose one of {', '.join(OrgKind)}", field="kind")
     if not name.strip():
         raise InvalidInput("an organization needs a name", field="name")
     if db.session.scalar(select(Organization).where(Organization.slug == slug)):
@@ -80,9 +80,9 @@ def create_org(slug: str, name: str, kind: str) -> Organization:
     return org
 
 
-def add_member(org: Organization, user: User, role: str = "member") -> Membership:
-    if role not in MEMBER_ROLES:
-        raise InvalidInput(f"unknown role {role!r}; choose one of {', '.join(MEMBER_ROLES)}", field="role")
+def add_member(org: Organization, user: User, role: str = MemberRole.MEMBER) -> Membership:
+    if role not in tuple(MemberRole):
+        raise InvalidInput(f"unknown role {role!r}; choose one of {', '.join(MemberRole)}", field="role")
     existing = db.session.scalar(select(Membership).where(Membership.org_id == org.id, Membership.user_id == user.id))
     if existing:
         raise Conflict(f"{user.username} is already a member of {org.slug}", field="username")
@@ -135,18 +135,18 @@ def _dummy_hash() -> str:
 # Who may hold which scope: the organisations that make software publish and yank it, the cities
 # that use it record adoptions, and only the site's reviewers (a role, not an org kind) review.
 SCOPES_BY_ORG_KIND = {
-    "vendor": {"publish", "yank", "read"},
-    "agency": {"publish", "yank", "read"},
-    "municipality": {"adopt", "read"},
+    OrgKind.VENDOR: {TokenScope.PUBLISH, TokenScope.YANK, TokenScope.READ},
+    OrgKind.AGENCY: {TokenScope.PUBLISH, TokenScope.YANK, TokenScope.READ},
+    OrgKind.MUNICIPALITY: {TokenScope.ADOPT, TokenScope.READ},
 }
 
 
 def allowed_scopes(user: User, org: Organization) -> list[str]:
-    """The scopes `user` may hold for `org` now, in TOKEN_SCOPES order; none unless a member."""
+    """The scopes `user` may hold for `org` now, in TokenScope order; none unless a member."""
     if not user.member_of(org.id):
         return []
-    allowed = SCOPES_BY_ORG_KIND.get(org.kind, {"read"}) | ({"review"} if user.is_reviewer else set())
-    return [s for s in TOKEN_SCOPES if s in allowed]
+    allowed = SCOPES_BY_ORG_KIND[org.kind] | ({TokenScope.REVIEW} if user.is_reviewer else set())
+    return [scope.value for scope in TokenScope if scope in allowed]
 
 
 def token_grants(token: ApiToken, scope: str) -> bool:
@@ -170,9 +170,9 @@ def issue_token(user: User, org: Organization, scopes: list[str], *, name: str =
     scopes = sorted(set(scopes))
     if not scopes:
         raise InvalidInput("a token needs at least one scope", field="scopes")
-    unknown = [s for s in scopes if s not in TOKEN_SCOPES]
+    unknown = [s for s in scopes if s not in tuple(TokenScope)]
     if unknown:
-        raise InvalidInput(f"unknown scope {unknown[0]!r}; choose from {', '.join(TOKEN_SCOPES)}", field="scopes")
+        raise InvalidInput(f"unknown scope {unknown[0]!r}; choose from {', '.join(TokenScope)}", field="scopes")
     if not user.member_of(org.id):
         raise Forbidden(f"{user.username} is not a member of {org.slug}", field="org")
     refused = [s for s in scopes if s not in allowed_scopes(user, org)]
@@ -301,6 +301,6 @@ def org_signing_keys(org: Organization) -> list[SigningKey]:
 def require_member(user: User | None, org: Organization, *, owner: bool = False) -> User:
     if user is None or not getattr(user, "is_authenticated", False) or not user.member_of(org.id):
         raise Forbidden(f"only members of {org.name} can do this")
-    if owner and not any(m.org_id == org.id and m.role == "owner" for m in user.memberships):
+    if owner and not any(m.org_id == org.id and m.role == MemberRole.OWNER for m in user.memberships):
         raise Forbidden(f"only owners of {org.name} can do this")
     return user

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from registry.accounts import service, twofactor
 from registry.accounts.forms import ConfirmForm, LoginForm, SigningKeyForm, TokenForm, TwoFactorForm
-from registry.accounts.models import TOKEN_SCOPES, ApiToken, SigningKey
+from registry.accounts.models import ApiToken, SigningKey, TokenScope
 from registry.db import db
 from registry.errors import Forbidden, RegistryError
 from registry.extensions import limiter
@@ -148,7 +148,7 @@ def _with_choices(form: TokenForm) -> TokenForm:
     """Offer the user's organisations and the scopes that any of them allows the user to hold."""
     form.org.choices = [(o.slug, o.name) for o in current_user.orgs]
     offered = {s for o in current_user.orgs for s in service.allowed_scopes(current_user, o)}
-    form.scopes.choices = [(s, s) for s in TOKEN_SCOPES if s in offered]
+    form.scopes.choices = [(s.value, s.value) for s in TokenScope if s in offered]
     return form
 
 

@@ -7,19 +7,20 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from registry.accounts.models import Membership, Organization, User
+from registry.accounts.models import MemberRole, Membership, Organization, OrgKind, User
 from registry.accounts.service import require_member
 from registry import events
 from registry.audit import service as audit
-from registry.catalog.models import ADOPTION_STAGES, Adoption, DataHubProfile, Subscription
+from registry.catalog.models import Adoption, AdoptionStage, DataHubProfile, Subscription
 from registry.db import db, utcnow
 from registry.errors import Forbidden, InvalidInput
 from registry.notifications import webhooks
 from registry.releases.models import Release, Solution
+from registry.releases.states import VISIBLE_TO_PUBLIC
 
 
 def require_municipality(org: Organization) -> None:
-    if org.kind != "municipality":
+    if org.kind != OrgKind.MUNICIPALITY:
         raise Forbidden(f"{org.name} is not a municipality; only municipalities record deployments and data hubs",
                         field="org")
 
@@ -37,9 +38,9 @@ def record_adoption(user: User, org: Organization, release: Release, stage: str,
     """Record (or update) that `org` runs `release`."""
     require_member(user, org)
     require_municipality(org)
-    if stage not in ADOPTION_STAGES:
-        raise InvalidInput(f"unknown stage {stage!r}; choose one of {', '.join(ADOPTION_STAGES)}", field="stage")
-    if release.state not in ("published", "yanked"):
+    if stage not in tuple(AdoptionStage):
+        raise InvalidInput(f"unknown stage {stage!r}; choose one of {', '.join(AdoptionStage)}", field="stage")
+    if release.state not in VISIBLE_TO_PUBLIC:
         raise InvalidInput(f"{release.solution.name} {release.version} is not published", field="version")
     # A day of slack: the reader's "today" may be ahead of the server's UTC date.
     if deployed_on > utcnow().date() + timedelta(days=1):
@@ -74,7 +75,7 @@ def adopters(solution: Solution) -> list[Adopter]:
     latest: dict[int, Adopter] = {}
     for adoption, version in rows:
         latest.setdefault(adoption.org_id, Adopter(adoption.org, version, adoption.stage, adoption.deployed_on))
-    return sorted(latest.values(), key=lambda a: (a.stage == "retired", a.org.name))
+    return sorted(latest.values(), key=lambda a: (a.stage == AdoptionStage.RETIRED, a.org.name))
 
 
 def org_adoptions(org: Organization) -> list[Adoption]:
@@ -85,7 +86,7 @@ def org_adoptions(org: Organization) -> list[Adoption]:
 def user_municipalities(user: User | None) -> list[Organization]:
     if user is None or not getattr(user, "is_authenticated", False):
         return []
-    return [m.org for m in user.memberships if m.org.kind == "municipality"]
+    return [m.org for m in user.memberships if m.org.kind == OrgKind.MUNICIPALITY]
 
 
 def set_webhook(user: User, org: Organization, url: str | None, *, new_secret: bool = False) -> str | None:
@@ -149,4 +150,4 @@ def owner_orgs(user: User | None) -> set[int]:
     if user is None or not getattr(user, "is_authenticated", False):
         return set()
     return {m.org_id for m in db.session.scalars(select(Membership).where(Membership.user_id == user.id,
-                                                                          Membership.role == "owner"))}
+                                                                          Membership.role == MemberRole.OWNER))}

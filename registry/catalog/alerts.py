@@ -16,10 +16,11 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
 from registry.accounts.models import Organization, User
-from registry.catalog.models import Adoption, Subscription
+from registry.catalog.models import Adoption, AdoptionStage, Subscription
 from registry.db import db
+from registry.notifications.models import NotificationKind
 from registry.notifications.service import notify_org, notify_user
-from registry.releases.models import Release
+from registry.releases.models import Release, ReleaseState
 from registry.releases.service import release_link
 from registry.releases.versions import is_prerelease, latest_published, precedence
 
@@ -29,7 +30,8 @@ def _running(release_ids: Iterable[int]) -> list[Adoption]:
     ids = list(release_ids)
     if not ids:
         return []
-    return list(db.session.scalars(select(Adoption).where(Adoption.release_id.in_(ids), Adoption.stage != "retired")
+    return list(db.session.scalars(select(Adoption).where(Adoption.release_id.in_(ids),
+                                                          Adoption.stage != AdoptionStage.RETIRED)
                                    .order_by(Adoption.org_id, Adoption.id)))
 
 
@@ -49,7 +51,7 @@ def notify_yank(release: Release) -> int:
     orgs = _orgs(_running([release.id]))
     label = f"{release.solution.name} {release.version}"
     for org in orgs:
-        notify_org(org, "adoption.yanked",
+        notify_org(org, NotificationKind.ADOPTION_YANKED,
                    _("%(release)s, which you run, was yanked: %(reason)s", release=label, reason=release.yank_reason),
                    release_link(release), email_subject=_("Yanked: %(release)s", release=label),
                    webhook_payload=_payload("release.yanked", release, reason=release.yank_reason))
@@ -66,7 +68,7 @@ def notify_new_findings(release: Release, findings: Iterable[dict]) -> int:
     label = f"{release.solution.name} {release.version}"
     listed = ", ".join(f"{vid} ({severity or 'unknown'})" for vid, severity in items)
     for org in orgs:
-        notify_org(org, "adoption.vulnerability",
+        notify_org(org, NotificationKind.ADOPTION_VULNERABILITY,
                    _("%(release)s, which you run, has newly known vulnerabilities: %(list)s", release=label,
                      list=listed),
                    release_link(release), email_subject=_("Vulnerabilities in %(release)s", release=label),
@@ -81,7 +83,7 @@ def notify_superseded(release: Release) -> int:
     A pre-release is no reason to move off a stable version: it is news only while the solution has
     nothing stable, i.e. when it is the solution's latest release.
     """
-    if release.state != "published":
+    if release.state != ReleaseState.PUBLISHED:
         return 0
     siblings = list(db.session.scalars(select(Release).where(Release.solution_id == release.solution_id)))
     if is_prerelease(release.version) and latest_published(siblings) is not release:
@@ -95,7 +97,7 @@ def notify_superseded(release: Release) -> int:
     label = f"{release.solution.name} {release.version}"
     for org in orgs:
         yours = sorted({a.release.version for a in running if a.org_id == org.id})
-        notify_org(org, "adoption.superseded",
+        notify_org(org, NotificationKind.ADOPTION_SUPERSEDED,
                    _("%(release)s is published; you run %(versions)s.", release=label, versions=", ".join(yours)),
                    release_link(release), email_subject=_("New version: %(release)s", release=label),
                    webhook_payload=_payload("release.superseded", release, running=yours))
@@ -108,7 +110,8 @@ def notify_subscribers(release: Release) -> int:
                                .where(Subscription.solution_id == release.solution_id).order_by(User.id)).all()
     label = f"{release.solution.name} {release.version}"
     for user in users:
-        notify_user(user, "subscription.release", _("New release: %(release)s", release=label), release_link(release))
+        notify_user(user, NotificationKind.SUBSCRIPTION_RELEASE, _("New release: %(release)s", release=label),
+                    release_link(release))
     return len(users)
 
 

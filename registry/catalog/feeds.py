@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from registry.db import db, utcnow
-from registry.releases.models import Release
+from registry.releases.models import Release, ReleaseState
 from registry.releases.service import release_link
 from registry.spec.vocabulary import CATEGORY_LABELS, label, localized
 
@@ -21,7 +21,7 @@ SCAN_LIMIT = 2000
 
 
 def recent_releases(category: str | None = None, limit: int = FEED_SIZE) -> list[Release]:
-    rows = db.session.scalars(select(Release).where(Release.state == "published")
+    rows = db.session.scalars(select(Release).where(Release.state == ReleaseState.PUBLISHED)
                               .order_by(Release.published_at.desc(), Release.id.desc()).limit(SCAN_LIMIT))
     chosen = []
     for release in rows:

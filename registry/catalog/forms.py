@@ -8,14 +8,15 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from registry.catalog.models import AdoptionStage
 from registry.web import CheckboxesField
-from registry.catalog.models import ADOPTION_STAGES
 from registry.spec.vocabulary import ACCESS_MODES
 
 
 def stage_choices() -> list[tuple[str, str]]:
-    labels = {"piloting": _l("Piloting"), "production": _l("In production"), "retired": _l("Retired")}
-    return [(stage, labels[stage]) for stage in ADOPTION_STAGES]
+    labels = {AdoptionStage.PILOTING: _l("Piloting"), AdoptionStage.PRODUCTION: _l("In production"),
+              AdoptionStage.RETIRED: _l("Retired")}
+    return [(stage.value, labels[stage]) for stage in AdoptionStage]
 
 
 def access_choices() -> list[tuple[str, str]]:

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.accounts.models import Organization
-from registry.db import db, utcnow
+from registry.db import db, one_of, utcnow
 from registry.releases.models import Release, Solution
 
-ADOPTION_STAGES = ("piloting", "production", "retired")
+class AdoptionStage(StrEnum):
+    PILOTING = "piloting"
+    PRODUCTION = "production"
+    RETIRED = "retired"  # no longer deployed: no alerts, listed last
 
 
 class Adoption(db.Model):
     __tablename__ = "adoptions"
-    __table_args__ = (UniqueConstraint("org_id", "release_id"),)
+    __table_args__ = (UniqueConstraint("org_id", "release_id"), one_of("stage", AdoptionStage))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)

@@ -20,10 +20,10 @@ from sqlalchemy import delete, func, insert, or_, select
 from registry.accounts.models import Organization
 from registry.audit.models import AuditEvent
 from registry.catalog import adoption, fit, search
-from registry.catalog.models import Adoption, DataHubProfile, SearchDocument, SearchFacet
+from registry.catalog.models import Adoption, AdoptionStage, DataHubProfile, SearchDocument, SearchFacet
 from registry.catalog.search import bigrams, index_changed, normalize
 from registry.db import db, utcnow
-from registry.releases.models import Release, Solution
+from registry.releases.models import Release, ReleaseState, Solution
 from registry.releases.service import can_see
 from registry.releases.versions import latest_published, precedence
 from registry.review.models import Review
@@ -90,14 +90,14 @@ def build_document(*, solution_id: int, name: str, org_id: int, org_name: str, r
 
 def latest_published_release(solution_id: int) -> Release | None:
     published = db.session.scalars(select(Release).where(Release.solution_id == solution_id,
-                                                         Release.state == "published")).all()
+                                                         Release.state == ReleaseState.PUBLISHED)).all()
     return latest_published(published)
 
 
 def adoption_count(solution_id: int) -> int:
     """Municipalities running any version of the solution (retired deployments do not count)."""
     return db.session.scalar(select(func.count(func.distinct(Adoption.org_id))).where(
-        Adoption.solution_id == solution_id, Adoption.stage != "retired")) or 0
+        Adoption.solution_id == solution_id, Adoption.stage != AdoptionStage.RETIRED)) or 0
 
 
 def reindex_solution(solution: Solution | int) -> bool:

@@ -24,10 +24,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from registry.accounts.models import Membership, Organization, SigningKey, User
+from registry.accounts.models import MemberRole, Membership, Organization, OrgKind, SigningKey, User
 from registry.db import begin_write, db
 from registry.errors import Unprocessable
-from registry.releases.models import Artifact, Release, Solution
+from registry.releases.models import Artifact, ArtifactKind, Release, ReleaseState, Solution
+from registry.releases.states import VISIBLE_TO_PUBLIC
 from registry.spec.names import artifact_filename, normalize_name
 from registry.spec import note
 from registry.spec.tlog import ProofError, TreeHashes, leaf_hash, verify_consistency, verify_inclusion
@@ -46,7 +47,6 @@ FORMAT = "solreg-mirror/1"
 MAX_JSON_MEMBER = 256 << 20  # manifest.json and leaves.jsonl are read into memory
 _BLOB = re.compile(r"^blobs/([0-9a-f]{64})$")
 _KINDS = {kind.value for kind in LeafKind}
-ARTIFACT_KINDS = ("archive", "sbom", "provenance", "signature")
 
 
 class MirrorRefused(Unprocessable):
@@ -94,7 +94,7 @@ def export_bundle(out: Path, *, since: int = 0, solutions: Sequence[str] = ()) -
         if leaf.kind != LeafKind.RELEASE_PUBLISHED.value or leaf.release_id is None:
             continue
         release = db.session.get(Release, leaf.release_id)
-        if release is None or release.state not in ("published", "yanked"):
+        if release is None or release.state not in VISIBLE_TO_PUBLIC:
             continue
         if wanted and release.solution.normalized_name not in wanted:
             continue
@@ -322,6 +322,8 @@ def _check_release(entry: Any, texts: list[str], head: note.Checkpoint, blobs: d
     label = f"{entry.get('solution')}@{entry.get('version')}"
     if not all(isinstance(entry.get(k), str) for k in ("solution", "version")) or not isinstance(entry.get("org"), dict):
         raise MirrorRefused(f"{label}: its solution, version or organization is missing")
+    if _org_kind(entry["org"]) not in tuple(OrgKind):
+        raise MirrorRefused(f"{label}: its organization is of a kind this registry does not know")
     if not 0 <= index < head.size:
         raise MirrorRefused(f"{label}: leaf {index} is not in the signed log")
     try:
@@ -336,13 +338,14 @@ def _check_release(entry: Any, texts: list[str], head: note.Checkpoint, blobs: d
     by_kind = {a.get("kind"): a.get("sha256") for a in artifacts}
     expected = {"kind": LeafKind.RELEASE_PUBLISHED.value, "solution": entry.get("solution"),
                 "version": entry.get("version"), "sha256": entry.get("sha256"),
-                "provenance_sha256": by_kind.get("provenance"), "signature_sha256": by_kind.get("signature"),
+                "provenance_sha256": by_kind.get(ArtifactKind.PROVENANCE),
+                "signature_sha256": by_kind.get(ArtifactKind.SIGNATURE),
                 "signer_keyid": entry.get("signer_keyid")}
     wrong = [k for k, v in expected.items() if body.get(k) != v]
-    if wrong or by_kind.get("archive") != entry.get("sha256"):
+    if wrong or by_kind.get(ArtifactKind.ARCHIVE) != entry.get("sha256"):
         raise MirrorRefused(f"{label}: leaf {index} does not describe this release ({', '.join(wrong) or 'archive'})")
     for artifact in artifacts:
-        if artifact.get("kind") not in ARTIFACT_KINDS or artifact.get("sha256") not in blobs:
+        if artifact.get("kind") not in tuple(ArtifactKind) or artifact.get("sha256") not in blobs:
             raise MirrorRefused(f"{label}: the {artifact.get('kind')} blob {artifact.get('sha256')} is not in the bundle")
 
 
@@ -408,7 +411,7 @@ def _add_release(origin: str, entry: dict[str, Any], texts: list[str]) -> bool:
         return False
     provenance = entry.get("provenance") or {}
     release = Release(
-        solution=solution, version=entry["version"], state="published", manifest=entry.get("manifest") or {},
+        solution=solution, version=entry["version"], state=ReleaseState.PUBLISHED, manifest=entry.get("manifest") or {},
         readme=entry.get("readme"), sha256=entry["sha256"], size=int(entry.get("size") or 0),
         created_at=_time(entry.get("created_at")), published_at=_time(entry.get("published_at")),
         provenance_repository=provenance.get("repository"), provenance_tag=provenance.get("tag"),
@@ -441,9 +444,13 @@ def _org(data: dict[str, Any]) -> Organization:
         name = str(data.get("name") or slug)
         if db.session.scalar(select(Organization.id).where(Organization.name == name)):
             name = f"{name} ({slug})"
-        org = Organization(slug=slug, name=name, kind=str(data.get("kind") or "vendor"))
+        org = Organization(slug=slug, name=name, kind=_org_kind(data))
         db.session.add(org)
     return org
+
+
+def _org_kind(data: dict[str, Any]) -> str:
+    return str(data.get("kind") or OrgKind.VENDOR)
 
 
 def _signing_key(origin: str, keyid: str | None, org: Organization, texts: list[str]) -> SigningKey | None:
@@ -470,7 +477,7 @@ def _signing_key(origin: str, keyid: str | None, org: Organization, texts: list[
         user = User(username=username, email=f"{tag}@mirror.invalid", password_hash="!")
         db.session.add(user)
     if not any(m.org_id == org.id and org.id is not None for m in user.memberships):
-        db.session.add(Membership(user=user, org=org, role="member"))
+        db.session.add(Membership(user=user, org=org, role=MemberRole.MEMBER))
     key = SigningKey(user=user, keyid=keyid, name=f"mirrored from {origin}"[:100],
                      public_key_pem=str(registered.get("public_key")),
                      revoked_at=_time(revoked.get("time")) if revoked else None)
@@ -495,6 +502,6 @@ def _replay_states(origin: str, texts: list[str]) -> None:
         if release is None:
             continue
         if kind == LeafKind.RELEASE_YANKED.value:
-            release.state, release.yank_reason = "yanked", event.get("reason")
+            release.state, release.yank_reason = ReleaseState.YANKED, event.get("reason")
         elif kind in (LeafKind.RELEASE_UNYANKED.value, LeafKind.RELEASE_PUBLISHED.value):
-            release.state, release.yank_reason = "published", None
+            release.state, release.yank_reason = ReleaseState.PUBLISHED, None

@@ -19,12 +19,12 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
 
-from registry.accounts.models import Organization
+from registry.accounts.models import MemberRole, Organization
 from registry.db import db, utcnow
 from registry.errors import NotFound, RegistryError
 from registry.events import EventName, emit
 from registry.notifications import webhooks
-from registry.notifications.models import DeliveryStatus, WebhookDelivery
+from registry.notifications.models import DeliveryStatus, NotificationKind, WebhookDelivery
 
 log = logging.getLogger("registry.notifications")
 LOST_AFTER = timedelta(minutes=5)  # a delivery this far past its next try has lost its job
@@ -112,8 +112,8 @@ def _disable_if_dead(org: Organization, given_up: WebhookDelivery) -> None:
         message = _("The alert webhook %(url)s was switched off: no delivery succeeded for %(days)s days. "
                     "Save it again on the data hub page to switch it back on.", url=org.webhook_url, days=days)
     for membership in org.memberships:
-        if membership.role == "owner":
-            notify_user(membership.user, "webhook.disabled", message, f"/orgs/{org.slug}/datahub")
+        if membership.role == MemberRole.OWNER:
+            notify_user(membership.user, NotificationKind.WEBHOOK_DISABLED, message, f"/orgs/{org.slug}/datahub")
 
 
 def resend(org: Organization, delivery_id: int) -> WebhookDelivery:

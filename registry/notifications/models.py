@@ -8,11 +8,27 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.db import db, utcnow
+from registry.db import db, one_of, utcnow
+
+
+class NotificationKind(StrEnum):
+    ADOPTION_YANKED = "adoption.yanked"  # a release an org runs was yanked
+    ADOPTION_VULNERABILITY = "adoption.vulnerability"  # ... has a new known vulnerability
+    ADOPTION_SUPERSEDED = "adoption.superseded"  # ... has a newer release
+    SUBSCRIPTION_RELEASE = "subscription.release"  # a followed solution published a release
+    REVIEW_APPROVE = "review.approve"
+    REVIEW_FIRST_APPROVAL = "review.first_approval"  # a first release still needs a second approval
+    REVIEW_REQUEST_CHANGES = "review.request_changes"
+    REVIEW_REJECT = "review.reject"
+    WEBHOOK_DISABLED = "webhook.disabled"
 
 
 class Notification(db.Model):
+    """For every member of an org, or for one user: the inbox shows it to nobody else, so it needs one."""
+
     __tablename__ = "notifications"
+    __table_args__ = (one_of("kind", NotificationKind),
+                      CheckConstraint("org_id IS NOT NULL OR user_id IS NOT NULL", name="recipient"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
@@ -59,8 +75,7 @@ class WebhookDelivery(db.Model):
     """One alert to an org's webhook, retried under the same webhook-id until it is delivered or given up."""
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (CheckConstraint("status IN (%s)" % ", ".join(f"'{s.value}'" for s in DeliveryStatus),
-                                      name="status"),)
+    __table_args__ = (one_of("status", DeliveryStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)

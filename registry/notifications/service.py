@@ -24,13 +24,13 @@ from registry.web import absolute
 from registry.db import db, utcnow
 from registry.events import EventName, emit
 from registry.notifications import deliveries
-from registry.notifications.models import MailOptOut, Notification, OutboxEmail
+from registry.notifications.models import MailOptOut, Notification, NotificationKind, OutboxEmail
 
 log = logging.getLogger("registry.notifications")
 RETRY_MAIL_FOR = timedelta(days=1)
 
 
-def notify_org(org: Organization, kind: str, message: str, link: str | None = None, *,
+def notify_org(org: Organization, kind: NotificationKind, message: str, link: str | None = None, *,
                email_subject: str | None = None, webhook_payload: dict | None = None) -> Notification:
     """One in-app notification for the org, an e-mail to each member, and the org's webhook if set.
     `message` may be a lazy string: the notification keeps the default language, mail adds English."""
@@ -44,7 +44,8 @@ def notify_org(org: Organization, kind: str, message: str, link: str | None = No
     return note
 
 
-def notify_user(user: User, kind: str, message: str, link: str | None = None, *, email: bool = True) -> Notification:
+def notify_user(user: User, kind: NotificationKind, message: str, link: str | None = None, *,
+                email: bool = True) -> Notification:
     note = Notification(user_id=user.id, kind=kind, message=_in(message), link=link)
     db.session.add(note)
     if email:

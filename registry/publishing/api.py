@@ -18,7 +18,7 @@ from registry.errors import InvalidInput, NotFound
 from registry.extensions import limiter
 from registry.publishing import service
 from registry.releases import service as releases
-from registry.releases.models import Release
+from registry.releases.models import ArtifactKind, Release, ReleaseState
 from registry.storage import storage
 from registry.storage.base import BlobStorage, blob_key
 
@@ -87,10 +87,10 @@ def download_artifact(name: str, version: str, kind: str):
         raise NotFound(f"{release.solution.name} {version} has no {kind}", field=kind)
     store = storage()
     local = store.local_path(artifact.sha256)  # first: a blob storage cannot read is a 503, and no download
-    if kind == "archive":
+    if kind == ArtifactKind.ARCHIVE:
         # In SQL, so workers do not race on a read-modify-write; apart, so no lock waits on the transfer.
         write_apart(update(Release).where(Release.id == release.id).values(download_count=Release.download_count + 1))
-    response = _handed_off(store, artifact, local) if release.state == "published" else None
+    response = _handed_off(store, artifact, local) if release.state == ReleaseState.PUBLISHED else None
     if response is None:
         response = send_file(local or store.open(artifact.sha256), mimetype=artifact.media_type, as_attachment=True,
                              download_name=artifact.download_name, etag=artifact.sha256, conditional=True)
@@ -98,7 +98,7 @@ def download_artifact(name: str, version: str, kind: str):
         response.headers["Cache-Control"] = _cache_control(release.state)
     response.headers["Digest"] = f"sha-256={_b64_digest(artifact.sha256)}"
     response.headers["Repr-Digest"] = f"sha-256=:{_b64_digest(artifact.sha256)}:"
-    if release.state == "yanked":
+    if release.state == ReleaseState.YANKED:
         # Header values carry ASCII only: the reason (often Korean) goes percent-encoded UTF-8 in its own header.
         response.headers["Warning"] = '299 - "yanked"'
         response.headers["Yank-Reason"] = quote(release.yank_reason or "", safe=_PRINTABLE_ASCII)
@@ -133,11 +133,11 @@ def _handed_off(store: BlobStorage, artifact, local: str | None) -> Response | N
 
 
 def _cache_control(state: str) -> str:
-    if state == "published":
+    if state == ReleaseState.PUBLISHED:
         # The bytes behind this URL never change: versions are immutable and blobs content-addressed.
         # A later yank changes the release (its JSON, the Warning header), not these bytes.
         return "public, max-age=31536000, immutable"
-    if state == "yanked":
+    if state == ReleaseState.YANKED:
         # Still public, but it may be unyanked (or yanked again): caches keep the bytes yet ask every
         # time (a cheap 304 on the sha256 ETag), so the yank warning is never stale.
         return "public, no-cache"

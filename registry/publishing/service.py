@@ -30,11 +30,20 @@ from registry.publishing.checks import upload_checks
 from registry.releases.service import find_solution, refuse_mirrored
 from registry.review.codechecks import code_check_rows
 from registry.releases.inspection import inspect_archive
-from registry.releases.models import Artifact, Check, DataHubRequirement, DeployTarget, Release, Solution
+from registry.releases.models import (
+    Artifact,
+    ArtifactKind,
+    Check,
+    DataHubRequirement,
+    DeployTarget,
+    Release,
+    Solution,
+    SolutionState,
+)
 from registry.spec.names import SOLUTION_NAME_RULE, artifact_filename, is_solution_name, normalize_name
 from registry.publishing.signatures import verify_provenance
 from registry.releases.versions import same_precedence
-from registry.review.models import Review
+from registry.review.models import Review, ReviewDecision
 from registry.sbom.service import evaluate_release, store_components
 from registry.storage import StorageError, storage
 
@@ -65,7 +74,7 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
     require_scope(token, "publish", org_id=solution.org_id if solution else token.org_id, solution=name)
     if solution is not None:
         refuse_mirrored(solution)
-        if solution.state == "archived":
+        if solution.state == SolutionState.ARCHIVED:
             raise Conflict(f"{solution.name} is archived and takes no new releases", code="solution-archived")
         identical = _identical_release(solution, upload)
         if identical is not None:
@@ -173,14 +182,15 @@ def _artifacts(upload: Upload, manifest: dict, version: str, statement: bytes | 
                sbom_bytes: bytes, sbom_media_type: str) -> tuple[list[Artifact], list[tuple[BinaryIO, str]]]:
     """The release's artifact rows and the blobs behind them (archive first), named by the registry."""
 
-    def artifact(kind: str, digest: str, size: int) -> Artifact:
+    def artifact(kind: ArtifactKind, digest: str, size: int) -> Artifact:
         media_type = _media_type(kind, sbom_media_type)
         return Artifact(kind=kind, filename=artifact_filename(manifest["name"], version, kind, media_type),
                         media_type=media_type, sha256=digest, size=size)
 
-    artifacts = [artifact("archive", upload.archive_sha256, upload.archive_size)]
+    artifacts = [artifact(ArtifactKind.ARCHIVE, upload.archive_sha256, upload.archive_size)]
     blobs: list[tuple[BinaryIO, str]] = [(upload.archive, upload.archive_sha256)]
-    for kind, data in (("provenance", statement), ("signature", upload.signature), ("sbom", sbom_bytes)):
+    for kind, data in ((ArtifactKind.PROVENANCE, statement), (ArtifactKind.SIGNATURE, upload.signature),
+                       (ArtifactKind.SBOM, sbom_bytes)):
         if data is None:
             continue
         digest = hashlib.sha256(data).hexdigest()
@@ -212,11 +222,11 @@ def _record_release(token: ApiToken, solution: Solution | None, name: str, versi
     return release
 
 
-def _media_type(kind: str, sbom_media_type: str) -> str:
-    if kind == "sbom":
+def _media_type(kind: ArtifactKind, sbom_media_type: str) -> str:
+    if kind == ArtifactKind.SBOM:
         return sbom_media_type  # the format found in its content, whatever the file is called
-    return {"archive": "application/gzip", "provenance": "application/vnd.in-toto+json",
-            "signature": "application/vnd.dsse.envelope.v1+json"}[kind]
+    return {ArtifactKind.ARCHIVE: "application/gzip", ArtifactKind.PROVENANCE: "application/vnd.in-toto+json",
+            ArtifactKind.SIGNATURE: "application/vnd.dsse.envelope.v1+json"}[kind]
 
 
 def _record_requirements(release: Release, manifest: dict) -> None:
@@ -233,7 +243,7 @@ def _open_change_request(solution: Solution) -> int | None:
     """A release uploaded after 'changes requested' answers the latest such review."""
     return db.session.scalar(
         select(Review.id).join(Release, Review.release_id == Release.id)
-        .where(Release.solution_id == solution.id, Review.decision == "request_changes")
+        .where(Release.solution_id == solution.id, Review.decision == ReviewDecision.REQUEST_CHANGES)
         .order_by(Review.id.desc()).limit(1))
 
 

@@ -3,28 +3,58 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.accounts.models import Organization, SigningKey, User
-from registry.db import db, utcnow
+from registry.db import db, one_of, utcnow
 from registry.spec.names import artifact_filename
 
 if TYPE_CHECKING:  # the review domain sits above this one; the relationship names it by string
     from registry.review.models import Review
 
 
+# States change only through registry/releases/states.py, which holds the transitions between them.
+class SolutionState(StrEnum):
+    ACTIVE = "active"
+    DEPRECATED = "deprecated"
+    ARCHIVED = "archived"
+
+
+class ReleaseState(StrEnum):
+    PENDING_REVIEW = "pending_review"
+    PUBLISHED = "published"
+    CHANGES_REQUESTED = "changes_requested"
+    REJECTED = "rejected"
+    YANKED = "yanked"
+
+
+class ArtifactKind(StrEnum):
+    ARCHIVE = "archive"
+    PROVENANCE = "provenance"
+    SIGNATURE = "signature"
+    SBOM = "sbom"
+
+
+class CheckStatus(StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+
+
 class Solution(db.Model):
     __tablename__ = "solutions"
+    __table_args__ = (one_of("state", SolutionState),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     # Lowercase with - _ . folded, so look-alike names cannot be claimed twice.
     normalized_name: Mapped[str] = mapped_column(String(64), unique=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
-    state: Mapped[str] = mapped_column(String(16), default="active")
+    state: Mapped[str] = mapped_column(String(16), default=SolutionState.ACTIVE.value)
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("solutions.id"))
     # The origin log's name when this solution is a read-only copy imported from another registry.
     mirrored_from: Mapped[str | None] = mapped_column(String(200))
@@ -37,12 +67,12 @@ class Solution(db.Model):
 
 class Release(db.Model):
     __tablename__ = "releases"
-    __table_args__ = (UniqueConstraint("solution_id", "version"),)
+    __table_args__ = (UniqueConstraint("solution_id", "version"), one_of("state", ReleaseState))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     solution_id: Mapped[int] = mapped_column(ForeignKey("solutions.id", ondelete="CASCADE"), index=True)
     version: Mapped[str] = mapped_column(String(128))
-    state: Mapped[str] = mapped_column(String(24), default="pending_review", index=True)
+    state: Mapped[str] = mapped_column(String(24), default=ReleaseState.PENDING_REVIEW.value, index=True)
     manifest: Mapped[dict] = mapped_column(default=dict)
     readme: Mapped[str | None] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
@@ -72,8 +102,10 @@ class Release(db.Model):
     reviews: Mapped[list[Review]] = relationship("Review", back_populates="release", order_by="Review.id",
                                                  foreign_keys="Review.release_id",
                                                  passive_deletes=True)
+    # Read only: the upload sets answers_review_id, and two writable links between the tables would cycle.
+    answers_review: Mapped[Review | None] = relationship("Review", foreign_keys=[answers_review_id], viewonly=True)
 
-    def artifact(self, kind: str) -> Artifact | None:
+    def artifact(self, kind: ArtifactKind) -> Artifact | None:
         return next((a for a in self.artifacts if a.kind == kind), None)
 
 
@@ -81,11 +113,11 @@ class Artifact(db.Model):
     """A file belonging to a release; the bytes live in blob storage under their sha256."""
 
     __tablename__ = "artifacts"
-    __table_args__ = (UniqueConstraint("release_id", "kind"),)
+    __table_args__ = (UniqueConstraint("release_id", "kind"), one_of("kind", ArtifactKind))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))  # archive | provenance | signature | sbom
+    kind: Mapped[str] = mapped_column(String(16))
     filename: Mapped[str] = mapped_column(String(255))
     media_type: Mapped[str] = mapped_column(String(100))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
@@ -104,11 +136,12 @@ class Check(db.Model):
     """One automated check of a release: what ran, when, and what it found."""
 
     __tablename__ = "checks"
+    __table_args__ = (one_of("status", CheckStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(8))  # pass | warn | fail
+    status: Mapped[str] = mapped_column(String(8))
     summary: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict] = mapped_column(default=dict)
     ran_at: Mapped[datetime] = mapped_column(default=utcnow)

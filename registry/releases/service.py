@@ -11,7 +11,7 @@ from registry.audit import service as audit
 from registry.db import db
 from registry.errors import Conflict, Forbidden, NotFound
 from registry.releases import states
-from registry.releases.models import Release, Solution
+from registry.releases.models import Release, ReleaseState, Solution
 from registry.spec.names import normalize_name
 from registry.transparency import service as transparency
 from registry.web import absolute
@@ -86,10 +86,10 @@ def can_see(release: Release, user: User | None, token: ApiToken | None) -> bool
 
 
 def queue_position(release: Release) -> int | None:
-    if release.state != "pending_review":
+    if release.state != ReleaseState.PENDING_REVIEW:
         return None
     return 1 + db.session.scalar(select(func.count(Release.id)).where(
-        Release.state == "pending_review", Release.created_at < release.created_at))
+        Release.state == ReleaseState.PENDING_REVIEW, Release.created_at < release.created_at))
 
 
 def set_solution_state(actor: User, solution: Solution, target: str, successor: Solution | None = None) -> None:

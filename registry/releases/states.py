@@ -7,24 +7,23 @@ import unicodedata
 from registry import events
 from registry.db import utcnow
 from registry.errors import Conflict, InvalidInput
-
-RELEASE_STATES = ("pending_review", "published", "changes_requested", "rejected", "yanked")
-SOLUTION_STATES = ("active", "deprecated", "archived")
+from registry.releases.models import ReleaseState, SolutionState
 
 # (from, to) -> the event that causes it
 RELEASE_TRANSITIONS = {
-    ("pending_review", "published"): "approve",
-    ("pending_review", "changes_requested"): "request_changes",
-    ("pending_review", "rejected"): "reject",
-    ("published", "yanked"): "yank",
-    ("yanked", "published"): "unyank",
+    (ReleaseState.PENDING_REVIEW, ReleaseState.PUBLISHED): "approve",
+    (ReleaseState.PENDING_REVIEW, ReleaseState.CHANGES_REQUESTED): "request_changes",
+    (ReleaseState.PENDING_REVIEW, ReleaseState.REJECTED): "reject",
+    (ReleaseState.PUBLISHED, ReleaseState.YANKED): "yank",
+    (ReleaseState.YANKED, ReleaseState.PUBLISHED): "unyank",
 }
 SOLUTION_TRANSITIONS = {
-    ("active", "deprecated"), ("deprecated", "active"),
-    ("active", "archived"), ("deprecated", "archived"), ("archived", "active"),
+    (SolutionState.ACTIVE, SolutionState.DEPRECATED), (SolutionState.DEPRECATED, SolutionState.ACTIVE),
+    (SolutionState.ACTIVE, SolutionState.ARCHIVED), (SolutionState.DEPRECATED, SolutionState.ARCHIVED),
+    (SolutionState.ARCHIVED, SolutionState.ACTIVE),
 }
 
-VISIBLE_TO_PUBLIC = ("published", "yanked")
+VISIBLE_TO_PUBLIC = (ReleaseState.PUBLISHED, ReleaseState.YANKED)
 MAX_YANK_REASON = 500
 # Control characters (C0, DEL, C1) and line/paragraph separators: a reason is one line of text.
 _NOT_IN_A_REASON = ("Cc", "Zl", "Zp")
@@ -40,7 +39,7 @@ def transition_release(release, event: str, *, reason: str | None = None) -> str
         release.yank_reason = _yank_reason(reason or "")
     if event == "unyank":
         release.yank_reason = None
-    if target == "published" and release.published_at is None:
+    if target == ReleaseState.PUBLISHED and release.published_at is None:
         release.published_at = utcnow()
     previous, release.state = release.state, target
     events.emit(events.RELEASE_EVENTS[event], release_id=release.id, solution_id=release.solution_id)
@@ -59,13 +58,14 @@ def _yank_reason(reason: str) -> str:
 
 
 def transition_solution(solution, target: str, *, successor=None) -> str:
-    if target not in SOLUTION_STATES:
-        raise InvalidInput(f"unknown solution state {target!r}; choose one of {', '.join(SOLUTION_STATES)}", field="state")
+    if target not in tuple(SolutionState):
+        raise InvalidInput(f"unknown solution state {target!r}; choose one of {', '.join(SolutionState)}",
+                           field="state")
     if (solution.state, target) not in SOLUTION_TRANSITIONS:
         raise Conflict(f"a solution cannot go from {solution.state} to {target}", code="invalid-state")
-    if successor is not None and target != "deprecated":
+    if successor is not None and target != SolutionState.DEPRECATED:
         raise InvalidInput("only a deprecated solution names a successor", field="successor")
     previous, solution.state = solution.state, target
-    solution.successor = successor if target == "deprecated" else None
+    solution.successor = successor if target == SolutionState.DEPRECATED else None
     events.emit(events.EventName.SOLUTION_STATE_CHANGED, solution_id=solution.id, state=target)
     return previous

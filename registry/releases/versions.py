@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 import semver
 
-from registry.releases.models import Release
+from registry.releases.models import Release, ReleaseState
 
 
 def precedence(version: str) -> semver.Version:
@@ -33,6 +33,6 @@ def is_prerelease(version: str) -> bool:
 
 
 def latest_published(releases: Iterable[Release]) -> Release | None:
-    published = [r for r in releases if r.state == "published"]
+    published = [r for r in releases if r.state == ReleaseState.PUBLISHED]
     stable = [r for r in published if not is_prerelease(r.version)]
     return max(stable or published, key=lambda r: precedence(r.version), default=None)

@@ -59,7 +59,7 @@ def review_picture(release_id: int):
         "checks": [{"name": c.name, "status": c.status, "summary": c.summary, "details": c.details,
                     "ran_at": iso(c.ran_at)} for c in service.sorted_checks(release)],
         "diff": release_diff(release).to_dict(),
-        "reviews": [review_detail_json(r) for r in service.reviews_of(release)],
+        "reviews": [review_detail_json(r) for r in release.reviews],
         "claim": _claim_json(release),
         "answers_review_id": release.answers_review_id,
     }

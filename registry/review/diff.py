@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from registry.releases.models import Release
+from registry.releases.models import Release, ReleaseState
 from registry.releases.versions import precedence
 from registry.spec.catalogue import default_catalogue
 
@@ -107,7 +107,7 @@ class ReleaseDiff:
 def previous_published(release: Release) -> Release | None:
     """The highest published release below this version; else the highest published at all
     (a release numbered below everything published, e.g. a backport, is compared with the latest)."""
-    published = [r for r in release.solution.releases if r.id != release.id and r.state == "published"]
+    published = [r for r in release.solution.releases if r.id != release.id and r.state == ReleaseState.PUBLISHED]
     own = precedence(release.version)
     below = [r for r in published if precedence(r.version) < own]
     return max(below or published, key=lambda r: precedence(r.version), default=None)

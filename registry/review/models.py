@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.accounts.models import User
-from registry.db import db, utcnow
+from registry.db import db, one_of, utcnow
 from registry.releases.models import Release
 
-DECISIONS = ("approve", "request_changes", "reject")
+class ReviewDecision(StrEnum):
+    """Each is also the release state machine's event that applies it (registry/releases/states.py)."""
+
+    APPROVE = "approve"
+    REQUEST_CHANGES = "request_changes"
+    REJECT = "reject"
 
 
 class Review(db.Model):
     __tablename__ = "reviews"
+    __table_args__ = (one_of("decision", ReviewDecision),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)

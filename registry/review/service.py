@@ -22,18 +22,19 @@ from registry.audit import service as audit
 from registry.transparency import service as transparency
 from registry.db import db, utcnow
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound
+from registry.notifications.models import NotificationKind
 from registry.notifications.service import notify_org
 from registry.releases import states
-from registry.releases.models import Check, Release, Solution
+from registry.releases.models import Check, CheckStatus, Release, ReleaseState, Solution
 from registry.releases.service import queue_position, release_link
-from registry.review.models import DECISIONS, Review, ReviewReason
+from registry.review.models import Review, ReviewDecision, ReviewReason
 from registry.spec.vocabulary import PROGRAMMES
 
 DEFAULT_CLAIM_MINUTES = 30
-CHECK_ORDER = {"fail": 0, "warn": 1, "pass": 2}
-CHECK_FILTERS = ("fail", "warn", "pass")
+CHECK_ORDER = {CheckStatus.FAIL: 0, CheckStatus.WARN: 1, CheckStatus.PASS: 2}
+CHECK_FILTERS = tuple(CHECK_ORDER)
 KIND_FILTERS = ("first", "update")
-NEEDS_COMMENT = ("request_changes", "reject")
+NEEDS_COMMENT = (ReviewDecision.REQUEST_CHANGES, ReviewDecision.REJECT)
 MAX_COMMENT = 10_000
 
 
@@ -68,7 +69,7 @@ def sorted_checks(release: Release) -> list[Check]:
 
 def check_status(release: Release) -> str:
     """The worst status among the release's checks (pass when none ran)."""
-    return min((c.status for c in release.checks), key=lambda s: CHECK_ORDER.get(s, -1), default="pass")
+    return min((c.status for c in release.checks), key=lambda s: CHECK_ORDER.get(s, -1), default=CheckStatus.PASS)
 
 
 # --- first release and approvals -----------------------------------------------------------
@@ -83,12 +84,7 @@ def needs_two_approvals(release: Release) -> bool:
 
 
 def approvals(release: Release) -> list[Review]:
-    return list(db.session.scalars(select(Review).where(Review.release_id == release.id, Review.decision == "approve")
-                                   .order_by(Review.id)))
-
-
-def reviews_of(release: Release) -> list[Review]:
-    return list(db.session.scalars(select(Review).where(Review.release_id == release.id).order_by(Review.id)))
+    return [review for review in release.reviews if review.decision == ReviewDecision.APPROVE]
 
 
 # --- claims ---------------------------------------------------------------------------------
@@ -137,13 +133,14 @@ def claim(user: User, release: Release) -> Release:
     require_independent(user, release)
     now = utcnow()
     result = db.session.execute(
-        update(Release).where(Release.id == release.id, Release.state == "pending_review", _free_for(user, now))
+        update(Release).where(Release.id == release.id, Release.state == ReleaseState.PENDING_REVIEW,
+                              _free_for(user, now))
         .values(claimed_by_id=user.id, claimed_at=now).execution_options(synchronize_session=False))
     release = _reload(release)
     if result.rowcount != 1:
         db.session.rollback()
         release = _reload(release)
-        if release.state != "pending_review":
+        if release.state != ReleaseState.PENDING_REVIEW:
             raise Conflict(f"this release is {release.state.replace('_', ' ')}, not waiting for review",
                            code="invalid-state")
         raise _held_conflict(release)
@@ -222,8 +219,9 @@ def decide(user: User, release: Release, decision: str, comment: str = "",
            reason_ids: list[int] | None = None) -> Decision:
     """Approve, request changes or reject a pending release, as one transaction."""
     require_reviewer(user)
-    if decision not in DECISIONS:
-        raise InvalidInput(f"unknown decision {decision!r}; choose one of {', '.join(DECISIONS)}", field="decision")
+    if decision not in tuple(ReviewDecision):
+        raise InvalidInput(f"unknown decision {decision!r}; choose one of {', '.join(ReviewDecision)}",
+                           field="decision")
     comment = (comment or "").strip()
     if decision in NEEDS_COMMENT and not comment:
         raise InvalidInput("say what has to change: a comment is required to request changes or reject",
@@ -236,19 +234,20 @@ def decide(user: User, release: Release, decision: str, comment: str = "",
     # The lock: only a pending release not held by another reviewer matches.
     now = utcnow()
     result = db.session.execute(
-        update(Release).where(Release.id == release.id, Release.state == "pending_review", _free_for(user, now))
+        update(Release).where(Release.id == release.id, Release.state == ReleaseState.PENDING_REVIEW,
+                              _free_for(user, now))
         .values(claimed_by_id=None, claimed_at=None).execution_options(synchronize_session=False))
     release = _reload(release)
     if result.rowcount != 1:
         db.session.rollback()
         release = _reload(release)
-        if release.state == "pending_review":
+        if release.state == ReleaseState.PENDING_REVIEW:
             raise _held_conflict(release)
         states.transition_release(release, decision)  # not pending: the state machine raises its 409
         raise AssertionError("unreachable: no decision applies to a release that is not pending")
 
     event = decision
-    if decision == "approve" and needs_two_approvals(release):
+    if decision == ReviewDecision.APPROVE and needs_two_approvals(release):
         earlier = approvals(release)
         if any(a.reviewer_id == user.id for a in earlier):
             db.session.rollback()
@@ -256,7 +255,7 @@ def decide(user: User, release: Release, decision: str, comment: str = "",
                            code="already-approved")
         if not earlier:
             event = "first_approval"
-    review = Review(release_id=release.id, reviewer_id=user.id, decision=decision, comment=comment, reasons=reasons,
+    review = Review(release=release, reviewer_id=user.id, decision=decision, comment=comment, reasons=reasons,
                     created_at=now)
     db.session.add(review)
     previous_state = release.state
@@ -270,7 +269,7 @@ def decide(user: User, release: Release, decision: str, comment: str = "",
                           "reasons": [r["id"] for r in reasons]})
     transparency.release_published(release, approver=user)
     _notify(release, review, event)
-    return Decision(review=review, release=release, published=release.state == "published")
+    return Decision(review=review, release=release, published=release.state == ReleaseState.PUBLISHED)
 
 
 def _notify(release: Release, review: Review, event: str) -> None:
@@ -290,7 +289,7 @@ def _notify_in_locale(release: Release, review: Review, event: str) -> None:
                              comment=review.comment),
         "reject": _("%(release)s was rejected: %(comment)s", release=label, comment=review.comment),
     }[event]
-    notify_org(release.solution.org, f"review.{event}", message, release_link(release),
+    notify_org(release.solution.org, NotificationKind(f"review.{event}"), message, release_link(release),
                email_subject=_("Review of %(release)s", release=label),
                webhook_payload={"solution": release.solution.name, "version": release.version,
                                 "decision": review.decision, "state": release.state, "review_id": review.id,
@@ -322,11 +321,11 @@ class QueueFilters:
             return False
         if self.org and entry.release.solution.org.slug != self.org.lower():
             return False
-        if self.checks == "fail" and "fail" not in statuses:
+        if self.checks == CheckStatus.FAIL and CheckStatus.FAIL not in statuses:
             return False
-        if self.checks == "warn" and "warn" not in statuses:
+        if self.checks == CheckStatus.WARN and CheckStatus.WARN not in statuses:
             return False
-        if self.checks == "pass" and statuses - {"pass"}:
+        if self.checks == CheckStatus.PASS and statuses - {CheckStatus.PASS}:
             return False
         if self.kind and (self.kind == "first") != entry.first_release:
             return False
@@ -354,12 +353,13 @@ def queue(filters: QueueFilters | None = None) -> list[QueueEntry]:
     filters = filters or QueueFilters()
     now = utcnow()
     pending = db.session.scalars(
-        select(Release).where(Release.state == "pending_review").order_by(Release.created_at, Release.id)
+        select(Release).where(Release.state == ReleaseState.PENDING_REVIEW).order_by(Release.created_at, Release.id)
         .options(selectinload(Release.checks), selectinload(Release.solution).selectinload(Solution.org),
                  selectinload(Release.solution).selectinload(Solution.releases), selectinload(Release.claimed_by)))
     approval_counts = dict(db.session.execute(
         select(Review.release_id, func.count(Review.id)).join(Release, Review.release_id == Release.id)
-        .where(Release.state == "pending_review", Review.decision == "approve").group_by(Review.release_id)).all())
+        .where(Release.state == ReleaseState.PENDING_REVIEW, Review.decision == ReviewDecision.APPROVE)
+        .group_by(Review.release_id)).all())
     entries = []
     for position, release in enumerate(pending, start=1):
         holder = active_claim_holder(release, now)
@@ -383,9 +383,8 @@ class PublisherStatus:
 
 
 def publisher_status(release: Release) -> PublisherStatus:
-    answers = db.session.get(Review, release.answers_review_id) if release.answers_review_id else None
-    return PublisherStatus(release=release, queue_position=queue_position(release), reviews=reviews_of(release),
-                           answers=answers)
+    return PublisherStatus(release=release, queue_position=queue_position(release), reviews=release.reviews,
+                           answers=release.answers_review)
 
 
 def org_releases(user: User) -> list[PublisherStatus]:
@@ -394,5 +393,6 @@ def org_releases(user: User) -> list[PublisherStatus]:
     if not org_ids:
         return []
     releases = db.session.scalars(select(Release).join(Solution).where(Solution.org_id.in_(org_ids))
-                                  .order_by(Release.created_at.desc(), Release.id.desc()))
+                                  .order_by(Release.created_at.desc(), Release.id.desc())
+                                  .options(selectinload(Release.reviews)))
     return [publisher_status(r) for r in releases]

@@ -19,7 +19,7 @@ from registry.review.diff import previous_published, release_diff
 from registry.review.files import release_files, tree, view_file
 from registry.review.sourcediff import MAX_ROWS, file_diff, source_diff
 from registry.review.forms import DecisionForm, ReasonForm
-from registry.review.models import ReviewReason
+from registry.review.models import ReviewDecision, ReviewReason
 from registry.spec.vocabulary import PROGRAMME_LABELS
 from registry.web import reader_locale
 
@@ -74,7 +74,8 @@ def _render_release(release: Release, form: DecisionForm | None = None, error: s
     source = source_diff(release_files(base) if base is not None else None, release_files(release))
     return render_template(
         "review/release.html", release=release, solution=release.solution, checks=service.sorted_checks(release),
-        diff=changes, attention=needs_attention(changes, source), reviews=service.reviews_of(release), form=form or _decision_form(),
+        diff=changes, attention=needs_attention(changes, source), reviews=release.reviews,
+        form=form or _decision_form(),
         confirm=ConfirmForm(), holder=holder, claim_expires_at=service.claim_expires_at(release) if holder else None,
         own_org=current_user.member_of(release.solution.org_id), first_release=service.is_first_release(release),
         two_approvals=service.needs_two_approvals(release), approvals=service.approvals(release),
@@ -109,7 +110,7 @@ def decide(release_id: int):
         return _render_release(service.get_release(release_id), form, error=exc.detail, status=409)
     if outcome.published:
         flash(_("Approved: %(name)s %(version)s is published.", name=target.solution.name, version=target.version))
-    elif outcome.review.decision == "approve":
+    elif outcome.review.decision == ReviewDecision.APPROVE:
         flash(_("First approval recorded; a second reviewer has to approve this first release."))
     else:
         flash(_("Decision recorded and the publisher notified."))

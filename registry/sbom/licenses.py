@@ -17,8 +17,10 @@ from typing import Iterable, Mapping
 from boolean.boolean import AND, OR, Expression
 from license_expression import ExpressionError, LicenseSymbol, LicenseWithExceptionSymbol, get_spdx_licensing
 
-VERDICTS = ("allow", "warn", "review", "deny")
-ACTIONS = ("allow", "warn", "deny")
+from registry.sbom.models import LicenseVerdict, PolicyRuleKind
+
+VERDICTS = tuple(LicenseVerdict)
+ACTIONS = (LicenseVerdict.ALLOW, LicenseVerdict.WARN, LicenseVerdict.DENY)  # "review" only for unknown licences
 CATEGORIES = ("permissive", "weak-copyleft", "strong-copyleft", "network-copyleft",
               "source-available", "proprietary", "unknown")
 
@@ -176,9 +178,9 @@ class Policy:
         """From (kind, subject, action) triples, as stored in LicensePolicyRule."""
         by_license, by_category = {}, dict(DEFAULT_POLICY)
         for kind, subject, action in rules:
-            if kind == "license":
+            if kind == PolicyRuleKind.LICENSE:
                 by_license[subject.lower()] = action
-            elif kind == "category":
+            elif kind == PolicyRuleKind.CATEGORY:
                 by_category[subject] = action
         return cls(by_license, by_category)
 

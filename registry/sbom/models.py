@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.db import db, utcnow
+from registry.db import db, one_of, utcnow
+
+
+class LicenseVerdict(StrEnum):
+    """Best to worst (registry/sbom/licenses.py); a policy rule's action is one of them too."""
+
+    ALLOW = "allow"
+    WARN = "warn"
+    REVIEW = "review"  # a person must look; the only choice besides the others for unknown licences
+    DENY = "deny"
+
+
+class Severity(StrEnum):
+    """Worst first, as the registry rates OSV records (registry/sbom/osv.py)."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    UNKNOWN = "unknown"
+
+
+class PolicyRuleKind(StrEnum):
+    LICENSE = "license"  # the subject is an SPDX id
+    CATEGORY = "category"  # the subject is a licence category
 
 
 class Component(db.Model):
@@ -33,7 +58,8 @@ class Component(db.Model):
     ecosystem: Mapped[str | None] = mapped_column(String(64))
     package_name: Mapped[str | None] = mapped_column(String(300))
 
-    __table_args__ = (Index("ix_components_ecosystem_package_name", "ecosystem", "package_name"),)
+    __table_args__ = (Index("ix_components_ecosystem_package_name", "ecosystem", "package_name"),
+                      one_of("license_verdict", LicenseVerdict))
 
 
 class ComponentDependency(db.Model):
@@ -49,6 +75,7 @@ class Vulnerability(db.Model):
     """One OSV record, upserted by id and `modified`."""
 
     __tablename__ = "vulnerabilities"
+    __table_args__ = (one_of("severity", Severity),)
 
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     modified: Mapped[datetime]
@@ -89,7 +116,7 @@ class VulnerabilityPackage(db.Model):
 
 class Finding(db.Model):
     __tablename__ = "findings"
-    __table_args__ = (UniqueConstraint("component_id", "vulnerability_id"),)
+    __table_args__ = (UniqueConstraint("component_id", "vulnerability_id"), one_of("severity", Severity))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
@@ -122,9 +149,10 @@ class VexStatement(db.Model):
 
 class LicensePolicyRule(db.Model):
     __tablename__ = "license_policy_rules"
-    __table_args__ = (UniqueConstraint("kind", "subject"),)
+    __table_args__ = (UniqueConstraint("kind", "subject"), one_of("kind", PolicyRuleKind),
+                      one_of("action", LicenseVerdict))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # license | category
+    kind: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(8))  # allow | warn | deny
+    action: Mapped[str] = mapped_column(String(8))

@@ -14,7 +14,14 @@ from sqlalchemy import select
 from registry.catalog.adoption import set_webhook
 from registry.db import db, utcnow
 from registry.notifications import deliveries
-from registry.notifications.models import DeliveryStatus, MailOptOut, Notification, OutboxEmail, WebhookDelivery
+from registry.notifications.models import (
+    DeliveryStatus,
+    MailOptOut,
+    Notification,
+    NotificationKind,
+    OutboxEmail,
+    WebhookDelivery,
+)
 from registry.notifications.service import notify_org, notify_user
 from tests.helpers import csrf_token, login
 from tests.jobs.conftest import Receiver
@@ -42,7 +49,8 @@ def test_mail_goes_out_by_smtp_in_korean_with_english_and_an_unsubscribe_link(ap
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)
     from flask_babel import lazy_gettext
 
-    notify_user(member(municipality), "test", lazy_gettext("Notifications"), "/notifications")
+    notify_user(member(municipality), NotificationKind.SUBSCRIPTION_RELEASE, lazy_gettext("Notifications"),
+                "/notifications")
     db.session.commit()
     [envelope] = smtp_server.messages
     mail = message_from_bytes(envelope.content, policy=policy.default)
@@ -58,14 +66,14 @@ def test_mail_goes_out_by_smtp_in_korean_with_english_and_an_unsubscribe_link(ap
     path = url.removeprefix("https://registry.example.go.kr")
     assert client.get(path).status_code == 200 and db.session.scalar(select(MailOptOut)) is None  # GET changes nothing
     assert client.post(path).status_code == 200  # one click, as RFC 8058 mail programs do
-    notify_user(member(municipality), "test", "두 번째", "/notifications")
+    notify_user(member(municipality), NotificationKind.SUBSCRIPTION_RELEASE, "두 번째", "/notifications")
     db.session.commit()
     assert len(smtp_server.messages) == 1  # no more mail, though the notification is there
     assert client.post("/unsubscribe/forged").status_code == 404
 
 
 def test_without_an_smtp_host_mail_stays_in_the_outbox_that_admins_read(app, client, municipality, make_user):
-    notify_user(member(municipality), "test", "점검 안내", "/notifications")
+    notify_user(member(municipality), NotificationKind.SUBSCRIPTION_RELEASE, "점검 안내", "/notifications")
     db.session.commit()
     assert db.session.scalar(select(OutboxEmail)).sent_at is None
     login(client, "cheonan")
@@ -81,7 +89,7 @@ def test_a_failing_endpoint_retries_then_gives_up_and_is_switched_off_with_a_not
     try:
         set_webhook(member(municipality), municipality, receiver.url)
         db.session.commit()
-        notify_org(municipality, "test", "회수 알림", webhook_payload={"event": "release.yanked"})
+        notify_org(municipality, NotificationKind.ADOPTION_YANKED, "회수 알림", webhook_payload={"event": "release.yanked"})
         db.session.commit()
         [delivery] = db.session.scalars(select(WebhookDelivery)).all()
         assert (delivery.status, delivery.attempts, delivery.last_status_code) == (DeliveryStatus.RETRYING, 1, 500)
@@ -98,7 +106,8 @@ def test_a_failing_endpoint_retries_then_gives_up_and_is_switched_off_with_a_not
         assert delivery.status == DeliveryStatus.FAILED and municipality.webhook_disabled_at is not None
         assert len(receiver.received) == 3
         assert len({h["webhook-id"] for h, _ in receiver.received}) == 1  # one id on every try
-        [notice] = db.session.scalars(select(Notification).where(Notification.kind == "webhook.disabled")).all()
+        disabled = Notification.kind == NotificationKind.WEBHOOK_DISABLED
+        [notice] = db.session.scalars(select(Notification).where(disabled)).all()
         assert notice.user_id == member(municipality).id and "웹훅" in notice.message
         assert db.session.scalars(select(OutboxEmail.subject).order_by(OutboxEmail.id)).all()[-1] == notice.message
     finally:
@@ -111,7 +120,7 @@ def test_owners_see_the_log_and_send_again_on_the_web_and_read_it_through_the_ap
     try:
         set_webhook(member(municipality), municipality, receiver.url)
         db.session.commit()
-        notify_org(municipality, "test", "회수 알림", webhook_payload={"event": "release.yanked"})
+        notify_org(municipality, NotificationKind.ADOPTION_YANKED, "회수 알림", webhook_payload={"event": "release.yanked"})
         db.session.commit()
         login(client, "cheonan")
         page = client.get("/orgs/cheonan/datahub").get_data(as_text=True)

@@ -177,11 +177,20 @@ def _drop_blob(name: str, data: bytes) -> bytes | None:
     return None if name.startswith("blobs/") else data
 
 
+def _unknown_org_kind(name: str, data: bytes) -> bytes:
+    if name != "manifest.json":
+        return data
+    manifest = json.loads(data)
+    manifest["releases"][0]["org"]["kind"] = "협회"  # not in the signed leaf: the import must check it itself
+    return json.dumps(manifest).encode()
+
+
 @pytest.mark.parametrize("change, reason", [
     (_flip_first_blob_byte, "its content does not have that sha256"),
     (_edit_leaf, "do not make the root its checkpoint signs"),
     (_edit_checkpoint, "does not verify with the origin's key"),
     (_drop_blob, "is not in the bundle"),
+    (_unknown_org_kind, "its organization is of a kind this registry does not know"),
 ])
 def test_a_tampered_bundle_is_refused_and_nothing_is_written(app, publish, mirror_app, tmp_path, change, reason):
     publish()
