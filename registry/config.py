@@ -58,7 +58,17 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_CACHE_SIZE": 512,  # searches (and their encoded JSON answers) each process keeps, least recent dropped
     "ACCEL_REDIRECT_PREFIX": "",  # e.g. /_blobs/: nginx serves published public local blobs (X-Accel-Redirect)
     "S3_PRESIGNED_DOWNLOADS": False,  # redirect downloads of published public releases to presigned S3 URLs
+    # Scheduled work (registry/jobs, run by the worker; docs/operations.md "Scheduled work").
+    "OSV_SOURCE": "",  # a directory, an all.zip path or an http(s) URL of an OSV zip; empty: no refresh
+    "OSV_REFRESH_HOURS": 24,  # hours between successful refreshes; 0 turns the refresh off
+    "OSV_DOWNLOAD_MAX_MB": 2048,  # a downloaded OSV zip larger than this is refused
+    "OSV_DOWNLOAD_TIMEOUT": 600,  # seconds the whole download may take
+    "SPOOL_MAX_AGE_HOURS": 6,  # upload spool files older than this are left by interrupted requests
+    "REVIEW_REMIND_DAYS": 3,  # reviewers are reminded daily of releases pending longer; 0 turns reminders off
 }
+# Whole-number settings and their least sensible value (a spool age of 0 would remove uploads in flight).
+_AT_LEAST = {"OSV_REFRESH_HOURS": 0, "OSV_DOWNLOAD_MAX_MB": 1, "OSV_DOWNLOAD_TIMEOUT": 1, "SPOOL_MAX_AGE_HOURS": 1,
+            "REVIEW_REMIND_DAYS": 0}
 PREFIX = "REGISTRY_"
 # REGISTRY_* variables of the test suite, not settings of the app.
 NOT_SETTINGS = frozenset({"REGISTRY_TEST_REDIS_URL", "REGISTRY_TEST_POSTGRES_URL", "REGISTRY_REQUIRE_BROWSER", "REGISTRY_REQUIRE_NGINX",
@@ -74,9 +84,14 @@ def load_settings(instance_path: str, overrides: dict[str, Any] | None) -> dict[
     for key, default in DEFAULTS.items():
         raw = os.environ.get(PREFIX + key)
         if raw is not None:
-            settings[key] = _coerce(raw, default)
+            try:
+                settings[key] = _coerce(raw, default)
+            except ValueError:
+                kind = "a whole number" if isinstance(default, int) else "a number"
+                raise ValueError(f"{PREFIX}{key}={raw!r}: expected {kind}") from None
     settings.update(overrides or {})
     _warn_about_unknown_variables()
+    _check_scheduled_work(settings)
 
     instance = Path(instance_path)
     settings["DATABASE_URL"] = normalize_database_url(
@@ -99,6 +114,17 @@ def load_settings(instance_path: str, overrides: dict[str, Any] | None) -> dict[
         settings.setdefault(f"{cookie}_HTTPONLY", True)
         settings.setdefault(f"{cookie}_SAMESITE", "Lax")
     return settings
+
+
+def _check_scheduled_work(settings: dict[str, Any]) -> None:
+    """Refuse a bad value at start-up in one line, rather than in the worker hours later."""
+    for key, least in _AT_LEAST.items():
+        value = settings[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ValueError(f"{PREFIX}{key}={value!r}: a whole number of at least {least} (docs/operations.md)")
+    source = str(settings["OSV_SOURCE"] or "")
+    if "://" in source and not source.startswith(("http://", "https://")):
+        raise ValueError(f"{PREFIX}OSV_SOURCE={source!r}: an http(s) URL, a directory or an all.zip path")
 
 
 def normalize_database_url(url: str) -> str:

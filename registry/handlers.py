@@ -1,8 +1,11 @@
-"""The consequences of events, each a named handler run as its own job after the event's commit."""
+"""The consequences of events, each a named handler run as its own job after the event's commit, and
+the periodic work the worker runs on its own (registry/jobs registers them)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+
+from flask import current_app
 
 from registry.db import db
 from registry.events import STRAGGLER_AGE, EventName, EventOutbox, dispatch_pending
@@ -87,3 +90,31 @@ def sweep() -> None:
 
     deliveries.requeue_lost()
     deliver_outbox()
+
+
+# --- scheduled work: each returns what it did for registry/jobs/runs.py, or None when nothing was due ---
+
+
+def refresh_osv() -> dict | None:
+    """Periodic, hourly: import REGISTRY_OSV_SOURCE again once REGISTRY_OSV_REFRESH_HOURS have passed
+    since the last successful refresh."""
+    from registry.sbom.refresh import refresh_if_due
+
+    return refresh_if_due()
+
+
+def clean_spool() -> dict:
+    """Periodic, hourly: upload spool files older than REGISTRY_SPOOL_MAX_AGE_HOURS. Age is enough to
+    know nobody uses one: a request never takes hours, so such a file is left by one that was killed."""
+    from registry.storage import storage
+
+    hours = current_app.config["SPOOL_MAX_AGE_HOURS"]
+    return {"removed": storage().clean_spool(max_age_seconds=hours * 3600)}
+
+
+def remind_reviewers() -> dict | None:
+    """Periodic, hourly: reviewers hear of releases pending longer than REGISTRY_REVIEW_REMIND_DAYS,
+    each release at most once a day."""
+    from registry.review.reminders import remind_reviewers as remind
+
+    return remind()

@@ -4,6 +4,8 @@ REGISTRY_QUEUE_URL chooses the storage: unset or sqlite:///path -> SqliteHuey (n
 redis://host:port/db -> RedisHuey (any number of workers on any number of machines); immediate -> jobs run
 inside the call that enqueues them (unit tests). `flask --app registry worker --workers N` consumes it.
 Every job runs in an app context of its own and commits its own work (registry/events.py has the rule).
+Periodic tasks run only in a worker (its scheduler enqueues them); the scheduled work among them records
+each run (registry/jobs/runs.py, docs/operations.md "Scheduled work").
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from flask.cli import with_appcontext
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from registry.db import db
+from registry.jobs import runs
 
 log = logging.getLogger("registry.jobs")
 HEARTBEAT_KEY = "registry:worker-heartbeat"
@@ -36,6 +39,9 @@ class Jobs:
     handle: Any  # huey TaskWrapper: handle(event_id, handler)
     deliver_webhook: Any  # deliver_webhook(delivery_id), also scheduled for retries
     drain: Any  # periodic, every minute: stragglers of the event outbox, lost deliveries, unsent mail
+    refresh_osv: Any  # periodic, hourly: the OSV data again when REGISTRY_OSV_REFRESH_HOURS have passed
+    clean_spool: Any  # periodic, hourly: upload spool files left by interrupted requests
+    remind_reviewers: Any  # periodic, hourly: releases waiting for review too long, at most daily each
 
 
 def make_huey(app: Flask) -> Huey:
@@ -63,12 +69,37 @@ def init_app(app: Flask, handlers: Any) -> None:
         run.__name__ = work.__name__
         return run
 
+    def scheduled(name: str, schedule: Callable, work: Callable[[], dict | None]) -> Any:
+        """A periodic task whose every run is recorded: `work` returns what it did, or None when nothing
+        was due (then nothing is recorded); a failure is recorded and re-raised for huey to log."""
+        def run():
+            with app.app_context():
+                runs.ensure(name)
+                try:
+                    summary = work()
+                except Exception as exc:
+                    db.session.rollback()
+                    runs.finish(name, error=f"{type(exc).__name__}: {exc}")
+                    db.session.commit()
+                    log.error("%s failed: %s", name, exc)
+                    raise
+                if summary is not None:
+                    runs.finish(name, summary)
+                    log.info("%s: %s", name, summary)
+                db.session.commit()
+        run.__name__ = work.__name__
+        return huey.periodic_task(schedule, name=name)(run)
+
     app.extensions["jobs"] = Jobs(
         huey=huey,
         handlers=handlers.HANDLERS,
         handle=huey.task(name="handle")(in_app_context(handlers.run)),
         deliver_webhook=huey.task(name="deliver_webhook")(in_app_context(handlers.deliver_webhook)),
         drain=huey.periodic_task(crontab(minute="*"), name="drain")(in_app_context(handlers.drain)),
+        # Minutes apart, so one worker's threads do not start them all at once.
+        refresh_osv=scheduled("refresh_osv", crontab(minute="5"), handlers.refresh_osv),
+        clean_spool=scheduled("clean_spool", crontab(minute="25"), handlers.clean_spool),
+        remind_reviewers=scheduled("remind_reviewers", crontab(minute="45"), handlers.remind_reviewers),
     )
     app.cli.add_command(worker_command)
 
@@ -110,7 +141,8 @@ def _beat(huey: Huey, stop: threading.Event) -> None:
 @click.option("--workers", default=2, show_default=True, help="Jobs run at the same time (threads).")
 @with_appcontext
 def worker_command(workers: int):
-    """Run the jobs: handlers of events, webhook deliveries and retries, mail, the periodic drain."""
+    """Run the jobs: handlers of events, webhook deliveries and retries, mail, the periodic drain and the
+    scheduled work (OSV refresh, spool clean-up, review reminders)."""
     huey = jobs().huey
     if huey.immediate:
         raise click.UsageError("REGISTRY_QUEUE_URL=immediate runs every job where it is enqueued; "

@@ -21,6 +21,7 @@ class NotificationKind(StrEnum):
     REVIEW_REQUEST_CHANGES = "review.request_changes"
     REVIEW_REJECT = "review.reject"
     WEBHOOK_DISABLED = "webhook.disabled"
+    REVIEW_REMINDER = "review.reminder"  # releases waiting longer than REGISTRY_REVIEW_REMIND_DAYS
 
 
 class Notification(db.Model):

@@ -44,12 +44,12 @@ def notify_org(org: Organization, kind: NotificationKind, message: str, link: st
     return note
 
 
-def notify_user(user: User, kind: NotificationKind, message: str, link: str | None = None, *,
-                email: bool = True) -> Notification:
+def notify_user(user: User, kind: NotificationKind, message: str, link: str | None = None, *, email: bool = True,
+                email_subject: str | None = None) -> Notification:
     note = Notification(user_id=user.id, kind=kind, message=_in(message), link=link)
     db.session.add(note)
     if email:
-        queue_email(user, message, message, link)
+        queue_email(user, email_subject or message, message, link)
     return note
 
 

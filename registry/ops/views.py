@@ -39,8 +39,11 @@ def healthz():
         queue, failing["queue"] = None, type(exc).__name__
     if failing:
         return {"status": "unavailable", "failing": failing}, 503
+    from registry.jobs.runs import last_runs
+
     # A missing worker does not make the web unavailable: work waits in the queue, shown by its depth.
-    return {"status": "ok", "database": "ok", "storage": "ok", "queue": queue}
+    # Neither does failed scheduled work: its status says so, for the operator's alerting.
+    return {"status": "ok", "database": "ok", "storage": "ok", "queue": queue, "scheduled": last_runs()}
 
 
 @bp.get("/schema/solution/v1.json")

@@ -43,3 +43,12 @@ class ReviewReason(db.Model):
     text_ko: Mapped[str] = mapped_column(Text)
     text_en: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(default=True)
+
+
+class ReviewReminder(db.Model):
+    """When reviewers were last reminded of a release waiting for review (at most once a day each)."""
+
+    __tablename__ = "review_reminders"
+
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), primary_key=True)
+    reminded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -30,9 +30,12 @@ class LocalStorage(BlobStorage):
         cutoff = time.time() - max_age_seconds
         removed = 0
         for leftover in Path(self.spool_directory()).glob(".upload-*"):
-            if leftover.stat().st_mtime < cutoff:
-                leftover.unlink(missing_ok=True)
-                removed += 1
+            try:
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+                    removed += 1
+            except FileNotFoundError:  # its request finished (stored or closed it) meanwhile
+                continue
         return removed
 
     def put(self, fileobj: BinaryIO, digest: str) -> bool:
