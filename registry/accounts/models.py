@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.db import db, utcnow
+from registry.spec.vocabulary import PROVINCES
 
 ORG_KINDS = ("vendor", "municipality", "agency")
 SITE_ROLES = ("admin", "reviewer")
@@ -19,11 +20,14 @@ TOKEN_SCOPES = ("publish", "yank", "review", "adopt", "read")
 
 class Organization(db.Model):
     __tablename__ = "organizations"
+    __table_args__ = (CheckConstraint(f"province IN ({', '.join(repr(p) for p in PROVINCES)})", name="province"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
+    # One of the 17 시·도 (registry.spec.vocabulary.Province); None: not recorded, counted as unknown.
+    province: Mapped[str | None] = mapped_column(String(24))
     webhook_url: Mapped[str | None] = mapped_column(String(500))
     webhook_secret: Mapped[str | None] = mapped_column(String(128))
     webhook_disabled_at: Mapped[datetime | None]  # set by the worker after days of failed deliveries
