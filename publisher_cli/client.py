@@ -1,6 +1,7 @@
 """HTTP client for the registry API (``/api/v1``).
 
-* ``Authorization: Bearer <token>``, sent only to the registry's own origin;
+* ``Authorization: Bearer <token>``, sent only to the registry's own origin, and no
+  Authorization header at all without a token (anyone may read published releases);
 * redirects are never followed — a 3xx means a wrong URL (http vs https, a
   proxy) and following it could leak the token or turn POST into GET;
 * connection errors and 5xx are retried with exponential backoff, at most
@@ -39,6 +40,9 @@ _HINTS = {
     413: "the archive is too large for this registry",
     429: "the registry is rate limiting you: wait a minute and try again",
 }
+# Without a token only published (and yanked) releases are visible: a pending one answers 404 too.
+_ANONYMOUS_404_HINT = ("check the solution name and version (`solreg info NAME`); a release still in review is "
+                       "seen only by its publisher: log in with `solreg login` to see yours")
 
 
 # --------------------------------------------------------------------------- multipart
@@ -224,7 +228,10 @@ class RegistryClient:
                     status=response.status_code,
                 )
             if response.status_code >= 400:
-                raise _error_from_response(response)
+                error = _error_from_response(response)
+                if response.status_code == 404 and not self.token:
+                    error.hint = _ANONYMOUS_404_HINT
+                raise error
             return response
         raise NetworkError(f"{last_problem} (gave up after {self.max_tries} tries)")
 

@@ -10,6 +10,9 @@
 
 The file holds tokens, so it is written with mode 0600 (directory 0700).
 ``SOLREG_REGISTRY_URL`` and ``SOLREG_TOKEN`` override whatever the file says.
+
+``--registry`` takes a name from the file or a registry's URL: a municipality without an account
+downloads and verifies published releases with ``--registry https://…`` and no ``solreg login``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from publisher_cli.errors import ConfigError, KeyFileError
 
@@ -117,9 +121,36 @@ def save_config(config: Config) -> Path:
     return path
 
 
+def is_registry_url(value: str) -> bool:
+    return urlsplit(value).scheme in ("http", "https")
+
+
+def registry_at(url: str, config: Config | None = None) -> RegistryConfig:
+    """The registry at ``url`` (``--registry URL``): the entry saved for that URL, with its token and
+    pinned log key, else a new one named after the host, with no token: a token goes only to the
+    registry it was saved for (``SOLREG_TOKEN`` with ``SOLREG_REGISTRY_URL`` names both at once)."""
+    config = config or load_config()
+    url = url.rstrip("/")
+    env_token = os.environ.get("SOLREG_TOKEN") if os.environ.get("SOLREG_REGISTRY_URL", "").rstrip("/") == url else None
+    saved = next((r for r in config.registries.values() if r.url.rstrip("/") == url), None)
+    if saved:
+        return RegistryConfig(saved.name, url, env_token or saved.token, saved.log_key)
+    name = urlsplit(url).netloc
+    if name in config.registries:  # pinning a log key under this name would mix up two registries
+        raise ConfigError(f"registry {name!r} in {config_path()} is {config.registries[name].url}, not {url}",
+                          hint=f"use `--registry {name}`, or rename that entry in {config_path()}")
+    return RegistryConfig(name, url, env_token)
+
+
 def resolve_registry(name: str | None = None, *, need_token: bool = False) -> RegistryConfig:
-    """The registry to talk to: ``--registry NAME``, else the default, with env overrides."""
+    """The registry to talk to: ``--registry NAME`` or ``--registry URL``, else the default, with env overrides."""
     config = load_config()
+    if name and is_registry_url(name):
+        registry = registry_at(name, config)
+        if need_token and not registry.token:
+            raise ConfigError(f"not logged in to {registry.url}",
+                              hint=f"run `solreg login --url {registry.url}`, or set SOLREG_REGISTRY_URL and SOLREG_TOKEN")
+        return registry
     chosen = name or config.default or DEFAULT_REGISTRY_NAME
     entry = config.registries.get(chosen)
     if name and entry is None and not os.environ.get("SOLREG_REGISTRY_URL"):
@@ -127,7 +158,9 @@ def resolve_registry(name: str | None = None, *, need_token: bool = False) -> Re
         raise ConfigError(f"no registry named {name!r} in {config_path()} (known: {known})")
     url = os.environ.get("SOLREG_REGISTRY_URL") or (entry.url if entry else None)
     if not url:
-        raise ConfigError("no registry configured")
+        raise ConfigError("no registry configured",
+                          hint="name one: `solreg --registry https://registry.example.org download NAME@VERSION` "
+                               "(no login needed for published releases), or `solreg login --url URL`")
     token = os.environ.get("SOLREG_TOKEN") or (entry.token if entry else None)
     if need_token and not token:
         raise ConfigError(

@@ -36,7 +36,9 @@ _state = State()
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and more detail.")
-@click.option("--registry", "registry", metavar="NAME", help="Named registry from config.toml.")
+@click.option("--registry", "registry", metavar="NAME|URL",
+              help="A registry named in config.toml, or a registry's URL (downloading and verifying "
+                   "published releases needs no login).")
 @click.version_option(package_name="smart-city-solution-registry", prog_name="solreg")
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool, registry: str | None) -> None:

@@ -1,7 +1,11 @@
 """What every domain's web views and API endpoints share: the API blueprint, JSON request helpers,
-the interface languages and a form widget. Depends on nothing of the domains."""
+CSV downloads, the interface languages and a form widget. Depends on nothing of the domains."""
 
 from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
 
 from flask import Blueprint, Response, current_app, has_request_context, request
 from flask_babel import get_locale
@@ -60,6 +64,21 @@ def _depth(value, level: int = 0) -> int:
 
 def iso(dt) -> str | None:
     return dt.isoformat() if dt else None
+
+
+def csv_cell(value: object) -> str:
+    text = str(value)
+    # Spreadsheets run cells starting with these as formulas; a quote keeps them text.
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A CSV document (a header, then the rows; CRLF as RFC 4180 says) whose cells cannot become formulas."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
+    return out.getvalue()
 
 
 class CheckboxesField(SelectMultipleField):

@@ -42,12 +42,14 @@ def login_command(ctx: click.Context, url: str | None, log_key: str | None, repl
     """Store an API token (read from a hidden prompt or stdin) after checking it, and pin the log key."""
     import os
 
-    from publisher_cli.config import load_config, pin_log_key, store_login
+    from publisher_cli.config import is_registry_url, load_config, pin_log_key, registry_at, store_login
     from publisher_cli.errors import ConfigError
     from publisher_cli.output import registry_name
 
     name = registry_name(ctx)
     config = load_config()
+    if name and is_registry_url(name):  # `solreg --registry URL login`: saved under that URL's entry
+        url, name = url or name, registry_at(name, config).name
     chosen = name or config.default or "default"
     known = config.registries.get(chosen)
     target = url or (known.url if known else None) or os.environ.get("SOLREG_REGISTRY_URL")

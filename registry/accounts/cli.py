@@ -12,6 +12,7 @@ from registry.accounts.models import MemberRole, OrgKind, SiteRole, TokenScope
 from registry.db import db
 from registry.errors import RegistryError
 from registry.commands import CommandGroup, failure
+from registry.spec.vocabulary import PROVINCE_LABELS, PROVINCES, label
 
 users_cli = CommandGroup("users", help="Manage user accounts.")
 orgs_cli = CommandGroup("orgs", help="Manage organizations and their members.")
@@ -58,10 +59,13 @@ def users_create(username: str, email: str, role: str | None):
 @click.argument("slug")
 @click.option("--kind", type=click.Choice(_values(OrgKind)), required=True)
 @click.option("--name", required=True, help="Display name, e.g. 천안시.")
-def orgs_create(slug: str, kind: str, name: str):
+@click.option("--province", type=click.Choice(PROVINCES), default=None,
+              help="The 시·도 it is in, e.g. south-chungcheong (충청남도); the reuse dashboard counts by it.")
+def orgs_create(slug: str, kind: str, name: str, province: str | None):
     """Create an organization SLUG."""
-    org = run_in_transaction(lambda: service.create_org(slug, name, kind))
-    click.echo(f"created {org.kind} organization {org.slug} ({org.name})")
+    org = run_in_transaction(lambda: service.create_org(slug, name, kind, province))
+    where = f", {label(PROVINCE_LABELS, org.province)}" if org.province else ""
+    click.echo(f"created {org.kind} organization {org.slug} ({org.name}{where})")
 
 
 @orgs_cli.command("add-member")

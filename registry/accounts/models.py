@@ -6,11 +6,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.db import db, one_of, utcnow
+from registry.spec.vocabulary import PROVINCES
 
 
 class OrgKind(StrEnum):
@@ -41,12 +42,15 @@ class TokenScope(StrEnum):
 
 class Organization(db.Model):
     __tablename__ = "organizations"
-    __table_args__ = (one_of("kind", OrgKind),)
+    __table_args__ = (one_of("kind", OrgKind),
+                      CheckConstraint(f"province IN ({', '.join(repr(p) for p in PROVINCES)})", name="province"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
+    # One of the 17 시·도 (registry.spec.vocabulary.Province); None: not recorded, counted as unknown.
+    province: Mapped[str | None] = mapped_column(String(24))
     webhook_url: Mapped[str | None] = mapped_column(String(500))
     webhook_secret: Mapped[str | None] = mapped_column(String(128))
     webhook_disabled_at: Mapped[datetime | None]  # set by the worker after days of failed deliveries

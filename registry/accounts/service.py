@@ -29,6 +29,7 @@ from registry.audit import service as audit
 from registry.transparency import service as transparency
 from registry.db import db, utcnow, write_apart
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from registry.spec.vocabulary import PROVINCES
 
 TOKEN_PREFIX = "solreg_"
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,62}$")
@@ -61,7 +62,7 @@ def create_user(username: str, email: str, password: str, role: str | None = Non
     return user
 
 
-def create_org(slug: str, name: str, kind: str) -> Organization:
+def create_org(slug: str, name: str, kind: str, province: str | None = None) -> Organization:
     slug = slug.strip().lower()
     if not SLUG_RE.match(slug):
         raise InvalidInput("org slug must be 2-63 characters: a-z, 0-9 or '-'", field="slug")
@@ -69,14 +70,16 @@ def create_org(slug: str, name: str, kind: str) -> Organization:
         raise InvalidInput(f"unknown kind {kind!r}; choose one of {', '.join(OrgKind)}", field="kind")
     if not name.strip():
         raise InvalidInput("an organization needs a name", field="name")
+    if province is not None and province not in PROVINCES:
+        raise InvalidInput(f"unknown province {province!r}; choose one of {', '.join(PROVINCES)}", field="province")
     if db.session.scalar(select(Organization).where(Organization.slug == slug)):
         raise Conflict(f"organization {slug!r} already exists", field="slug")
     if db.session.scalar(select(Organization).where(Organization.name == name.strip())):
         raise Conflict(f"an organization named {name!r} already exists", field="name")
-    org = Organization(slug=slug, name=name.strip(), kind=kind)
+    org = Organization(slug=slug, name=name.strip(), kind=kind, province=province)
     db.session.add(org)
     db.session.flush()
-    audit.record("org.create", org_id=org.id, details={"slug": slug, "kind": kind})
+    audit.record("org.create", org_id=org.id, details={"slug": slug, "kind": kind, "province": province})
     return org
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from dataclasses import asdict
 
 from flask import Response, request, url_for
 from flask_login import current_user
@@ -16,7 +17,7 @@ from registry.web import api_bp as bp
 from registry.accounts.auth import current_token, optional_token
 from registry.web import iso, json_body, localized_for_reader, reader_locale
 from registry.catalog import whereused
-from registry.catalog import adoption, fit, search, service
+from registry.catalog import adoption, dashboard, fit, search, service
 
 from registry.errors import InvalidInput, NotFound
 from registry.releases.service import can_see, get_release, get_solution, release_link
@@ -120,6 +121,18 @@ def catalog_home():
     }
 
 
+@bp.get("/reuse")
+def reuse_dashboard():
+    """The reuse dashboard as JSON: the summary and every table, or the one asked for (?table=)."""
+    table = request.args.get("table")
+    if table is not None and table not in dashboard.TABLES:
+        raise InvalidInput(f"unknown table {table!r}; choose one of {', '.join(dashboard.TABLES)}", field="table")
+    data = dashboard.reuse_dashboard()
+    summary = data.summary
+    return {"summary": {**asdict(summary), "reuse_share": summary.reuse_share},
+            "tables": {name: dashboard.table_records(data, name) for name in ([table] if table else dashboard.TABLES)}}
+
+
 @bp.get("/solutions/<name>/releases/<version>/publiccode.yml")
 def publiccode_yml(name: str, version: str):
     release = get_release(name, version)
@@ -159,8 +172,8 @@ def solution_overview(name: str):
         "funding": (release.manifest or {}).get("funding"),
         "versions": [{"version": r.version, "state": r.state, "published_at": iso(r.published_at),
                       "yank_reason": r.yank_reason} for r in releases],
-        "adopters": [{"org": a.org.slug, "name": a.org.name, "version": a.version, "stage": a.stage,
-                      "deployed_on": a.deployed_on.isoformat()} for a in page.adopters],
+        "adopters": [{"org": a.org.slug, "name": a.org.name, "province": a.org.province, "version": a.version,
+                      "stage": a.stage, "deployed_on": a.deployed_on.isoformat()} for a in page.adopters],
         "datahub_requirements": [{"type": r.entity_type, "typeUri": r.type_uri, "access": r.access,
                                   "attributes": r.attributes} for r in release.datahub_requirements],
         "install": [{"kind": s.kind, "path": s.path, "commands": s.commands} for s in page.install],

@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, session, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -14,7 +14,7 @@ from registry.accounts import service as accounts
 from registry.accounts.forms import ConfirmForm
 from registry.accounts.models import Organization
 from registry.catalog import whereused
-from registry.catalog import adoption, feeds, fit, search, service
+from registry.catalog import adoption, dashboard, feeds, fit, koreamap, search, service
 from registry.catalog.forms import AdoptionForm, ProfileForm, SubscriptionForm, WebhookForm
 from registry.catalog.markdown import render_markdown
 from registry.db import db
@@ -31,8 +31,10 @@ from registry.spec.vocabulary import (
     DEVELOPMENT_STATUS_LABELS,
     MAINTENANCE_TYPE_LABELS,
     PROGRAMME_LABELS,
+    PROVINCE_LABELS,
     label,
 )
+from registry.web import csv_text
 
 bp = Blueprint("catalog", __name__)
 
@@ -45,7 +47,7 @@ HISTORY_LIMIT = 100
 def _catalog_helpers() -> dict[str, Any]:
     lang = reader_locale()
     labels = {"category": CATEGORY_LABELS, "programme": PROGRAMME_LABELS, "status": DEVELOPMENT_STATUS_LABELS,
-              "maintenance": MAINTENANCE_TYPE_LABELS}
+              "maintenance": MAINTENANCE_TYPE_LABELS, "province": PROVINCE_LABELS}
 
     def vocabulary_label(kind: str, key: str | None) -> str:
         return label(labels[kind], key, lang) if key else ""
@@ -283,6 +285,33 @@ def save_webhook(slug: str):
         return response
     flash(_("Alert webhook saved.") if org.webhook_url else _("Alert webhook removed."))
     return redirect(url_for("catalog.datahub", slug=org.slug))
+
+
+# --- the reuse dashboard --------------------------------------------------------------------
+
+@bp.get("/reuse")
+def reuse():
+    data = dashboard.reuse_dashboard()
+    levels, legend = koreamap.shading({row.key: row.adoptions for row in data.by_province
+                                       if row.key != dashboard.UNKNOWN})
+    return render_template("catalog/reuse.html", data=data, korea=koreamap.korea_map(),
+                           levels=levels, legend=legend, credit=koreamap.CREDIT, row_label=dashboard.row_label,
+                           format_percent=format_percent)
+
+
+@bp.get("/reuse.csv")
+def reuse_csv():
+    table = request.args.get("table", "")
+    if table not in dashboard.TABLES:
+        abort(400, description=_("No table %(table)s; choose one of %(tables)s.", table=table,
+                                 tables=", ".join(dashboard.TABLES)))
+    columns = dashboard.table_columns(table)
+    records = dashboard.table_records(dashboard.reuse_dashboard(), table)
+    # With a byte-order mark, spreadsheet programs read the file as UTF-8 (Korean labels) rather than
+    # in the system's legacy code page.
+    body = "\ufeff" + csv_text(columns, [[record[c] for c in columns] for record in records])
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="reuse-{table}.csv"'})
 
 
 # --- feeds ----------------------------------------------------------------------------------

@@ -23,14 +23,15 @@ DEMO_PASSWORD = "demo-password"
 # (a demo only: a real account enrols with a secret of its own on /account/two-factor).
 DEMO_TOTP_SECRET = "SOLREGDEMOTOTPSECRETFORREVIEWERS"
 
+# slug, kind, name, province (시·도; the reuse dashboard's map counts by it)
 ORGS = [
-    ("smartcity-agency", "agency", "스마트시티 솔루션 검토기관"),
-    ("cheonan", "municipality", "천안시"),
-    ("gwangmyeong", "municipality", "광명시"),
-    ("taebaek", "municipality", "태백시"),
-    ("gyeongsan", "municipality", "경산시"),
-    ("hanbit-soft", "vendor", "한빛소프트웨어"),
-    ("urban-data-lab", "vendor", "어반데이터랩"),
+    ("smartcity-agency", "agency", "스마트시티 솔루션 검토기관", None),
+    ("cheonan", "municipality", "천안시", "south-chungcheong"),
+    ("gwangmyeong", "municipality", "광명시", "gyeonggi"),
+    ("taebaek", "municipality", "태백시", "gangwon"),
+    ("gyeongsan", "municipality", "경산시", "north-gyeongsang"),
+    ("hanbit-soft", "vendor", "한빛소프트웨어", None),
+    ("urban-data-lab", "vendor", "어반데이터랩", None),
 ]
 
 # username, e-mail, site role, [(org, membership role)]
@@ -48,9 +49,9 @@ USERS = [
 def seed_accounts() -> list[str]:
     """Create missing demo orgs, users and memberships; return what was created."""
     created = []
-    for slug, kind, name in ORGS:
+    for slug, kind, name, province in ORGS:
         if not db.session.scalar(select(Organization).where(Organization.slug == slug)):
-            accounts.create_org(slug, name, kind)
+            accounts.create_org(slug, name, kind, province)
             created.append(f"org {slug}")
     for username, email, role, memberships in USERS:
         user = db.session.scalar(select(User).where(User.username == username))

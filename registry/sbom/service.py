@@ -11,8 +11,6 @@ None of these commit; the caller does.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +26,7 @@ from registry.errors import NotFound
 from registry.releases.models import Check, Release
 from registry.sbom import licenses
 from registry.sbom.ecosystems import compare_versions, osv_package, purl_base
+from registry.web import csv_text
 from registry.sbom.models import (Component, ComponentDependency, Finding, LicensePolicyRule, VexStatement,
                                   Vulnerability)
 from registry.sbom.osv import SEVERITIES, match_index
@@ -356,23 +355,16 @@ def diff_releases(old: Release | None, new: Release) -> SbomDiff:
 CSV_COLUMNS = ("name", "version", "purl", "type", "licenses", "verdict", "findings")
 
 
-def _csv_cell(value: str) -> str:
-    # Spreadsheets run cells starting with these as formulas; a quote keeps them text.
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def components_csv(release: Release) -> str:
     """The release's components as CSV (CSV_COLUMNS); findings are counted vulnerability ids."""
     findings: dict[int, list[str]] = {}
     for f in _findings(release.id):
         if counted(f):
             findings.setdefault(f.component_id, []).append(f.vulnerability_id)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    rows = []
     for c in db.session.scalars(select(Component).where(Component.release_id == release.id).order_by(Component.id)):
         license_text = c.license_expression or " AND ".join(
             e.get("id") or e.get("name") or e.get("expression") or "" for e in c.licenses)
-        writer.writerow([_csv_cell(v) for v in (c.name, c.version or "", c.purl or "", c.type, license_text,
-                                                c.license_verdict or "", " ".join(sorted(findings.get(c.id, []))))])
-    return out.getvalue()
+        rows.append((c.name, c.version or "", c.purl or "", c.type, license_text, c.license_verdict or "",
+                     " ".join(sorted(findings.get(c.id, [])))))
+    return csv_text(CSV_COLUMNS, rows)

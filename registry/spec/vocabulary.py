@@ -3,6 +3,7 @@ the JSON Schema test, the docs and the web UI."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Final
 
 MANIFEST_VERSION: Final = "1"
@@ -58,6 +59,52 @@ MAINTENANCE_TYPE_LABELS: Final[LanguageLabels] = {
     "none": {"ko": "유지보수 없음", "en": "Not maintained"},
 }
 MAINTENANCE_TYPES: Final = tuple(MAINTENANCE_TYPE_LABELS)
+
+
+class Province(StrEnum):
+    """The 17 first-level divisions (시·도) an organisation is in: not a manifest field, but the
+    registry's own vocabulary for organisations. The values are the ids of the provinces in the
+    vendored map (registry/catalog/data/south-korea.svg), so the reuse map is shaded by them."""
+
+    SEOUL = "seoul"
+    BUSAN = "busan"
+    DAEGU = "daegu"
+    INCHEON = "incheon"
+    GWANGJU = "gwangju"
+    DAEJEON = "daejeon"
+    ULSAN = "ulsan"
+    SEJONG = "sejong"
+    GYEONGGI = "gyeonggi"
+    GANGWON = "gangwon"
+    NORTH_CHUNGCHEONG = "north-chungcheong"
+    SOUTH_CHUNGCHEONG = "south-chungcheong"
+    NORTH_JEOLLA = "north-jeolla"
+    SOUTH_JEOLLA = "south-jeolla"
+    NORTH_GYEONGSANG = "north-gyeongsang"
+    SOUTH_GYEONGSANG = "south-gyeongsang"
+    JEJU = "jeju"
+
+
+PROVINCE_LABELS: Final[LanguageLabels] = {
+    Province.SEOUL: {"ko": "서울특별시", "en": "Seoul"},
+    Province.BUSAN: {"ko": "부산광역시", "en": "Busan"},
+    Province.DAEGU: {"ko": "대구광역시", "en": "Daegu"},
+    Province.INCHEON: {"ko": "인천광역시", "en": "Incheon"},
+    Province.GWANGJU: {"ko": "광주광역시", "en": "Gwangju"},
+    Province.DAEJEON: {"ko": "대전광역시", "en": "Daejeon"},
+    Province.ULSAN: {"ko": "울산광역시", "en": "Ulsan"},
+    Province.SEJONG: {"ko": "세종특별자치시", "en": "Sejong"},
+    Province.GYEONGGI: {"ko": "경기도", "en": "Gyeonggi"},
+    Province.GANGWON: {"ko": "강원특별자치도", "en": "Gangwon"},
+    Province.NORTH_CHUNGCHEONG: {"ko": "충청북도", "en": "North Chungcheong"},
+    Province.SOUTH_CHUNGCHEONG: {"ko": "충청남도", "en": "South Chungcheong"},
+    Province.NORTH_JEOLLA: {"ko": "전북특별자치도", "en": "Jeonbuk (North Jeolla)"},
+    Province.SOUTH_JEOLLA: {"ko": "전라남도", "en": "South Jeolla"},
+    Province.NORTH_GYEONGSANG: {"ko": "경상북도", "en": "North Gyeongsang"},
+    Province.SOUTH_GYEONGSANG: {"ko": "경상남도", "en": "South Gyeongsang"},
+    Province.JEJU: {"ko": "제주특별자치도", "en": "Jeju"},
+}
+PROVINCES: Final = tuple(p.value for p in Province)
 
 # NGSI-LD operations a solution performs on an entity type.
 ACCESS_MODES: Final = ("read", "write", "subscribe", "temporal")

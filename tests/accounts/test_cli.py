@@ -3,6 +3,7 @@ from sqlalchemy import func, select
 
 from registry.accounts.models import Membership, Organization, User
 from registry.db import db
+from registry.errors import InvalidInput
 
 
 @pytest.fixture
@@ -68,3 +69,29 @@ def test_demo_is_idempotent(runner):
     assert second.exit_code == 0, second.output
     assert counts() == after_first
     assert "천안시" in {o.name for o in db.session.scalars(select(Organization))}
+
+
+def test_an_organisation_records_its_province_or_none(runner):
+    result = runner.invoke(args=["orgs", "create", "cheonan", "--kind", "municipality", "--name", "천안시",
+                                 "--province", "south-chungcheong"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "created municipality organization cheonan (천안시, 충청남도)"
+    assert runner.invoke(args=["orgs", "create", "gyeongsan", "--kind", "municipality", "--name", "경산시"]).exit_code == 0
+    provinces = dict(db.session.execute(select(Organization.slug, Organization.province)).all())
+    assert provinces == {"cheonan": "south-chungcheong", "gyeongsan": None}
+    refused = runner.invoke(args=["orgs", "create", "seoul", "--kind", "municipality", "--name", "서울특별시",
+                                  "--province", "서울"])
+    assert refused.exit_code == 2 and "south-chungcheong" in refused.output
+
+
+def test_the_database_refuses_a_province_outside_the_list(app):
+    from sqlalchemy.exc import IntegrityError
+
+    from registry.accounts import service
+
+    with pytest.raises(InvalidInput):
+        service.create_org("seoul", "서울특별시", "municipality", "seoul-city")
+    db.session.add(Organization(slug="seoul", name="서울특별시", kind="municipality", province="seoul-city"))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()

@@ -198,8 +198,8 @@ def test_publiccode_export(client, catalog):
 def test_overview_api_is_the_solution_page_as_json(client, catalog):
     data = client.get("/api/v1/solutions/parking-share/overview").json
     assert (data["name"], data["version"], data["org"]) == ("parking-share", "1.0.0", "hanbit")
-    assert data["adopters"] == [{"org": "cheonan", "name": "천안시", "version": "1.0.0", "stage": "production",
-                                 "deployed_on": "2024-05-01"}]
+    assert data["adopters"] == [{"org": "cheonan", "name": "천안시", "province": None, "version": "1.0.0",
+                                 "stage": "production", "deployed_on": "2024-05-01"}]
     assert [i["kind"] for i in data["install"]] == ["helm", "compose"]
     assert data["sbom"]["components"] == 2
     assert [t["type"] for t in data["datahub_requirements"]] == ["OffStreetParking", "ParkingSpot"]

@@ -76,7 +76,11 @@ def registry_server(tmp_path):
 @pytest.fixture
 def solreg(tmp_path):
     """Run the real console script with an isolated config dir; returns CompletedProcess."""
-    home = tmp_path / "home"
+    return solreg_at(tmp_path / "home")
+
+
+def solreg_at(home: Path):
+    """The real console script on a computer of its own: `home` holds its config (and nothing else does)."""
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOLREG_")}
     env.update(XDG_CONFIG_HOME=str(home / ".config"), HOME=str(home))

@@ -116,6 +116,41 @@ def test_different_bytes_for_a_published_version_fail(logged_in, solreg, tmp_pat
     assert "Traceback" not in result.stderr
 
 
+def test_a_city_without_an_account_downloads_and_verifies_a_published_release(logged_in, solreg, tmp_path):
+    """천안시 has no account and never ran `solreg login`: `--registry URL` is all it needs."""
+    from tests.e2e.conftest import solreg_at
+
+    server = logged_in
+    repo = tagged_sample(tmp_path / "parking-share")
+    assert solreg("keygen").returncode == 0 and solreg("keys", "register", "--name", "laptop").returncode == 0
+    assert solreg("publish", str(repo)).returncode == 0
+    city = solreg_at(tmp_path / "cheonan")
+    downloads = tmp_path / "cheonan-downloads"
+
+    # Still in review: the city sees the registry's 404, in one line, and the hint to log in.
+    pending = city("--registry", server.url, "download", "parking-share@1.2.0", "--out", str(downloads))
+    assert pending.returncode == 1 and "Traceback" not in pending.stderr
+    error, hint = pending.stderr.splitlines()
+    assert error.startswith("error: registry refused (404)") and "solreg login" in hint
+
+    server.flask("orgs", "create", "agency", "--kind", "agency", "--name", "검토기관")
+    server.flask("orgs", "add-member", "agency", "reviewer")
+    release = requests.get(f"{server.url}/api/v1/solutions/parking-share",
+                           headers={"Authorization": "Bearer " + _stored_token(tmp_path)}, timeout=10).json()
+    assert review(server, release["solution"]["releases"][0]["id"], "approve", "재사용 가능합니다").status_code == 200
+
+    fetched = city("--registry", server.url, "download", "parking-share@1.2.0", "--out", str(downloads))
+    assert fetched.returncode == 0, fetched.stderr
+    archive = downloads / "parking-share-1.2.0.tar.gz"
+    assert archive.read_bytes() == (repo / "dist" / "parking-share-1.2.0.tar.gz").read_bytes()
+    verified = city("--registry", server.url, "verify", str(archive))
+    assert verified.returncode == 0, verified.stderr
+    assert "signed by:" in verified.stdout and "vendor" in verified.stdout and "reviewer" in verified.stdout
+    assert "consistent with the last head seen" in verified.stdout
+    config = (tmp_path / "cheonan" / ".config" / "solreg" / "config.toml").read_text()
+    assert "log_key" in config and "token" not in config  # the log key pinned on first use; no token anywhere
+
+
 def _stored_token(tmp_path: Path) -> str:
     import tomllib
 

@@ -4,6 +4,7 @@ import pytest
 
 from publisher_cli.commands.keys import generate_signing_key, load_signing_key
 from publisher_cli.config import (
+    RegistryConfig,
     config_path,
     keys_dir,
     load_config,
@@ -110,3 +111,31 @@ def test_group_readable_private_key_is_refused(config_home):
 
 def test_no_key_is_none(config_home):
     assert load_signing_key() is None
+
+
+def test_a_registry_url_uses_what_is_saved_for_it_and_nothing_else(config_home, monkeypatch):
+    assert resolve_registry("https://registry.example.go.kr/") == RegistryConfig("registry.example.go.kr",
+                                                                               "https://registry.example.go.kr")
+    store_login("gov", "https://registry.example.go.kr", "solreg_saved")
+    saved = resolve_registry("https://registry.example.go.kr")
+    assert (saved.name, saved.token) == ("gov", "solreg_saved")
+    # SOLREG_TOKEN goes with SOLREG_REGISTRY_URL only.
+    monkeypatch.setenv("SOLREG_TOKEN", "solreg_env")
+    monkeypatch.setenv("SOLREG_REGISTRY_URL", "https://registry.example.go.kr")
+    assert resolve_registry("https://registry.example.go.kr").token == "solreg_env"
+    assert resolve_registry("https://mirror.example.go.kr").token is None
+    with pytest.raises(ConfigError, match="not logged in to https://mirror.example.go.kr") as refused:
+        resolve_registry("https://mirror.example.go.kr", need_token=True)
+    assert "solreg login --url https://mirror.example.go.kr" in refused.value.hint
+
+
+def test_a_registry_url_whose_host_names_another_entry_is_refused(config_home):
+    store_login("registry.example.go.kr", "https://registry.example.go.kr/v2", "t")
+    with pytest.raises(ConfigError, match="is https://registry.example.go.kr/v2, not https://registry.example.go.kr"):
+        resolve_registry("https://registry.example.go.kr")
+
+
+def test_nothing_configured_hints_at_a_registry_url(config_home):
+    with pytest.raises(ConfigError) as refused:
+        resolve_registry()
+    assert "--registry https://" in refused.value.hint

@@ -248,3 +248,48 @@ def test_download_with_wrong_bytes_is_discarded(solreg, stub, built, tmp_path):
     assert result.returncode == 1
     assert "the registry recorded" in result.stderr
     assert not (out / "parking-share-1.2.0.tar.gz").exists()
+
+
+# --- a municipality without an account: --registry URL, no login, no token ---------------------
+
+def test_download_and_verify_with_a_registry_url_and_no_login(solreg, stub, built, tmp_path, config_home):
+    serve(stub, built)
+    out = tmp_path / "천안시"
+    fetched = solreg("--registry", stub.url, "download", "parking-share@1.2.0", "--out", str(out))
+    assert fetched.returncode == 0, fetched.stderr
+    verified = solreg("--registry", stub.url, "verify", str(out / "parking-share-1.2.0.tar.gz"))
+    assert verified.returncode == 0, verified.stderr
+    assert "approved by:  park" in verified.stdout and "leaf 1 of 2" in verified.stdout
+    assert stub.requests and all("Authorization" not in r.headers for r in stub.requests)
+    # The log key is pinned for that URL (trust on first use), under its host, with no token.
+    host = stub.url.removeprefix("http://")
+    config = (config_home / "solreg" / "config.toml").read_text()
+    assert f'[registries."{host}"]' in config and f'url = "{stub.url}"' in config and "token" not in config
+    # The second time the head seen before (same size) is checked against the pinned key and the new head.
+    stub.on("GET", "/api/v1/log/proof/consistency", (200, {"proof": []}))
+    again = solreg("--registry", stub.url, "verify", str(out / "parking-share-1.2.0.tar.gz"))
+    assert again.returncode == 0, again.stderr
+    assert "pinned" not in again.stderr
+
+
+def test_a_token_saved_for_another_registry_is_not_sent_to_a_registry_url(solreg, stub, built, config_home):
+    from publisher_cli.config import store_login
+
+    serve(stub, built)
+    store_login("staging", "https://staging.example.org", "solreg_staging")
+    result = solreg("--registry", stub.url, "verify", str(built["archive"]),
+                    env={"SOLREG_TOKEN": "solreg_for_the_env_registry", "SOLREG_REGISTRY_URL": "https://other.example.org"})
+    assert result.returncode == 0, result.stderr
+    assert all("Authorization" not in r.headers for r in stub.requests)
+
+
+def test_a_release_in_review_answers_an_anonymous_download_with_one_line_and_a_login_hint(solreg, stub, tmp_path):
+    stub.on("GET", BASE, (404, {"errors": [{"code": "not-found", "field": "version",
+                                            "detail": "parking-share has no version '1.2.0'"}]}))
+    result = solreg("--registry", stub.url, "download", "parking-share@1.2.0", "--out", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "error: registry refused (404): version: parking-share has no version '1.2.0'",
+        "hint: check the solution name and version (`solreg info NAME`); a release still in review is seen only "
+        "by its publisher: log in with `solreg login` to see yours"]
+    assert "Authorization" not in stub.requests[0].headers
