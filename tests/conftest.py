@@ -48,10 +48,15 @@ def sqlite_template(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_url(tmp_path_factory, worker_id) -> str:
     """A database of this test worker's own on the configured server, migrated once."""
+    return migrated_postgres_database(worker_id, tmp_path_factory)
+
+
+def migrated_postgres_database(suffix: str, tmp_path_factory) -> str:
+    """A fresh database `<configured name>_<suffix>` on the configured server, migrated; its URL."""
     if not POSTGRES_URL:
         pytest.skip("REGISTRY_TEST_POSTGRES_URL is not set")
     base = make_url(normalize_database_url(POSTGRES_URL))
-    name = f"{base.database}_{worker_id}"
+    name = f"{base.database}_{suffix}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
