@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     # Each domain's api.py adds its endpoints to the one API blueprint.
     from registry.accounts import api as _accounts_api  # noqa: F401
     from registry.catalog import api as _catalog_api  # noqa: F401
+    from registry.mirror import api as _mirror_api  # noqa: F401
     from registry.notifications import api as _notifications_api  # noqa: F401
     from registry.ops import openapi as _openapi  # noqa: F401
     from registry.publishing import api as _publishing_api  # noqa: F401

@@ -58,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_CACHE_SIZE": 512,  # searches (and their encoded JSON answers) each process keeps, least recent dropped
     "ACCEL_REDIRECT_PREFIX": "",  # e.g. /_blobs/: nginx serves published public local blobs (X-Accel-Redirect)
     "S3_PRESIGNED_DOWNLOADS": False,  # redirect downloads of published public releases to presigned S3 URLs
+    "MIRROR_PULL_MAX_MB": 20480,  # `flask mirror pull`: the largest bundle it fetches
+    "MIRROR_PULL_TIMEOUT": 30,  # `flask mirror pull`: seconds to connect, and for each read
+    "MIRROR_PULL_DEADLINE": 3600,  # `flask mirror pull`: seconds for the whole download
 }
 PREFIX = "REGISTRY_"
 # REGISTRY_* variables of the test suite, not settings of the app.

@@ -82,3 +82,22 @@ def against(server: Registry, *args: str) -> subprocess.CompletedProcess:
     env.update(XDG_CONFIG_HOME=str(home / ".config"), HOME=str(home), SOLREG_REGISTRY_URL=server.url)
     return subprocess.run([str(Path(sys.executable).with_name("solreg")), *args], env=env, capture_output=True,
                           text=True, timeout=120, cwd=server.root.parent)
+
+
+def test_a_mirror_pulls_from_a_running_origin_over_http(logged_in, solreg, tmp_path):
+    origin = logged_in
+    assert solreg("publish", str(tagged_sample(tmp_path / "parking-share"))).returncode == 0
+    origin.flask("orgs", "create", "agency", "--kind", "agency", "--name", "검토기관")
+    origin.flask("orgs", "add-member", "agency", "reviewer")
+    solution = requests.get(f"{origin.url}/api/v1/solutions/parking-share",
+                            headers={"Authorization": "Bearer " + _stored_token(tmp_path)}, timeout=10).json()
+    assert review(origin, solution["solution"]["releases"][0]["id"], "approve", "좋습니다").status_code == 200
+
+    mirror = Registry(tmp_path / "mirror", f"sqlite:///{tmp_path / 'mirror.db'}")
+    mirror.env["REGISTRY_LOG_ORIGIN"] = "mirror.local/log"
+    mirror.flask("db", "upgrade")
+    pulled = mirror.flask("mirror", "pull", origin.url, "--origin-key", origin.flask("log", "key").strip())
+    assert "pulled 1 releases and 1 leaves of solreg.local/log" in pulled, pulled
+    assert "pulled 0 releases and 0 leaves" in mirror.flask("mirror", "pull", origin.url)
+    with sqlite3.connect(tmp_path / "mirror.db") as db:
+        assert db.execute("SELECT version, state FROM releases").fetchall() == [("1.2.0", "published")]
