@@ -14,7 +14,13 @@ from pathlib import Path
 import requests
 
 from tests.e2e.conftest import Registry
-from tests.e2e.test_cli_against_server import _stored_token, logged_in, review, tagged_sample  # noqa: F401
+from tests.e2e.test_cli_against_server import (  # noqa: F401
+    _stored_token,
+    approve_uploaded,
+    logged_in,
+    review,
+    tagged_sample,
+)
 
 
 def test_a_bundle_carried_to_a_mirror_verifies_there_and_one_changed_byte_is_refused(logged_in, solreg, tmp_path):
@@ -87,11 +93,7 @@ def against(server: Registry, *args: str) -> subprocess.CompletedProcess:
 def test_a_mirror_pulls_from_a_running_origin_over_http(logged_in, solreg, tmp_path):
     origin = logged_in
     assert solreg("publish", str(tagged_sample(tmp_path / "parking-share"))).returncode == 0
-    origin.flask("orgs", "create", "agency", "--kind", "agency", "--name", "검토기관")
-    origin.flask("orgs", "add-member", "agency", "reviewer")
-    solution = requests.get(f"{origin.url}/api/v1/solutions/parking-share",
-                            headers={"Authorization": "Bearer " + _stored_token(tmp_path)}, timeout=10).json()
-    assert review(origin, solution["solution"]["releases"][0]["id"], "approve", "좋습니다").status_code == 200
+    approve_uploaded(origin, tmp_path)
 
     mirror = Registry(tmp_path / "mirror", f"sqlite:///{tmp_path / 'mirror.db'}")
     mirror.env["REGISTRY_LOG_ORIGIN"] = "mirror.local/log"

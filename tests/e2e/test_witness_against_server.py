@@ -12,7 +12,7 @@ from pathlib import Path
 import requests
 
 from registry.spec.provenance import generate_key, public_key_to_pem
-from tests.e2e.test_cli_against_server import _stored_token, logged_in, review, tagged_sample  # noqa: F401
+from tests.e2e.test_cli_against_server import _stored_token, approve_uploaded, logged_in, tagged_sample  # noqa: F401
 
 
 def computer(root: Path):
@@ -33,11 +33,7 @@ def test_a_province_cosigns_the_head_and_a_municipality_requires_it(logged_in, s
     assert solreg("keygen").returncode == 0
     assert solreg("keys", "register", "--name", "laptop").returncode == 0
     assert solreg("publish", str(repo)).returncode == 0
-    server.flask("orgs", "create", "agency", "--kind", "agency", "--name", "검토기관")
-    server.flask("orgs", "add-member", "agency", "reviewer")
-    solution = requests.get(f"{server.url}/api/v1/solutions/parking-share",
-                            headers={"Authorization": "Bearer " + _stored_token(tmp_path)}, timeout=10).json()
-    assert review(server, solution["solution"]["releases"][0]["id"], "approve", "좋습니다").status_code == 200
+    approve_uploaded(server, tmp_path)
     log_key = server.flask("log", "key").strip()
 
     province = computer(tmp_path / "province")
