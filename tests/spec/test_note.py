@@ -116,10 +116,10 @@ def test_a_cosignature_is_what_the_c2sp_spec_spells_out():
     line = cosign(HEAD, WITNESS, 1679315147)
     public = WITNESS.private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     key_id = hashlib.sha256(b"witness.gg.go.kr/w1\n\x04" + public).digest()[:4]
-    blob = base64.b64decode(line.line().split(" ")[2])
+    blob = base64.b64decode(line.line().rsplit(" ", 1)[1])
     assert blob[:4] == key_id and int.from_bytes(blob[4:12], "big") == 1679315147
     WITNESS.private_key.public_key().verify(blob[12:], b"cosignature/v1\ntime 1679315147\n" + HEAD.encode())
-    assert base64.b64decode(WITNESS.verifier.encode().split("+")[2]) == b"\x04" + public
+    assert base64.b64decode(WITNESS.verifier.encode().split("+", 2)[2]) == b"\x04" + public
     assert Verifier.parse(WITNESS.verifier.encode()).is_cosigner
     assert Signer.parse(WITNESS.encode()).verifier == WITNESS.verifier
 
