@@ -35,6 +35,7 @@ EVENTS = {
     "key.register": _l("Signing key registered"),
     "key.revoke": _l("Signing key revoked"),
     "license_policy.changed": _l("Licence policy changed"),
+    "log.witness_add": _l("Transparency log witness added"),
     "org.create": _l("Organisation created"),
     "org.member_add": _l("Member added to the organisation"),
     "org.webhook": _l("Alert webhook changed"),
