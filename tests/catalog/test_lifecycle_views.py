@@ -74,7 +74,7 @@ def test_deprecating_is_confirmed_first_then_shown_and_told(client, solutions):
     assert "사용 중단을 권고했습니다" in page  # the flash
     banner = page[page.index('id="solution-state"'):]
     banner = banner[:banner.index("</p>")]
-    assert "사용 중단 권고" in banner and 'href="/solutions/parking-hub"' in banner
+    assert "사용 중단 권고" in banner and 'href="/solutions/parking-hub"' in banner and "사유: 허브로 통합합니다" in banner
     [note] = db.session.scalars(select(Notification).where(Notification.kind == "adoption.deprecated"))
     assert "parking-hub" in note.message and "허브로 통합합니다" in note.message
     english = client.get(PAGE + "?lang=en").get_data(as_text=True)
