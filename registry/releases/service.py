@@ -127,9 +127,9 @@ def set_solution_state(actor: User, solution: Solution, target: str, successor: 
     """Deprecate (naming a successor), archive or reactivate the solution; its adopters are told."""
     change = plan_solution_state(actor, solution, target, successor, reason)
     previous = states.transition_solution(solution, target, successor=change.successor, reason=change.reason)
+    successor_name = change.successor.name if change.successor else None
     audit.record("solution.state", actor=actor, org_id=solution.org_id, solution_id=solution.id,
-                 details={"from": previous, "to": target, "successor": change.successor.name if change.successor else None,
-                          "reason": change.reason or None})
+                 details={"from": previous, "to": target, "successor": successor_name, "reason": change.reason or None})
     transparency.solution_state_changed(solution)
     return change
 
@@ -137,6 +137,6 @@ def set_solution_state(actor: User, solution: Solution, target: str, successor: 
 def set_solution_state_with_token(token: ApiToken, solution: Solution, target: str, successor: str | None = None,
                                   reason: str = "") -> StateChange:
     """The API's way in: a token with the "yank" scope of the owning organization (an admin's, of any)."""
-    refuse_mirrored(solution)
+    refuse_mirrored(solution)  # before the token: a copy is refused to everyone alike, as yanks are
     require_scope(token, "yank", org_id=None if token.user.is_admin else solution.org_id, solution=solution.name)
     return set_solution_state(token.user, solution, target, successor, reason)
