@@ -199,6 +199,18 @@ def checkpoint_path(name: str) -> Path:
     return config_dir() / "checkpoints" / name
 
 
+def witness_key_path() -> Path:
+    """The private key of ``solreg witness``: this computer's witness identity."""
+    return config_dir() / "witness" / "key"
+
+
+def witness_log_path(log: str) -> Path:
+    """What ``solreg witness`` keeps of the log ``log`` (its key's name): the pinned key, the last head cosigned."""
+    from urllib.parse import quote
+
+    return config_dir() / "witness" / "logs" / quote(log, safe="")
+
+
 # --------------------------------------------------------------------------- keys
 
 

@@ -20,6 +20,7 @@ from publisher_cli.commands import (
     search,
     status,
     verify,
+    witness,
     yank,
 )
 from publisher_cli.errors import SolregError
@@ -47,7 +48,7 @@ def cli(ctx: click.Context, verbose: bool, registry: str | None) -> None:
     ctx.obj = _state
 
 
-for module in (init, check, sbom, build, publish, status, yank, login, search, info, download, verify):
+for module in (init, check, sbom, build, publish, status, yank, login, search, info, download, verify, witness):
     for command in module.COMMANDS:
         cli.add_command(command)
 for command in keys.COMMANDS:

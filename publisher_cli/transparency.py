@@ -11,6 +11,8 @@ origin, so two mirrors cannot show different histories of one origin either.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 
 API = "/api/v1/log"
 PAGE = 1000
+WITNESS_KEY_HINT = ("a witness key reads <name>+<8 hex digits>+<base64 key> (type 4); the registry's "
+                    "/transparency page lists its witnesses' keys")
 
 
 def served_key(client: RegistryClient) -> str:
@@ -101,7 +105,6 @@ def check_consistency(registry: RegistryConfig, client: RegistryClient, key: Ver
     """The head must extend the last one seen from this registry (or origin); then it becomes the last one."""
     from publisher_cli.config import checkpoint_path, write_private_file
     from registry.spec.note import NoteError, open_checkpoint
-    from registry.spec.tlog import ProofError, verify_consistency
 
     path = _origin_file("origin-checkpoints", origin) if origin else checkpoint_path(registry.name)
     if not path.exists():
@@ -111,6 +114,15 @@ def check_consistency(registry: RegistryConfig, client: RegistryClient, key: Ver
         seen = open_checkpoint(path.read_text(encoding="utf-8"), key)[0]
     except NoteError as exc:
         raise VerificationError(f"the stored checkpoint {path} does not verify: {exc}") from None
+    check_extends(client, seen, head, origin)
+    if head.size > seen.size:
+        write_private_file(path, signed.encode("utf-8"))
+
+
+def check_extends(client: RegistryClient, seen: Checkpoint, head: Checkpoint, origin: str | None = None) -> None:
+    """The head is no smaller than the one seen before, and the registry proves it extends that one."""
+    from registry.spec.tlog import ProofError, verify_consistency
+
     if seen.size > head.size:
         raise VerificationError(f"the registry's log shrank from {seen.size} to {head.size} leaves "
                                 "since this computer last checked it (history rewritten)")
@@ -121,8 +133,41 @@ def check_consistency(registry: RegistryConfig, client: RegistryClient, key: Ver
     except ProofError as exc:
         raise VerificationError(f"the registry's log of {head.size} leaves is not consistent with the one of "
                                 f"{seen.size} leaves seen before: {exc}") from None
-    if head.size > seen.size:
-        write_private_file(path, signed.encode("utf-8"))
+
+
+def check_witnesses(signed: str, keys: Sequence[str]) -> list[str]:
+    """Each witness key must have cosigned exactly this head; returns "<witness> at <time>" for each."""
+    from registry.spec.note import NoteError, cosignature_time, parse
+
+    note = parse(signed)
+    cosigned = []
+    for verifier in witness_verifiers(keys):
+        try:
+            timestamp = cosignature_time(note, verifier)
+        except NoteError as exc:
+            raise VerificationError(f"the registry's signed head is not cosigned by the witness: {exc}",
+                                    hint="witnesses cosign the head every few minutes: try again later; the "
+                                         "registry's /transparency page shows when each one last did") from None
+        cosigned.append(f"{verifier.name} at {datetime.fromtimestamp(timestamp, timezone.utc):%Y-%m-%d %H:%M:%S} UTC")
+    return cosigned
+
+
+def witness_verifiers(keys: Sequence[str]) -> list[Verifier]:
+    """Witness keys as given on the command line: cosignature/v1 verifier keys, or a ConfigError."""
+    from publisher_cli.errors import ConfigError
+    from registry.spec.note import NoteError, Verifier
+
+    verifiers = []
+    for key in keys:
+        try:
+            verifier = Verifier.parse(key)
+        except NoteError as exc:
+            raise ConfigError(f"{key[:80]!r} is not a witness key: {exc}", hint=WITNESS_KEY_HINT) from None
+        if not verifier.is_cosigner:
+            raise ConfigError(f"{verifier.name}+{verifier.key_hash:08x} is a log key, not a witness key",
+                              hint=WITNESS_KEY_HINT)
+        verifiers.append(verifier)
+    return verifiers
 
 
 def check_release(client: RegistryClient, key: Verifier, head: Checkpoint, release: dict[str, Any],

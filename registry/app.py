@@ -107,11 +107,13 @@ def _register_blueprints(app: Flask) -> None:
     from registry.ops.views import bp as ops_bp
     from registry.review.views import bp as review_bp
     from registry.sbom.views import bp as sbom_bp
+    from registry.transparency.views import bp as transparency_bp
     from registry.web import api_bp
 
     # Each domain's api.py adds its endpoints to the one API blueprint.
     from registry.accounts import api as _accounts_api  # noqa: F401
     from registry.catalog import api as _catalog_api  # noqa: F401
+    from registry.mirror import api as _mirror_api  # noqa: F401
     from registry.notifications import api as _notifications_api  # noqa: F401
     from registry.ops import openapi as _openapi  # noqa: F401
     from registry.publishing import api as _publishing_api  # noqa: F401
@@ -122,7 +124,8 @@ def _register_blueprints(app: Flask) -> None:
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
     limiter.limit(lambda: app.config["RATELIMIT_API"], key_func=api_rate_key)(api_bp)
-    for bp in (ops_bp, accounts_bp, catalog_bp, review_bp, sbom_bp, notifications_bp, audit_bp, keys_bp, api_bp):
+    for bp in (ops_bp, accounts_bp, catalog_bp, review_bp, sbom_bp, notifications_bp, audit_bp, keys_bp, transparency_bp,
+               api_bp):
         app.register_blueprint(bp)
 
 

@@ -65,6 +65,9 @@ DEFAULTS: dict[str, Any] = {
     "OSV_DOWNLOAD_TIMEOUT": 600,  # seconds the whole download may take
     "SPOOL_MAX_AGE_HOURS": 6,  # upload spool files older than this are left by interrupted requests
     "REVIEW_REMIND_DAYS": 3,  # reviewers are reminded daily of releases pending longer; 0 turns reminders off
+    "MIRROR_PULL_MAX_MB": 20480,  # `flask mirror pull`: the largest bundle it fetches
+    "MIRROR_PULL_TIMEOUT": 30,  # `flask mirror pull`: seconds to connect, and for each read
+    "MIRROR_PULL_DEADLINE": 3600,  # `flask mirror pull`: seconds for the whole download
 }
 # Whole-number settings and their least sensible value (a spool age of 0 would remove uploads in flight).
 _AT_LEAST = {"OSV_REFRESH_HOURS": 0, "OSV_DOWNLOAD_MAX_MB": 1, "OSV_DOWNLOAD_TIMEOUT": 1, "SPOOL_MAX_AGE_HOURS": 1,

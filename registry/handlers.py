@@ -24,8 +24,17 @@ def reindex(event: EventOutbox) -> None:
 def alerts(event: EventOutbox) -> None:
     """Adopters and followers hear about it (notifications, mail and webhooks, each queued as events)."""
     from registry.catalog import alerts as catalog_alerts
-    from registry.releases.models import Release
+    from registry.releases.models import Release, Solution
 
+    if event.name == EventName.SOLUTION_STATE_CHANGED:
+        solution = db.session.get(Solution, event.payload["solution_id"])
+        successor_id = event.payload.get("successor_id")
+        if solution is not None:
+            # The state and successor the change set, even if the solution has moved on since.
+            catalog_alerts.notify_solution_state(solution, event.payload["state"],
+                                                 db.session.get(Solution, successor_id) if successor_id else None,
+                                                 event.payload.get("reason") or "")
+        return
     release = db.session.get(Release, event.payload["release_id"])
     if release is None:
         return
@@ -58,7 +67,8 @@ HANDLER_FUNCTIONS: dict[str, Callable[[EventOutbox], None]] = {
 HANDLERS: dict[str, tuple[str, ...]] = {name.value: () for name in EventName}
 for _name in _REINDEX:
     HANDLERS[_name] += ("reindex",)
-for _name in (EventName.RELEASE_PUBLISHED, EventName.RELEASE_YANKED, EventName.VULNERABILITIES_FOUND):
+for _name in (EventName.RELEASE_PUBLISHED, EventName.RELEASE_YANKED, EventName.VULNERABILITIES_FOUND,
+              EventName.SOLUTION_STATE_CHANGED):
     HANDLERS[_name] += ("alerts",)
 HANDLERS[EventName.WEBHOOK_QUEUED] += ("webhooks",)
 HANDLERS[EventName.MAIL_QUEUED] += ("mail",)

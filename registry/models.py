@@ -16,4 +16,12 @@ from registry.sbom.models import (  # noqa: F401
     Vulnerability,
     VulnerabilityPackage,
 )
-from registry.transparency.models import Checkpoint, LogLeaf, MirrorCheckpoint, MirrorLeaf, MirrorOrigin  # noqa: F401
+from registry.transparency.models import (  # noqa: F401
+    Checkpoint,
+    Cosignature,
+    LogLeaf,
+    MirrorCheckpoint,
+    MirrorLeaf,
+    MirrorOrigin,
+    Witness,
+)

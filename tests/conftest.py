@@ -59,12 +59,17 @@ def empty_postgres_database(suffix: str) -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
+def migrated_postgres_database(suffix: str, tmp_path_factory) -> str:
+    """A fresh database `<configured name>_<suffix>` on the configured server, migrated; its URL."""
+    url = empty_postgres_database(suffix)
+    _migrate(url, tmp_path_factory.mktemp("pg-migrate"))
+    return url
+
+
 @pytest.fixture(scope="session")
 def postgres_url(tmp_path_factory, worker_id) -> str:
     """A database of this test worker's own on the configured server, migrated once."""
-    url = empty_postgres_database(worker_id)
-    _migrate(url, tmp_path_factory.mktemp("pg-migrate"))
-    return url
+    return migrated_postgres_database(worker_id, tmp_path_factory)
 
 
 def _truncate_all(engine) -> None:

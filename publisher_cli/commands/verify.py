@@ -155,17 +155,24 @@ def verify_archive(client: RegistryClient, archive: Path, *, ref: tuple[str, str
               help="Skip the transparency log checks (a registry without a log, or a release published before it).")
 @click.option("--origin-key", metavar="KEY",
               help="For a release served by a mirror: the origin registry's log key (default: pinned on first use).")
+@click.option("--require-witness", "witness_keys", metavar="KEY", multiple=True,
+              help="Also demand this witness's cosignature of the registry's signed head (repeatable).")
 @click.pass_context
 def verify_command(ctx: click.Context, file: Path, release_ref: str | None, allow_unsigned: bool,
-                   no_log: bool, origin_key: str | None) -> None:
+                   no_log: bool, origin_key: str | None, witness_keys: tuple[str, ...]) -> None:
     """Check a downloaded archive against the registry, its signature, provenance and transparency log."""
+    from publisher_cli import transparency
     from publisher_cli.output import print_rows
 
+    if no_log and witness_keys:
+        raise click.UsageError("--require-witness checks the transparency log: leave out --no-log")
+    transparency.witness_verifiers(witness_keys)  # a mistyped key is refused before anything is fetched
     ref = parse_ref(release_ref, require_version=True) if release_ref else None
     client = make_client(ctx, need_token=False)
     result = verify_archive(client, file, ref=ref, allow_unsigned=allow_unsigned)  # type: ignore[arg-type]
     release = result.release
-    log_row = "not checked (--no-log)" if no_log else _check_log(ctx, client, result, origin_key)
+    log_rows = [("in the log", "not checked (--no-log)")] if no_log else \
+        _check_log(ctx, client, result, origin_key, witness_keys)
     rows = [("verified", f"{file.name} is {release.get('name')}@{release.get('version')}"),
             ("sha256", result.sha256)]
     if result.signer_keyid:
@@ -179,7 +186,7 @@ def verify_command(ctx: click.Context, file: Path, release_ref: str | None, allo
                  ("commit", result.provenance.commit)]
     rows += [("review state", str(release.get("state"))),
              ("approved by", result.approved_by or "nobody yet"),
-             ("in the log", log_row)]
+             *log_rows]
     print_rows(rows)
     if release.get("state") == "yanked":
         click.echo(f"warning: this release is yanked: {release.get('yank_reason')}", err=True)
@@ -197,17 +204,23 @@ def _pinned(ctx: click.Context, client: RegistryClient) -> tuple[RegistryConfig,
     return registry, key
 
 
-def _check_log(ctx: click.Context, client: RegistryClient, result: Verified, origin_key: str | None) -> str:
-    """Inclusion of the release in the signed head, and that head's consistency with the last one seen.
+def _check_log(ctx: click.Context, client: RegistryClient, result: Verified, origin_key: str | None,
+               witness_keys: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Inclusion of the release in the signed head, that head's consistency with the last one seen, and
+    the cosignatures of the witnesses required; the rows to show.
 
     A mirrored release is checked in its origin's log, with the origin's key (the mirror signs nothing).
     """
     from publisher_cli import transparency
     from publisher_cli.config import resolve_registry
+    from publisher_cli.errors import VerificationError
     from publisher_cli.output import registry_name
 
     if result.release.get("state") not in ("published", "yanked"):
-        return "not in the log yet (not published)"
+        if witness_keys:
+            raise VerificationError(f"{result.release.get('name')}@{result.release.get('version')} is not "
+                                    "published: no witness can have cosigned it", hint="verify it once it is published")
+        return [("in the log", "not in the log yet (not published)")]
     origin = (result.release.get("transparency") or {}).get("origin")
     if origin:
         registry = resolve_registry(registry_name(ctx))
@@ -220,8 +233,11 @@ def _check_log(ctx: click.Context, client: RegistryClient, result: Verified, ori
     index = transparency.check_release(client, key, head, result.release, result.sha256, origin)
     transparency.check_consistency(registry, client, key, head, signed, origin)
     where = f" of {origin} (mirrored)" if origin else ""
-    return (f"leaf {index} of {head.size}{where}, signed by {key.name}+{key.key_hash:08x}, "
-            "consistent with the last head seen")
+    rows = [("in the log", f"leaf {index} of {head.size}{where}, signed by {key.name}+{key.key_hash:08x}, "
+                           "consistent with the last head seen")]
+    if witness_keys:
+        rows.append(("witnessed by", "; ".join(transparency.check_witnesses(signed, witness_keys))))
+    return rows
 
 
 @click.group("log")

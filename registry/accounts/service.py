@@ -254,12 +254,13 @@ def require_scope(token: ApiToken, scope: str, *, org_id: int | None = None, sol
         raise Forbidden(f"{token.user.username}'s role no longer allows the {scope!r} scope for {token.org.slug}",
                         field="scopes")
     if org_id is not None and token.org_id != org_id:
-        raise Forbidden("this token belongs to another organization than the one that owns this solution")
+        raise Forbidden("this token belongs to another organization than the one that owns this solution",
+                        field="token")
     if solution is not None and token.solution_name is not None:
         from registry.spec.names import normalize_name
 
         if normalize_name(solution) != token.solution_name:
-            raise Forbidden(f"this token is limited to the solution {token.solution_name!r}")
+            raise Forbidden(f"this token is limited to the solution {token.solution_name!r}", field="token")
 
 
 # --- signing keys ------------------------------------------------------------------------

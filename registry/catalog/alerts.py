@@ -1,10 +1,10 @@
 """Alerts to the municipalities running a release, and to people following a solution.
 
-Adopters (organizations with a non-retired adoption of the release) are told through
-`notify_org`: an in-app notification, an e-mail to every member, and the org's webhook
-(Standard Webhooks signed) when one is set. Each function adds to the current transaction;
-the caller commits. Yanks and publications reach here through their events' "alerts" handler
-(registry/handlers.py), in the worker.
+Adopters (organizations with a non-retired adoption of the release, or of any release of a
+solution that is deprecated or archived) are told through `notify_org`: an in-app notification,
+an e-mail to every member, and the org's webhook (Standard Webhooks signed) when one is set. Each
+function adds to the current transaction; the caller commits. Yanks, publications, new findings and
+solution states reach here through their events' "alerts" handler (registry/handlers.py), in the worker.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 # Lazy: the notification is stored in the default language, mail carries an English part too.
+from flask import has_request_context, url_for
 from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
@@ -20,9 +21,16 @@ from registry.catalog.models import Adoption, AdoptionStage, Subscription
 from registry.db import db
 from registry.notifications.models import NotificationKind
 from registry.notifications.service import notify_org, notify_user
-from registry.releases.models import Release, ReleaseState
+from registry.releases.models import Release, ReleaseState, Solution
 from registry.releases.service import release_link
 from registry.releases.versions import is_prerelease, latest_published, precedence
+from registry.web import absolute
+
+
+def solution_link(solution: Solution) -> str:
+    if has_request_context():
+        return url_for("catalog.solution_page", name=solution.name, _external=True)
+    return absolute(f"/solutions/{solution.name}")
 
 
 def _running(release_ids: Iterable[int]) -> list[Adoption]:
@@ -74,6 +82,38 @@ def notify_new_findings(release: Release, findings: Iterable[dict]) -> int:
                    release_link(release), email_subject=_("Vulnerabilities in %(release)s", release=label),
                    webhook_payload=_payload("release.vulnerabilities", release,
                                             vulnerabilities=[{"id": v, "severity": s} for v, s in items]))
+    return len(orgs)
+
+
+def solution_adopters(solution: Solution) -> list[Organization]:
+    """The organizations running any version of the solution: those its new state is told to."""
+    return _orgs(_running([r.id for r in solution.releases]))
+
+
+def notify_solution_state(solution: Solution, state: str, successor: Solution | None, reason: str = "") -> int:
+    """Tell every municipality running any version of the solution that it was deprecated (naming the
+    successor to move to) or archived; returns how many orgs. Reactivation is no alert."""
+    if state not in ("deprecated", "archived"):
+        return 0
+    running = _running([r.id for r in solution.releases])
+    orgs = _orgs(running)
+    name = solution.name
+    if state == "archived":
+        subject = _("Archived: %(solution)s", solution=name)
+        news = _("%(solution)s, which you run, is archived: it takes no new releases.", solution=name)
+    else:
+        subject = _("Deprecated: %(solution)s", solution=name)
+        news = _("%(solution)s, which you run, is deprecated; its successor is %(successor)s.", solution=name,
+                 successor=successor.name) if successor else _("%(solution)s, which you run, is deprecated.",
+                                                               solution=name)
+    message = _("%(news)s Reason: %(reason)s", news=news, reason=reason) if reason else news
+    for org in orgs:
+        yours = sorted({a.release.version for a in running if a.org_id == org.id}, key=precedence)
+        notify_org(org, f"adoption.{state}", message, solution_link(solution), email_subject=subject,
+                   webhook_payload={"event": f"solution.{state}", "solution": name, "running": yours,
+                                    "successor": successor.name if successor else None,
+                                    "successor_link": solution_link(successor) if successor else None,
+                                    "reason": reason or None})
     return len(orgs)
 
 

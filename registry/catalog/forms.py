@@ -1,15 +1,17 @@
-"""Web forms of the catalog: adoption, following a solution, the data-hub profile, the alert webhook."""
+"""Web forms of the catalog: adoption, following a solution, the data-hub profile, the alert webhook,
+a solution's lifecycle."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from registry.catalog.models import AdoptionStage
 from registry.web import CheckboxesField
+from registry.releases.states import MAX_REASON
 from registry.spec.vocabulary import ACCESS_MODES
 
 
@@ -49,3 +51,20 @@ class ProfileForm(FlaskForm):
 class WebhookForm(FlaskForm):
     url = StringField(_l("Webhook URL (empty: no webhook)"), validators=[Optional(), Length(max=500)])
     new_secret = BooleanField(_l("Make a new signing secret (the current one stops working)"))
+
+
+def state_actions() -> dict[str, str]:
+    """What moving a solution to each state is called on its form."""
+    return {"deprecated": _l("Deprecate: advise the cities running it to move on"),
+            "archived": _l("Archive: it takes no new releases"), "active": _l("Reactivate")}
+
+
+class SolutionStateForm(FlaskForm):
+    """Deprecate, archive or reactivate a solution; shown again to confirm before anything is changed.
+
+    Choices are left to the service to judge, so that a refusal is its sentence, on the field it names."""
+
+    state = SelectField(_l("New state"), validators=[DataRequired()], validate_choice=False)
+    successor = SelectField(_l("Successor: where the cities running it should move"), validate_choice=False)
+    reason = StringField(_l("Reason, told to the cities running it"), render_kw={"maxlength": MAX_REASON})
+    confirmed = HiddenField()

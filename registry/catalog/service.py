@@ -226,6 +226,7 @@ class PageData:
     sbom: SbomSummary | None
     fit: fit.Fit | None = None
     profile_org: Organization | None = None
+    state_reason: str | None = None  # why it is deprecated or archived, as the publisher said
     extra: dict = field(default_factory=dict)
 
 
@@ -242,7 +243,17 @@ def page_data(solution: Solution, release: Release, releases: list[Release], use
     if profile is not None:
         data.fit = fit.release_fit(release, profile)
         data.profile_org = profile.org
+    if solution.state != "active":
+        data.state_reason = state_reason(solution)
     return data
+
+
+def state_reason(solution: Solution) -> str | None:
+    """The reason given with the solution's last change of state (kept in the audit log)."""
+    last = db.session.scalar(select(AuditEvent).where(AuditEvent.solution_id == solution.id,
+                                                      AuditEvent.action == "solution.state")
+                             .order_by(AuditEvent.id.desc()).limit(1))
+    return (last.details or {}).get("reason") if last else None
 
 
 def visible_releases(solution: Solution, user, token=None) -> list[Release]:

@@ -14,13 +14,29 @@ from registry.accounts import service as accounts
 from registry.accounts.forms import ConfirmForm
 from registry.accounts.models import Organization
 from registry.catalog import whereused
-from registry.catalog import adoption, dashboard, feeds, fit, koreamap, search, service
-from registry.catalog.forms import AdoptionForm, ProfileForm, SubscriptionForm, WebhookForm
+from registry.catalog import adoption, alerts, dashboard, feeds, fit, koreamap, search, service
+from registry.catalog.forms import (
+    AdoptionForm,
+    ProfileForm,
+    SolutionStateForm,
+    SubscriptionForm,
+    WebhookForm,
+    state_actions,
+)
 from registry.catalog.markdown import render_markdown
 from registry.db import db
 from registry.errors import InvalidInput, RegistryError
 from registry.notifications import deliveries
-from registry.releases.service import can_see, get_release, get_solution
+from registry.releases.service import (
+    authorise_state_change,
+    can_see,
+    get_release,
+    get_solution,
+    plan_solution_state,
+    possible_successors,
+    set_solution_state,
+)
+from registry.releases.states import next_solution_states
 from registry.web import localized_for_reader, reader_locale
 from registry.releases.models import Release, Solution
 from registry.releases.versions import latest_published
@@ -108,8 +124,10 @@ def set_language(code: str):
 # --- solution pages -------------------------------------------------------------------------
 
 def _render_solution(solution: Solution, release: Release, releases: list[Release], adoption_form=None,
-                     status: int = 200):
+                     status: int = 200, state_form=None):
     data = service.page_data(solution, release, releases, current_user)
+    if state_form is None and _may_change_state(solution):
+        state_form = _state_form(solution)
     municipalities = adoption.user_municipalities(current_user)
     if adoption_form is None and municipalities:
         adoption_form = AdoptionForm(prefix="adopt")
@@ -125,17 +143,76 @@ def _render_solution(solution: Solution, release: Release, releases: list[Releas
                            subscription_form=SubscriptionForm(prefix="follow"),
                            subscribed=adoption.is_subscribed(current_user, solution),
                            is_member=getattr(current_user, "is_authenticated", False)
-                           and current_user.member_of(solution.org_id)), status
+                           and current_user.member_of(solution.org_id), state_form=state_form), status
+
+
+def _may_change_state(solution: Solution) -> bool:
+    if not current_user.is_authenticated:
+        return False
+    try:
+        authorise_state_change(current_user, solution)
+    except RegistryError:
+        return False
+    return True
+
+
+def _state_form(solution: Solution) -> SolutionStateForm:
+    form = SolutionStateForm(prefix="state")
+    actions = state_actions()
+    form.state.choices = [(state, actions[state]) for state in next_solution_states(solution)]
+    form.successor.choices = [("", _("No successor"))] + [(s.name, _successor_label(s))
+                                                          for s in possible_successors(solution)]
+    return form
+
+
+def _successor_label(candidate: Solution) -> str:
+    latest = latest_published(candidate.releases)
+    title = service.localized((latest.manifest or {}).get("title")) if latest else ""
+    return f"{title} ({candidate.name})" if title else candidate.name
+
+
+def _shown_release(solution: Solution) -> tuple[Release, list[Release]]:
+    releases = service.visible_releases(solution, current_user)
+    if not releases:
+        abort(404)
+    return latest_published(solution.releases) or releases[0], releases
 
 
 @bp.get("/solutions/<name>")
 def solution_page(name: str):
     solution = get_solution(name)
-    releases = service.visible_releases(solution, current_user)
-    if not releases:
-        abort(404)
-    latest = latest_published(solution.releases) or releases[0]
-    return _render_solution(solution, latest, releases)
+    return _render_solution(solution, *_shown_release(solution))
+
+
+@bp.post("/solutions/<name>/state")
+@login_required
+def change_solution_state(name: str):
+    """Deprecate, archive or reactivate: the first post shows what will happen, the confirmed one does it."""
+    solution = get_solution(name)
+    authorise_state_change(current_user, solution)  # anyone else gets the error page, not the form
+    shown, releases = _shown_release(solution)
+    form = _state_form(solution)
+    if not form.validate_on_submit():
+        return _render_solution(solution, shown, releases, state_form=form, status=400)
+    confirmed = form.confirmed.data == "yes"
+    # Unconfirmed, the change is only checked (nothing is written) and shown for confirmation.
+    make_or_check = set_solution_state if confirmed else plan_solution_state
+    try:
+        change = make_or_check(current_user, solution, form.state.data, form.successor.data or None,
+                               form.reason.data or "")
+    except RegistryError as exc:
+        db.session.rollback()
+        field = {"state": form.state, "successor": form.successor, "reason": form.reason}.get(exc.field or "")
+        (field.errors if field is not None else form.form_errors).append(exc.detail)
+        return _render_solution(solution, shown, releases, state_form=form, status=exc.status)
+    if not confirmed:
+        form.confirmed.data = "yes"
+        return render_template("catalog/solution_state_confirm.html", solution=solution, change=change, form=form,
+                               action=state_actions()[change.target], told=alerts.solution_adopters(solution))
+    flash({"deprecated": _("%(name)s is deprecated; the cities running it are told."),
+           "archived": _("%(name)s is archived; the cities running it are told."),
+           "active": _("%(name)s is active again.")}[change.target] % {"name": solution.name})
+    return redirect(url_for("catalog.solution_page", name=solution.name))
 
 
 @bp.get("/solutions/<name>/<version>")
@@ -160,13 +237,10 @@ def compare(name: str, old: str, new: str):
 @login_required
 def record_adoption(name: str):
     solution = get_solution(name)
-    releases = service.visible_releases(solution, current_user)
-    if not releases:
-        abort(404)
+    shown, releases = _shown_release(solution)
     form = AdoptionForm(prefix="adopt")
     form.org.choices = [(o.slug, o.name) for o in adoption.user_municipalities(current_user)]
     form.version.choices = [(r.version, r.version) for r in releases if r.state in ("published", "yanked")]
-    shown = latest_published(solution.releases) or releases[0]
     if not form.validate_on_submit():
         return _render_solution(solution, shown, releases, form, status=400)
     try:

@@ -1,9 +1,10 @@
-"""`flask mirror export|import`: offline mirrors for networks separated from the internet."""
+"""`flask mirror export|import`: offline mirrors for networks separated from the internet; `pull`: online ones."""
 
 from pathlib import Path
 
 import click
 
+from registry.mirror.pull import pull
 from registry.mirror.service import MirrorRefused, export_bundle, import_bundle
 from registry.commands import CommandGroup, failure
 
@@ -34,4 +35,18 @@ def mirror_import(bundle: Path, origin_key: str | None):
                       "nothing was imported; check the bundle was copied whole and that --origin-key is the "
                       "origin's (`flask log key` there), or export a new bundle at the origin") from None
     click.echo(f"imported {summary.releases} releases and {summary.new_leaves} leaves of {summary.origin} "
+               f"(signed head of {summary.tree_size} leaves)")
+
+
+@mirror_cli.command("pull")
+@click.argument("url")
+@click.option("--origin-key", help="The origin's log key, from its operator (needed for the first pull).")
+@click.option("--max-mb", type=click.IntRange(min=1), help="The largest bundle to fetch (REGISTRY_MIRROR_PULL_MAX_MB).")
+def mirror_pull(url: str, origin_key: str | None, max_mb: int | None):
+    """Fetch what is new at the origin registry URL over HTTP(S) and import it as a bundle: all or nothing."""
+    try:
+        summary = pull(url, origin_key=origin_key, max_bytes=max_mb << 20 if max_mb else None)
+    except MirrorRefused as exc:
+        raise click.ClickException(f"pull refused: {exc}") from None
+    click.echo(f"pulled {summary.releases} releases and {summary.new_leaves} leaves of {summary.origin} "
                f"(signed head of {summary.tree_size} leaves)")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import tarfile
 import tempfile
@@ -20,13 +21,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import func, select
 
 from registry.accounts.models import MemberRole, Membership, Organization, OrgKind, SigningKey, User
 from registry.db import begin_write, db
-from registry.errors import Unprocessable
+from registry.errors import InvalidInput, NotFound, Unprocessable
 from registry.releases.models import Artifact, ArtifactKind, Release, ReleaseState, Solution
 from registry.releases.states import VISIBLE_TO_PUBLIC
 from registry.spec.names import artifact_filename, normalize_name
@@ -118,6 +119,31 @@ def export_bundle(out: Path, *, since: int = 0, solutions: Sequence[str] = ()) -
             with store.open(digest) as blob:
                 tar.addfile(info, blob)
     return ExportSummary(size, len(leaves), len(entries), sum(blobs.values()))
+
+
+@dataclass(frozen=True)
+class SpooledBundle:
+    file: IO[bytes]  # open for reading; its name is gone already, so closing it frees the space
+    size: int
+    summary: ExportSummary
+
+
+def spool_bundle(since: int) -> SpooledBundle:
+    """The bundle since tree size `since` in a temporary file, for the origin to serve to `mirror pull`."""
+    size = service.log_size()
+    if size == 0:
+        raise NotFound("this registry's log is empty: there is nothing to mirror yet", field="since")
+    if since > size:
+        raise InvalidInput(f"since is at most the log's {size} leaves, not {since}", field="since")
+    handle, name = tempfile.mkstemp(prefix="bundle-", suffix=".tar", dir=storage().spool_directory())
+    os.close(handle)
+    path = Path(name)
+    try:
+        summary = export_bundle(path, since=since)
+        spooled = path.open("rb")
+    finally:
+        path.unlink()
+    return SpooledBundle(spooled, os.fstat(spooled.fileno()).st_size, summary)
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -18,6 +19,7 @@ from registry.catalog.service import reindex_all
 from registry.accounts.models import Membership, Organization, User
 from registry.db import db, utcnow
 
+DEMO_DATA = Path(__file__).parent / "demo_data"
 DEMO_PASSWORD = "demo-password"
 # Reviewers and admins must sign in with a second factor; the demo's share this published key
 # (a demo only: a real account enrols with a secret of its own on /account/two-factor).
@@ -68,6 +70,45 @@ def seed_accounts() -> list[str]:
     return created
 
 
+def import_advisories(echo=print) -> None:
+    """Real OSV advisories for dependencies the samples pin, through the real importer: the cities
+    running parking-share 1.1.0 (requests 2.31.0) are alerted, drt-ageing-town 1.1.0's check fails."""
+    from registry.sbom.osv import import_osv
+
+    report = import_osv(DEMO_DATA / "osv")  # commits file by file, then rematches every release
+    echo(f"  OSV advisories: {report.imported} new, {report.unchanged} unchanged")
+
+
+def save_datahub_profile(echo=print) -> None:
+    """천안시's data hub as its broker describes itself (GET /ngsi-ld/v1/types?details=true)."""
+    from registry.catalog import adoption, fit
+
+    org = accounts.get_org("cheonan")
+    if fit.get_profile(org.id) is not None:
+        return
+    types = fit.parse_profile_document((DEMO_DATA / "cheonan-types.json").read_bytes(), ["read", "write", "subscribe"])
+    adoption.save_profile(accounts.get_user("cheonan"), org, "1.8.1", types)
+    db.session.commit()
+    echo(f"  {org.name}: data hub profile with {len(types)} entity types")
+
+
+# solution, its successor, why; deprecated by the owning vendor's user
+DEPRECATIONS = [("bus-route-optimizer", "drt-ageing-town", "vendor",
+                 "노선을 줄이는 대신 수요응답형 교통(DRT)으로 바꾸는 도시가 늘어 개발을 멈춥니다")]
+
+
+def deprecate_solutions(echo=print) -> None:
+    from registry.releases.service import get_solution, set_solution_state
+
+    for name, successor, username, reason in DEPRECATIONS:
+        solution = get_solution(name)
+        if solution.state != "active":
+            continue
+        set_solution_state(accounts.get_user(username), solution, "deprecated", successor, reason)
+        db.session.commit()
+        echo(f"  {name}: deprecated, successor {successor}")
+
+
 @click.command("demo")
 @click.option("--serve/--no-serve", default=False, help="Serve the registry on 127.0.0.1 afterwards.")
 @click.option("--port", default=5000, show_default=True, envvar="PORT", help="Port to serve on (also the PORT variable).")
@@ -81,6 +122,9 @@ def demo_command(serve: bool, port: int):
 
     published = publish_samples(echo=click.echo)
     record_adoptions(echo=click.echo)
+    import_advisories(echo=click.echo)
+    save_datahub_profile(echo=click.echo)
+    deprecate_solutions(echo=click.echo)
     # Search is ready before the first page is served; the rest (alerts, mail) goes to the worker.
     reindex_all()
     db.session.commit()

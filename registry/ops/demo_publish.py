@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -35,10 +36,13 @@ class DemoRelease:
     vendor: str
     version: str | None = None  # None: the sample's own version; otherwise an earlier one derived from it
     approve: bool = True
-    older_components: tuple[tuple[str, str], ...] = ()  # (name, version) pins of that earlier release
+    older_components: tuple[tuple[str, str], ...] = ()  # (name, version): dependencies pinned older than the sample's
 
 
 # An earlier parking-share is approved and the sample's own version waits, so the queue shows a real diff.
+# drt-ageing-town 1.1.0 waits too, with PyYAML pinned back to 5.3.1: the demo's advisories make its
+# vulnerability check fail (registry/ops/demo.py), while 1.0.0 is published, the successor of the
+# bus-route-optimizer.
 PLAN = [
     DemoRelease("parking-share", "vendor", version="1.1.0", older_components=(("requests", "2.31.0"),)),
     DemoRelease("parking-share", "vendor", approve=False),
@@ -47,7 +51,8 @@ PLAN = [
     DemoRelease("bus-route-optimizer", "vendor"),
     DemoRelease("epi-movement-analysis", "vendor2"),
     DemoRelease("flood-alert", "vendor2"),
-    DemoRelease("drt-ageing-town", "vendor2", approve=False),
+    DemoRelease("drt-ageing-town", "vendor2", version="1.0.0"),
+    DemoRelease("drt-ageing-town", "vendor2", approve=False, older_components=(("PyYAML", "5.3.1"),)),
     DemoRelease("air-quality-dashboard", "vendor2"),
 ]
 
@@ -58,6 +63,7 @@ ADOPTIONS = [
     ("cheonan", "flood-alert", "2.1.0", "piloting", date(2025, 11, 3)),
     ("gwangmyeong", "air-quality-dashboard", "3.0.1", "production", date(2025, 7, 15)),
     ("gwangmyeong", "parking-share", "1.1.0", "piloting", date(2025, 10, 20)),
+    ("cheonan", "bus-route-optimizer", "0.3.0", "piloting", date(2025, 4, 7)),
 ]
 
 
@@ -131,7 +137,7 @@ def _tagged_repository(item: DemoRelease, version: str, target: Path) -> Path:
     sample = item.sample
     shutil.copytree(SAMPLES_DIR / sample, target, ignore=shutil.ignore_patterns(
         "__pycache__", ".pytest_cache", "*.pyc", "dist", "*.sqlite3"))
-    if version != str(_sample_manifest(sample)["version"]):
+    if version != str(_sample_manifest(sample)["version"]) or item.older_components:
         _rewrite_version(target, version, item.older_components)
     repo = git.Repo.init(target, initial_branch="main")
     with repo.config_writer() as config:
@@ -146,8 +152,8 @@ def _tagged_repository(item: DemoRelease, version: str, target: Path) -> Path:
 
 
 def _rewrite_version(directory: Path, version: str, older_components: tuple[tuple[str, str], ...]) -> None:
-    """An earlier release for the demo: the same code with the version set back in the manifest and the
-    SBOM's root, and some dependencies pinned older, so reviewers see a real component diff."""
+    """Another release for the demo: the same code with the version set in the manifest and the SBOM's
+    root, and some dependencies pinned older, so reviewers see a real component diff."""
     manifest_path = directory / "solution.yaml"
     text = manifest_path.read_text(encoding="utf-8")
     original = str(yaml.safe_load(text)["version"])
@@ -157,9 +163,9 @@ def _rewrite_version(directory: Path, version: str, older_components: tuple[tupl
     sbom = json.loads(text)
     for name, older in older_components:
         current = next(c["version"] for c in sbom["components"] if c["name"] == name)
-        # bom-refs, purls and dependency edges all spell name + version; change them together.
-        for old, new in ((f"{name}=={current}", f"{name}=={older}"), (f"{name}@{current}", f"{name}@{older}")):
-            text = text.replace(old, new)
+        # bom-refs, purls and dependency edges all spell name + version (purls in lower case); change them together.
+        text = re.sub(rf"({re.escape(name)})(==|@){re.escape(current)}\b", rf"\g<1>\g<2>{older}", text,
+                      flags=re.IGNORECASE)
     sbom = json.loads(text)
     for component in sbom["components"]:
         component["version"] = dict(older_components).get(component["name"], component["version"])
@@ -169,7 +175,8 @@ def _rewrite_version(directory: Path, version: str, older_components: tuple[tupl
     if requirements.exists():
         lines = requirements.read_text(encoding="utf-8")
         for name, older in older_components:
-            lines = lines.replace(f"{name}==", f"{name}=={older} #", 1)
+            lines = re.sub(rf"^({re.escape(name)})==\S+", rf"\g<1>=={older}", lines, count=1,
+                           flags=re.IGNORECASE | re.MULTILINE)
         requirements.write_text(lines, encoding="utf-8")
 
 

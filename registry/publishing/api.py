@@ -164,3 +164,24 @@ def unyank_release(name: str, version: str):
     token = current_token()
     release = releases.unyank(token, releases.get_release(name, version))
     return {"release": release_json(release)}
+
+
+@bp.post("/solutions/<name>/state")
+def set_solution_state(name: str):
+    """Deprecate (with a successor), archive or reactivate a solution; its adopters are told."""
+    token = current_token()
+    body = json_body()
+    state, successor, reason = (_optional_text(body, key) for key in ("state", "successor", "reason"))
+    if not state:
+        raise InvalidInput("say which state: deprecated, archived or active", field="state")
+    solution = releases.get_solution(name)
+    releases.set_solution_state_with_token(token, solution, state, successor, reason or "")
+    visible = [r for r in solution.releases if releases.can_see(r, current_user, token)]
+    return {"solution": solution_json(solution, visible)}
+
+
+def _optional_text(body: dict, key: str) -> str | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput(f"{key} must be a string", field=key)
+    return value

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import has_request_context, url_for
 from sqlalchemy import func, select
 
@@ -9,7 +11,7 @@ from registry.accounts.models import ApiToken, User
 from registry.accounts.service import require_scope, token_grants
 from registry.audit import service as audit
 from registry.db import db
-from registry.errors import Conflict, Forbidden, NotFound
+from registry.errors import Conflict, Forbidden, InvalidInput, NotFound
 from registry.releases import states
 from registry.releases.models import Release, ReleaseState, Solution
 from registry.spec.names import normalize_name
@@ -92,11 +94,59 @@ def queue_position(release: Release) -> int | None:
         Release.state == ReleaseState.PENDING_REVIEW, Release.created_at < release.created_at))
 
 
-def set_solution_state(actor: User, solution: Solution, target: str, successor: Solution | None = None) -> None:
+@dataclass(frozen=True)
+class StateChange:
+    """A solution's next state, checked: what the web's confirm step shows and what is then made."""
+
+    solution: Solution
+    target: str
+    successor: Solution | None
+    reason: str
+
+
+def authorise_state_change(actor: User, solution: Solution) -> None:
     refuse_mirrored(solution)
     if not (actor.is_admin or actor.member_of(solution.org_id)):
         raise Forbidden("only the owning organization or an admin can change a solution's state")
-    previous = states.transition_solution(solution, target, successor=successor)
+
+
+def possible_successors(solution: Solution) -> list[Solution]:
+    """Where a deprecated solution may send its adopters: other active solutions with a published release."""
+    published = select(Release.id).where(Release.solution_id == Solution.id, Release.state == "published").exists()
+    return list(db.session.scalars(select(Solution).where(Solution.id != solution.id, Solution.state == "active",
+                                                          published).order_by(Solution.name)))
+
+
+def plan_solution_state(actor: User, solution: Solution, target: str, successor: str | None = None,
+                        reason: str = "") -> StateChange:
+    """Check a state change (successor named by its solution name) without writing anything."""
+    authorise_state_change(actor, solution)
+    found = None
+    if successor:
+        found = find_solution(successor)
+        if found is None:
+            raise NotFound(f"no solution named {successor!r} to succeed {solution.name}", field="successor")
+    reason = states.check_solution_transition(solution, target, found, reason)
+    if found is not None and not any(r.state == "published" for r in found.releases):
+        raise InvalidInput(f"the successor {found.name} has no published release to move to", field="successor")
+    return StateChange(solution, target, found, reason)
+
+
+def set_solution_state(actor: User, solution: Solution, target: str, successor: str | None = None,
+                       reason: str = "") -> StateChange:
+    """Deprecate (naming a successor), archive or reactivate the solution; its adopters are told."""
+    change = plan_solution_state(actor, solution, target, successor, reason)
+    previous = states.transition_solution(solution, target, successor=change.successor, reason=change.reason)
+    successor_name = change.successor.name if change.successor else None
     audit.record("solution.state", actor=actor, org_id=solution.org_id, solution_id=solution.id,
-                 details={"from": previous, "to": target, "successor": successor.name if successor else None})
+                 details={"from": previous, "to": target, "successor": successor_name, "reason": change.reason or None})
     transparency.solution_state_changed(solution)
+    return change
+
+
+def set_solution_state_with_token(token: ApiToken, solution: Solution, target: str, successor: str | None = None,
+                                  reason: str = "") -> StateChange:
+    """The API's way in: a token with the "yank" scope of the owning organization (an admin's, of any)."""
+    refuse_mirrored(solution)  # before the token: a copy is refused to everyone alike, as yanks are
+    require_scope(token, "yank", org_id=None if token.user.is_admin else solution.org_id, solution=solution.name)
+    return set_solution_state(token.user, solution, target, successor, reason)

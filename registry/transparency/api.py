@@ -8,8 +8,9 @@ from __future__ import annotations
 from flask import Response, request
 
 from registry.web import api_bp as bp
-from registry.errors import InvalidInput
-from registry.transparency import mirrored as mirror, service
+from registry.errors import InvalidInput, PayloadTooLarge
+from registry.spec.note import MAX_NOTE
+from registry.transparency import mirrored as mirror, service, witnesses
 
 
 def _int_arg(name: str, *, default: int | None = None, minimum: int = 0) -> int:
@@ -36,8 +37,23 @@ def _mirrored() -> str | None:
 @bp.get("/log/checkpoint")
 def log_checkpoint():
     origin = _mirrored()
-    signed = mirror.latest_checkpoint(origin) if origin else service.latest_checkpoint()
+    signed = mirror.latest_checkpoint(origin) if origin else witnesses.cosigned_checkpoint()
     return Response(signed, mimetype="text/plain", headers={"Cache-Control": "no-cache"})
+
+
+@bp.post("/log/cosignatures")
+def log_cosign():
+    """A witness sends the checkpoint it fetched with its cosignature line added (`solreg witness cosign`)."""
+    body = request.stream.read(MAX_NOTE + 1)
+    if len(body) > MAX_NOTE:
+        raise PayloadTooLarge(f"a cosigned checkpoint is at most {MAX_NOTE} bytes", field="checkpoint")
+    try:
+        message = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("the body is a signed checkpoint in UTF-8 text", field="checkpoint") from None
+    accepted = witnesses.record_cosignatures(message)
+    return {"cosignatures": [{"witness": a.witness, "tree_size": a.tree_size, "signed_at": a.signed_at.isoformat(),
+                              "new": a.new} for a in accepted]}, 201 if any(a.new for a in accepted) else 200
 
 
 @bp.get("/log/key")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import db, one_of, utcnow
@@ -46,6 +46,40 @@ class Checkpoint(db.Model):
     tree_size: Mapped[int] = mapped_column(unique=True)
     root_hash: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text)  # the signed note, exactly as served
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- witnesses: second parties that check the log's heads and cosign them ------------------------
+
+class Witness(db.Model):
+    """A second party (a province, the ministry) whose cosignatures of this log's heads are kept and shown.
+
+    Registered by an operator (`flask log witness add`); its key is a cosignature/v1 verifier key.
+    """
+
+    __tablename__ = "log_witnesses"
+    __table_args__ = (UniqueConstraint("key_name", "key_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)  # as people know it, e.g. 경기도
+    key: Mapped[str] = mapped_column(Text)  # <key name>+<hex key hash>+<base64(0x04 || public key)>
+    # The key's name and hash, as its signature lines carry them: how a line finds its witness.
+    key_name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Cosignature(db.Model):
+    """A witness's latest cosignature of one checkpoint (a later one of the same head replaces it)."""
+
+    __tablename__ = "log_cosignatures"
+    __table_args__ = (UniqueConstraint("witness_id", "tree_size"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    witness_id: Mapped[int] = mapped_column(ForeignKey("log_witnesses.id", ondelete="CASCADE"))
+    tree_size: Mapped[int] = mapped_column(index=True)
+    signed_at: Mapped[datetime]  # the time the witness put in its cosignature
+    line: Mapped[str] = mapped_column(Text)  # the signature line, exactly as served after the log's own
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -52,22 +52,54 @@ def test_every_command_has_help(runner):
         assert result.exit_code == 0 and "Usage" in result.output
 
 
-def test_demo_is_idempotent(runner):
-    from registry.catalog.models import Adoption
+def test_demo_tells_its_stories_and_is_idempotent(runner):
+    """After `demo`: a vulnerable release and the alert to its adopters, a failing check in the review
+    queue, 천안시's data-hub profile, notifications, and a deprecated solution with its successor.
+    Running it again adds nothing."""
+    from registry.accounts.service import get_org
+    from registry.catalog.fit import get_profile
+    from registry.catalog.models import Adoption, DataHubProfile
+    from registry.notifications.models import Notification
     from registry.releases.models import Release
+    from registry.releases.service import get_release, get_solution
+    from registry.review.service import QueueFilters, queue
+    from registry.sbom.models import Finding, Vulnerability
 
     def counts():
-        return [db.session.scalar(select(func.count(model.id))) for model in (User, Organization, Release, Adoption)]
+        return [db.session.scalar(select(func.count(model.id))) for model in (
+            User, Organization, Release, Adoption, Notification, Finding, DataHubProfile, Vulnerability)]
 
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     after_first = counts()
     states = sorted(db.session.scalars(select(Release.state)))
-    assert states.count("pending_review") == 2 and states.count("published") == 7  # every sample, some pending
+    assert states.count("pending_review") == 2 and states.count("published") == 8  # every sample, some pending
     assert after_first[3] > 0
+    cheonan, gwangmyeong = get_org("cheonan"), get_org("gwangmyeong")
+
+    vulnerable = get_release("parking-share", "1.1.0")
+    assert db.session.scalar(select(Finding).where(Finding.release_id == vulnerable.id,
+                                                   Finding.vulnerability_id == "GHSA-9wx4-h78v-vm56"))
+    told = {n.org_id for n in db.session.scalars(select(Notification).where(
+        Notification.kind == "adoption.vulnerability", Notification.message.contains("parking-share 1.1.0")))}
+    assert told == {cheonan.id, gwangmyeong.id}
+
+    [failing] = queue(QueueFilters(checks="fail"))
+    assert (failing.release.solution.name, failing.release.version) == ("drt-ageing-town", "1.1.0")
+    check = next(c for c in failing.release.checks if c.name == "vulnerabilities")
+    assert check.status == "fail" and check.details["findings"][0]["id"] == "GHSA-8q59-q68h-6hv4"
+
+    profile = get_profile(cheonan.id)
+    assert profile.spec_version == "1.8.1" and "OffStreetParking" in {e["type"] for e in profile.entity_types}
+
+    deprecated = get_solution("bus-route-optimizer")
+    assert (deprecated.state, deprecated.successor.name) == ("deprecated", "drt-ageing-town")
+    [note] = db.session.scalars(select(Notification).where(Notification.kind == "adoption.deprecated"))
+    assert note.org_id == cheonan.id and "후속 솔루션은 drt-ageing-town입니다" in note.message
+
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
-    assert counts() == after_first
+    assert counts() == after_first  # no second alert, profile or advisory either
     assert "천안시" in {o.name for o in db.session.scalars(select(Organization))}
 
 

@@ -22,8 +22,8 @@ from registry.releases import states
 from tests.helpers import csrf_token, login
 
 
-def owner() -> User:
-    return db.session.scalar(select(User).where(User.username == "cheonan"))
+def owner(username: str = "cheonan") -> User:
+    return db.session.scalar(select(User).where(User.username == username))
 
 
 def notes(kind: str) -> list[Notification]:
@@ -325,3 +325,47 @@ def test_before_anything_stable_a_newer_pre_release_is_news(publish, municipalit
     db.session.commit()
     [note] = notes("adoption.superseded")
     assert "0.9.0-beta.2" in note.message and note.org_id == municipality.id
+
+
+def test_a_deprecation_tells_the_cities_running_it_where_to_move(app, client, publish, running, municipality,
+                                                                 receiver, vendor_tokens, make_user):
+    from registry.accounts import service
+
+    publish("parking-hub", "2.0.0")
+    retired = service.create_org("gwangmyeong", "광명시", "municipality")
+    service.add_member(retired, make_user("gwangmyeong"), "owner")
+    db.session.commit()
+    record_adoption(owner("gwangmyeong"), retired, running, "retired", date(2024, 7, 1))
+    app.config["WEBHOOK_ALLOWED_HOSTS"] = "127.0.0.1"
+    secret = set_webhook(owner(), municipality, receiver.url)
+    db.session.commit()
+    response = client.post("/api/v1/solutions/parking-share/state", headers={
+        "Authorization": f"Bearer {vendor_tokens('hanbit')}"},
+        json={"state": "deprecated", "successor": "parking-hub", "reason": "통합 주차 허브로 옮겨 갑니다"})
+    assert response.status_code == 200, response.json
+
+    [note] = notes("adoption.deprecated")  # the retired city is not told
+    assert note.org_id == municipality.id and note.link.endswith("/solutions/parking-share")
+    assert note.message == ("운영 중인 parking-share 솔루션에 사용 중단이 권고되었습니다. 후속 솔루션은 parking-hub입니다. "
+                            "사유: 통합 주차 허브로 옮겨 갑니다")
+    mail = db.session.scalar(select(OutboxEmail).where(OutboxEmail.to == "cheonan@example.org"))
+    assert mail.subject == "사용 중단 권고: parking-share" and "its successor is parking-hub" in mail.body
+    [(headers, body)] = receiver.received
+    payload = Webhook(secret).verify(body, headers)
+    assert (payload["event"], payload["solution"], payload["successor"], payload["running"], payload["reason"]) == \
+        ("solution.deprecated", "parking-share", "parking-hub", ["1.0.0"], "통합 주차 허브로 옮겨 갑니다")
+    assert payload["successor_link"].endswith("/solutions/parking-hub")
+
+
+def test_archiving_tells_the_cities_running_it_and_reactivating_tells_nobody(publish, running, municipality):
+    from registry.releases.service import get_solution, set_solution_state
+
+    vendor = owner("hanbit-owner")
+    set_solution_state(vendor, get_solution("parking-share"), "archived")
+    db.session.commit()
+    [note] = notes("adoption.archived")
+    assert note.org_id == municipality.id and "보관" in note.message and "parking-share" in note.message
+    set_solution_state(vendor, get_solution("parking-share"), "active")
+    db.session.commit()
+    assert len(notes("adoption.archived")) == 1 and notes("adoption.active") == []
+    assert alerts.notify_solution_state(get_solution("parking-share"), "active", None) == 0

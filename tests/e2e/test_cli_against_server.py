@@ -34,6 +34,15 @@ def review(server, release_id: int, decision: str, comment: str = "") -> request
                          headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
 
+def approve_uploaded(server, tmp_path: Path) -> None:
+    """A reviewer of an agency approves the release of parking-share the vendor uploaded, through the API."""
+    server.flask("orgs", "create", "agency", "--kind", "agency", "--name", "검토기관")
+    server.flask("orgs", "add-member", "agency", "reviewer")
+    solution = requests.get(f"{server.url}/api/v1/solutions/parking-share",
+                            headers={"Authorization": "Bearer " + _stored_token(tmp_path)}, timeout=10).json()
+    assert review(server, solution["solution"]["releases"][0]["id"], "approve", "좋습니다").status_code == 200
+
+
 @pytest.fixture
 def logged_in(registry_server, solreg):
     token = registry_server.flask("tokens", "create", "vendor", "--org", "hanbit", "--scope", "publish",

@@ -14,7 +14,13 @@ from pathlib import Path
 import requests
 
 from tests.e2e.conftest import Registry
-from tests.e2e.test_cli_against_server import _stored_token, logged_in, review, tagged_sample  # noqa: F401
+from tests.e2e.test_cli_against_server import (  # noqa: F401
+    _stored_token,
+    approve_uploaded,
+    logged_in,
+    review,
+    tagged_sample,
+)
 
 
 def test_a_bundle_carried_to_a_mirror_verifies_there_and_one_changed_byte_is_refused(logged_in, solreg, tmp_path):
@@ -82,3 +88,18 @@ def against(server: Registry, *args: str) -> subprocess.CompletedProcess:
     env.update(XDG_CONFIG_HOME=str(home / ".config"), HOME=str(home), SOLREG_REGISTRY_URL=server.url)
     return subprocess.run([str(Path(sys.executable).with_name("solreg")), *args], env=env, capture_output=True,
                           text=True, timeout=120, cwd=server.root.parent)
+
+
+def test_a_mirror_pulls_from_a_running_origin_over_http(logged_in, solreg, tmp_path):
+    origin = logged_in
+    assert solreg("publish", str(tagged_sample(tmp_path / "parking-share"))).returncode == 0
+    approve_uploaded(origin, tmp_path)
+
+    mirror = Registry(tmp_path / "mirror", f"sqlite:///{tmp_path / 'mirror.db'}")
+    mirror.env["REGISTRY_LOG_ORIGIN"] = "mirror.local/log"
+    mirror.flask("db", "upgrade")
+    pulled = mirror.flask("mirror", "pull", origin.url, "--origin-key", origin.flask("log", "key").strip())
+    assert "pulled 1 releases and 1 leaves of solreg.local/log" in pulled, pulled
+    assert "pulled 0 releases and 0 leaves" in mirror.flask("mirror", "pull", origin.url)
+    with sqlite3.connect(tmp_path / "mirror.db") as db:
+        assert db.execute("SELECT version, state FROM releases").fetchall() == [("1.2.0", "published")]

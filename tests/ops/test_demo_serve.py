@@ -27,7 +27,7 @@ def test_demo_serves_the_registry_on_loopback(tmp_path):
         else:
             raise AssertionError(f"demo never served: {process.stdout.read() if process.poll() is not None else ''}")
         assert response.status_code == 200
-        assert response.json()["total"] == 7  # the published samples; two releases wait for review
+        assert response.json()["total"] == 8  # the samples with a published release; two releases wait for review
     finally:
         process.terminate()
         process.wait(timeout=20)

@@ -293,3 +293,42 @@ def test_a_release_in_review_answers_an_anonymous_download_with_one_line_and_a_l
         "hint: check the solution name and version (`solreg info NAME`); a release still in review is seen only "
         "by its publisher: log in with `solreg login` to see yours"]
     assert "Authorization" not in stub.requests[0].headers
+
+
+# --- --require-witness: the registry's head must carry this witness's cosignature -------------------
+
+WITNESS = note.Signer.generate("witness.gg.go.kr/w1", note.ALG_COSIGNATURE_V1)
+
+
+def _cosign_served_head(stub, signer=WITNESS) -> None:
+    served = stub.routes[("GET", "/api/v1/log/checkpoint")][0].body.decode()
+    line = note.cosign(note.parse(served).text, signer, 1_780_000_000)
+    stub.on("GET", "/api/v1/log/checkpoint", (200, (served + line.line()).encode()))
+
+
+def test_verify_requires_the_witness_cosignature_it_is_asked_for(solreg, stub, built):
+    serve(stub, built)
+    stub.on("GET", "/api/v1/log/proof/consistency", (200, {"old": 2, "new": 2, "proof": []}))  # runs after the first
+    env = {"SOLREG_REGISTRY_URL": stub.url}
+    key = WITNESS.verifier.encode()
+    _fails_in_one_line(solreg("verify", str(built["archive"]), "--require-witness", key, env=env),
+                       "is not cosigned by witness.gg.go.kr/w1")
+    _cosign_served_head(stub, note.Signer.generate("witness.gg.go.kr/w1", note.ALG_COSIGNATURE_V1))
+    _fails_in_one_line(solreg("verify", str(built["archive"]), "--require-witness", key, env=env),
+                       "is not cosigned by witness.gg.go.kr/w1")  # a line of the same name, another key
+    serve(stub, built)
+    _cosign_served_head(stub)
+    result = solreg("verify", str(built["archive"]), "--require-witness", key, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "witnessed by: witness.gg.go.kr/w1 at 2026-05-28 20:26:40 UTC" in result.stdout, result.stdout
+
+
+def test_a_log_key_given_as_a_witness_is_refused_before_anything_is_fetched(solreg, stub, built):
+    serve(stub, built)
+    result = solreg("verify", str(built["archive"]), "--require-witness", LOG_SIGNER.verifier.encode(),
+                    env={"SOLREG_REGISTRY_URL": stub.url})
+    _fails_in_one_line(result, "is a log key, not a witness key")
+    assert stub.requests == []
+    skipped = solreg("verify", str(built["archive"]), "--no-log", "--require-witness", WITNESS.verifier.encode(),
+                     env={"SOLREG_REGISTRY_URL": stub.url})
+    assert skipped.returncode == 2 and "leave out --no-log" in skipped.stderr

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
+from registry import create_app
 from registry.db import db
 from registry.review import service as review
+from tests.conftest import _truncate_all, migrated_postgres_database
 from tests.review.conftest import package, release_of, reviewer  # noqa: F401  (fixtures reused)
 
 
@@ -25,3 +29,31 @@ def publish(release_of, reviewer):  # noqa: F811
         return release
 
     return _publish
+
+
+@pytest.fixture(scope="session")
+def postgres_mirror_url(tmp_path_factory, worker_id) -> str:
+    """The mirror's database of this test worker on the configured PostgreSQL server, migrated once."""
+    return migrated_postgres_database(f"{worker_id}_mirror", tmp_path_factory)
+
+
+@pytest.fixture
+def mirror_app(app_config, db_url, request, tmp_path):
+    """A second registry, the mirror, on the origin's engine: a database, blob storage and log key of its own."""
+    if db_url.startswith("sqlite"):
+        path = tmp_path / "mirror.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_mirror_url")
+    mirror = create_app({**app_config, "DATABASE_URL": url, "STORAGE_PATH": str(tmp_path / "mblobs"),
+                         "LOG_KEY_PATH": str(tmp_path / "mirror_key"), "LOG_ORIGIN": "mirror.test/log"})
+    with mirror.app_context():
+        if db.engine.dialect.name == "postgresql":
+            _truncate_all(db.engine)
+    yield mirror
+    with mirror.app_context():
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            _truncate_all(db.engine)
+        db.engine.dispose()

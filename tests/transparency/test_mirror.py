@@ -1,7 +1,7 @@
 """Offline mirrors: a bundle exported by one registry, verified and served read-only by another.
 
-The origin is the test's `app` (SQLite or PostgreSQL); the mirror is a second app with a database,
-blob storage and log key of its own (SQLite).
+The origin is the test's `app`; the mirror (tests/transparency/conftest.py) is a second app on the same
+engine, SQLite or PostgreSQL, with a database, blob storage and log key of its own.
 """
 
 from __future__ import annotations
@@ -25,17 +25,6 @@ from registry.storage import storage
 from registry.transparency import service
 from registry.transparency.models import MirrorCheckpoint, MirrorLeaf, MirrorOrigin
 from tests.review.conftest import package
-
-
-@pytest.fixture
-def mirror_app(app_config, sqlite_template, tmp_path):
-    path = tmp_path / "mirror.db"
-    shutil.copy(sqlite_template, path)
-    mirror = create_app({**app_config, "DATABASE_URL": f"sqlite:///{path}", "STORAGE_PATH": str(tmp_path / "mblobs"),
-                         "LOG_KEY_PATH": str(tmp_path / "mirror_key"), "LOG_ORIGIN": "mirror.test/log"})
-    yield mirror
-    with mirror.app_context():
-        db.engine.dispose()
 
 
 def export(app, out: Path, *args: str) -> None:
