@@ -109,7 +109,7 @@ def notify_solution_state(solution: Solution, state: str, successor: Solution | 
     message = _("%(news)s Reason: %(reason)s", news=news, reason=reason) if reason else news
     for org in orgs:
         yours = sorted({a.release.version for a in running if a.org_id == org.id}, key=precedence)
-        notify_org(org, f"adoption.{state}", message, solution_link(solution), email_subject=subject,
+        notify_org(org, NotificationKind(f"adoption.{state}"), message, solution_link(solution), email_subject=subject,
                    webhook_payload={"event": f"solution.{state}", "solution": name, "running": yours,
                                     "successor": successor.name if successor else None,
                                     "successor_link": solution_link(successor) if successor else None,

@@ -167,7 +167,7 @@ def _state_form(solution: Solution) -> SolutionStateForm:
 
 def _successor_label(candidate: Solution) -> str:
     latest = latest_published(candidate.releases)
-    title = service.localized((latest.manifest or {}).get("title")) if latest else ""
+    title = localized_for_reader((latest.manifest or {}).get("title")) if latest else ""
     return f"{title} ({candidate.name})" if title else candidate.name
 
 

@@ -21,6 +21,8 @@ class NotificationKind(StrEnum):
     REVIEW_REQUEST_CHANGES = "review.request_changes"
     REVIEW_REJECT = "review.reject"
     WEBHOOK_DISABLED = "webhook.disabled"
+    ADOPTION_DEPRECATED = "adoption.deprecated"  # a solution an org runs was deprecated
+    ADOPTION_ARCHIVED = "adoption.archived"  # ... was archived
     REVIEW_REMINDER = "review.reminder"  # releases waiting longer than REGISTRY_REVIEW_REMIND_DAYS
 
 
