@@ -104,7 +104,7 @@ def cosign_head(url: str, given_key: str | None, *, now: float | None = None) ->
     """One round: fetch, check, cosign, send. None when the log is still empty (nothing to cosign)."""
     from publisher_cli.client import API, RegistryClient
     from publisher_cli.config import witness_log_path, write_private_file
-    from publisher_cli.errors import RegistryError, VerificationError
+    from publisher_cli.errors import RegistryAnswerError, VerificationError
     from publisher_cli.transparency import check_extends
     from registry.spec.note import Note, NoteError, cosign, open_checkpoint
 
@@ -135,7 +135,7 @@ def cosign_head(url: str, given_key: str | None, *, now: float | None = None) ->
                          headers={"Content-Type": "text/plain; charset=utf-8"})
     kept = answer.get("cosignatures")
     if not isinstance(kept, list) or not kept:
-        raise RegistryError("the registry kept no cosignature", hint="is this witness registered with it?")
+        raise RegistryAnswerError("the registry kept no cosignature", hint="is this witness registered with it?")
     return Cosigned(key.name, head.size, head.root.hex(), signer.name, any(k.get("new") for k in kept))
 
 

@@ -28,6 +28,7 @@ from urllib.parse import urljoin, urlsplit
 
 from flask import current_app
 
+from registry.errors import ServiceUnavailable
 from registry.jobs import runs
 from registry.sbom.osv import ImportReport, import_osv
 
@@ -40,8 +41,11 @@ TEMP_PREFIX = ".osv-download-"
 MAX_FAILURES_LOGGED = 20
 
 
-class OsvSourceError(Exception):
+class OsvSourceError(ServiceUnavailable):
     """REGISTRY_OSV_SOURCE could not be read; the message says why, in one line."""
+
+    code = "osv-source-unreadable"
+    hint = "check REGISTRY_OSV_SOURCE (a directory, an all.zip or an http(s) URL of an OSV zip) and that it answers"
 
 
 def refresh_if_due(now: datetime | None = None) -> dict | None:
