@@ -142,7 +142,10 @@ def app(app_config, request):
         db.session.remove()
         if db.engine.dialect.name == "postgresql":
             _truncate_all(db.engine)
-        db.engine.dispose()
+        engine = db.engine
+    # After the context's teardown, which may still connect (the signed audit head is written there):
+    # disposing inside it left one PostgreSQL connection open per test, until the server refused more.
+    engine.dispose()
 
 
 @pytest.fixture
