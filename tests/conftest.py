@@ -18,10 +18,12 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from registry import create_app
+from registry import (
+    create_app,
+    models,  # noqa: F401  (every mapper can resolve its relationships, even without an app)
+)
 from registry.config import normalize_database_url
 from registry.db import db
-from registry import models  # noqa: F401  (every mapper can resolve its relationships, even without an app)
 from tests.publishing.packages import archive
 
 POSTGRES_URL = os.environ.get("REGISTRY_TEST_POSTGRES_URL")
@@ -146,6 +148,23 @@ def app(app_config, request):
     # After the context's teardown, which may still connect (the signed audit head is written there):
     # disposing inside it left one PostgreSQL connection open per test, until the server refused more.
     engine.dispose()
+
+
+@pytest.fixture
+def make_app():
+    """Apps a test builds beside `app` (another configuration, a mirror, a restart); their engines are
+    disposed when the test ends, so no PostgreSQL connection outlives it."""
+    made = []
+
+    def _make(config: dict):
+        made.append(create_app(config))
+        return made[-1]
+
+    yield _make
+    for extra in made:
+        with extra.app_context():
+            engine = db.engine
+        engine.dispose()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select, text
 
-from registry import create_app
 from registry.audit import head as audit_head
 from registry.audit import service as audit
 from registry.audit.models import AuditEvent
@@ -165,19 +164,17 @@ def test_a_request_that_records_events_publishes_the_head(app, client, make_user
     assert _verify(app).exit_code == 0
 
 
-def test_a_command_that_records_events_publishes_the_head(app_config):
+def test_a_command_that_records_events_publishes_the_head(app_config, make_app):
     # A fresh app with no context pushed, as `flask --app registry users create` runs.
-    cli_app = create_app(app_config)
+    cli_app = make_app(app_config)
     result = cli_app.test_cli_runner().invoke(args=["users", "create", "park", "--email", "park@example.org"],
                                               input="correct-horse-1\n")
     assert result.exit_code == 0, result.output
     result = cli_app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 0 and "1 events" in result.output, result.output
-    with cli_app.app_context():
-        db.engine.dispose()
 
 
-def test_the_key_is_made_once_private_and_its_public_half_is_served(app, client, app_config):
+def test_the_key_is_made_once_private_and_its_public_half_is_served(app, client, app_config, make_app):
     _events(1)
     path = app_config["SIGNING_KEY_PATH"]
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -188,18 +185,16 @@ def test_the_key_is_made_once_private_and_its_public_half_is_served(app, client,
     public.verify(signed.signature, audit_head.canonical(signed.statement))
     assert served["keyid"] == signed.keyid and served["algorithm"] == "Ed25519"
     before = open(path, "rb").read()
-    create_app(app_config)  # a restart keeps the key
+    make_app(app_config)  # a restart keeps the key
     _events(1)
     assert open(path, "rb").read() == before
 
 
-def test_head_on_s3(app_config, s3_settings):  # noqa: F811
-    s3_app = create_app({**app_config, **s3_settings})
+def test_head_on_s3(app_config, s3_settings, make_app):  # noqa: F811
+    s3_app = make_app({**app_config, **s3_settings})
     with s3_app.app_context():
         events = _events(3)
         assert _verify(s3_app).exit_code == 0
         db.session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": events[-1].id})
         db.session.commit()
         assert "deleted at the end" in _failure_line(_verify(s3_app))
-        db.session.remove()
-        db.engine.dispose()

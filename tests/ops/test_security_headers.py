@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from registry import create_app
 from registry.db import db
-from registry.releases.service import get_release
 from registry.releases import states
+from registry.releases.service import get_release
 from tests.helpers import login
 
 
@@ -102,12 +101,12 @@ def test_hsts_only_over_https(client):
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
-def test_forwarded_proto_is_trusted_only_behind_a_configured_proxy(app_config):
+def test_forwarded_proto_is_trusted_only_behind_a_configured_proxy(app_config, make_app):
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
-    direct = create_app(app_config).test_client().get("/healthz", headers=forwarded)
+    direct = make_app(app_config).test_client().get("/healthz", headers=forwarded)
     assert "Strict-Transport-Security" not in direct.headers  # anyone can send the header
 
-    behind_proxy = create_app({**app_config, "PROXY_FIX": 1})
+    behind_proxy = make_app({**app_config, "PROXY_FIX": 1})
     seen = {}
 
     @behind_proxy.before_request

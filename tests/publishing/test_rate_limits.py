@@ -2,13 +2,12 @@
 
 import pytest
 
-from registry import create_app
 from tests.helpers import csrf_token
 
 
 @pytest.fixture
-def limited_client(app_config):
-    app = create_app({**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_LOGIN": "3 per minute",
+def limited_client(app_config, make_app):
+    app = make_app({**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_LOGIN": "3 per minute",
                       "RATELIMIT_UPLOAD": "2 per minute", "RATELIMIT_API": "5 per minute"})
     with app.app_context():
         yield app.test_client()

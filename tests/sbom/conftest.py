@@ -10,10 +10,9 @@ from registry.accounts.models import Organization
 from registry.db import db, utcnow
 from registry.releases.models import Release, Solution
 from registry.spec.names import normalize_name
+from tests.spec.sbom.realsbom import SBOMS  # noqa: F401  (the domain's tests read the same fixtures)
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-SBOMS = FIXTURES / "sbom"
-OSV = FIXTURES / "osv"
+OSV = Path(__file__).resolve().parent.parent / "fixtures" / "osv"
 
 
 @pytest.fixture
@@ -50,8 +49,8 @@ def make_release(app, make_org):
 @pytest.fixture
 def ingest(app):
     """Parse an SBOM (fixture file name or bytes), store it on the release and evaluate it."""
-    from registry.spec.sbom.parser import parse_sbom
     from registry.sbom.service import evaluate_release, store_components
+    from registry.spec.sbom.parser import parse_sbom
 
     def _ingest(release: Release, sbom: str | bytes):
         data = (SBOMS / sbom).read_bytes() if isinstance(sbom, str) else sbom

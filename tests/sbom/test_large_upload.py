@@ -18,8 +18,7 @@ from registry.releases.models import Artifact, Release, Solution
 from registry.sbom.models import Component
 from tests.e2e.conftest import Registry
 from tests.publishing.packages import build_archive, package_files
-
-from .realsbom import multiplied
+from tests.spec.sbom.realsbom import multiplied
 
 ROOT = ("parking-share", "1.2.0")
 

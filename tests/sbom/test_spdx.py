@@ -16,12 +16,11 @@ from sqlalchemy import select
 from registry.db import db
 from registry.releases.models import Artifact
 from registry.sbom.models import Component
-from registry.spec.sbom.parser import SbomError, parse_sbom
 from registry.spec.files import MappingFiles
+from registry.spec.sbom.parser import SbomError, parse_sbom
 from registry.spec.sbomfile import check_sbom_file
 from tests.publishing.packages import build_archive, manifest, package_files
-
-from .realsbom import real
+from tests.spec.sbom.realsbom import real
 
 SPDX2 = [("npm-sbom-2.3.spdx.json", "spdx-json"), ("pyspdxtools-2.3.spdx", "spdx-tag-value"),
          ("pyspdxtools-2.3.spdx.yaml", "spdx-yaml")]

@@ -73,13 +73,12 @@ def test_s3_down_is_a_storage_error_for_every_operation():
         assert "127.0.0.1:1" in caught.value.detail
 
 
-def test_upload_and_download_through_the_api_on_s3(app_config, s3_settings, make_user):
-    from registry import create_app
+def test_upload_and_download_through_the_api_on_s3(app_config, s3_settings, make_user, make_app):
     from registry.accounts import service
     from registry.db import db
     from tests.publishing.packages import archive
 
-    app = create_app({**app_config, **s3_settings})
+    app = make_app({**app_config, **s3_settings})
     with app.app_context():
         from tests.conftest import _truncate_all
 

@@ -56,4 +56,5 @@ def mirror_app(app_config, db_url, request, tmp_path):
         db.session.remove()
         if db.engine.dialect.name == "postgresql":
             _truncate_all(db.engine)
-        db.engine.dispose()
+        engine = db.engine
+    engine.dispose()  # after the context's teardown, which may still connect (tests/conftest.py `app`)

@@ -9,8 +9,7 @@ from fastjsonschema import JsonSchemaValueException
 from registry.spec.sbom import schema
 from registry.spec.sbom.parser import SUPPORTED_SPEC_VERSIONS
 from registry.spec.sbom.schema import SchemaProblem, fast_validator, reporting_validator, schema_problems
-
-from .conftest import SBOMS
+from tests.spec.sbom.realsbom import SBOMS
 
 
 def fast_accepts(document, spec: str) -> bool:

@@ -9,8 +9,7 @@ import pytest
 from registry.spec.sbom import budget
 from registry.spec.sbom.budget import TimeBudgetExceeded
 from registry.spec.sbom.parser import parse_sbom
-
-from .realsbom import real
+from tests.spec.sbom.realsbom import real
 
 
 @pytest.mark.parametrize(("name", "spec", "count"), [

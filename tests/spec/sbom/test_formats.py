@@ -9,8 +9,7 @@ import pytest
 from rfc3987_syntax import is_valid_syntax
 
 from registry.spec.sbom.formats import is_iri, is_iri_reference
-
-from .conftest import SBOMS
+from tests.spec.sbom.realsbom import SBOMS
 
 HOSTILE = [
     "", "#", "?", "//", "///", "a:", "1a:b", "-a:b", ":no-scheme", "a:b:c", "a@b", "@", "a/:", "a:/b", "/abs",

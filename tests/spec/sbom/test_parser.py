@@ -4,8 +4,7 @@ import pytest
 
 from registry.errors import PayloadTooLarge, RegistryError
 from registry.spec.sbom.parser import MAX_JSON_DEPTH, SbomError, parse_sbom
-
-from .conftest import SBOMS
+from tests.spec.sbom.realsbom import SBOMS
 
 
 def minimal(spec="1.5", **extra) -> dict:

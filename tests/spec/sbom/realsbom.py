@@ -1,4 +1,4 @@
-"""The real generator fixtures (tests/fixtures/sbom/real), and larger SBOMs made from them."""
+"""The SBOM fixtures (tests/fixtures/sbom; real generator output under real/), and larger SBOMs made from them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import gzip
 import json
 from pathlib import Path
 
-REAL = Path(__file__).resolve().parent.parent / "fixtures" / "sbom" / "real"
+SBOMS = Path(__file__).resolve().parents[2] / "fixtures" / "sbom"
+REAL = SBOMS / "real"
 
 
 def real(name: str) -> bytes:
