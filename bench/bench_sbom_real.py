@@ -90,7 +90,7 @@ def main() -> int:
     from registry.spec.sbom.parser import SbomError, parse_sbom
     from registry.spec.sbom.schema import fast_validator
     from registry.sbom.service import store_components
-    from tests.sbom.realsbom import multiplied, real
+    from tests.spec.sbom.realsbom import multiplied, real
 
     for spec in ("1.4", "1.6"):
         fast_validator(spec)  # compiled once per process; reported in bench/results/sbom.md

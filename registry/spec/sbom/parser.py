@@ -20,12 +20,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterator
-from xml.etree.ElementTree import Element
 
 from registry.errors import PayloadTooLarge
+from registry.spec.problems import SpecError
 from registry.spec.sbom.budget import DEFAULT_TIME_BUDGET_S, spend, time_budget
 from registry.spec.sbom.schema import schema_problems
-from registry.spec.problems import SpecError
 from registry.spec.sbomfile import SBOM_MAX_BYTES
 
 MAX_JSON_DEPTH = 64
@@ -115,7 +114,7 @@ def parse_sbom(data: bytes, *, filename: str = "", max_bytes: int = SBOM_MAX_BYT
         if start == "{":
             return _parse_json(text, filename)
         if start == "<":
-            return _parse_xml(text, filename)
+            return _parse_xml(data, filename)
         from registry.spec.sbom import spdx
 
         if spdx.TAG_VALUE_START.search(text):
@@ -204,11 +203,14 @@ def _check_spec_version(spec_version: Any, filename: str, path: str) -> None:
 
 
 @lru_cache(maxsize=None)
-def _xml_validator(spec_version: str):
+def _xml_schema(spec_version: str):
+    """The library's compiled XSD (lxml XMLSchema) for `spec_version`, built once per process."""
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.xml import XmlValidator
 
-    return XmlValidator(SchemaVersion.from_version(spec_version))
+    # XmlValidator.validate_str parses the text itself and keeps no tree; the tree it validated is the
+    # one we read, so the one parse is ours (`_parse_xml`) and only the compiled schema is taken.
+    return XmlValidator(SchemaVersion.from_version(spec_version))._validator
 
 
 def _short(value: str, limit: int = 200) -> str:
@@ -293,86 +295,115 @@ def _read_json(document: dict, spec_version: str) -> ParsedSbom:
 # --- XML --------------------------------------------------------------------------------------
 
 
-def _parse_xml(text: str, filename: str) -> ParsedSbom:
-    from defusedxml import ElementTree
-    from defusedxml.common import DefusedXmlException
+def _parse_xml(data: bytes, filename: str) -> ParsedSbom:
+    from lxml import etree
 
+    # Parsed once, by lxml, without DTDs, entity substitution or network; a document that declares a
+    # DTD is refused (that is where entity attacks live, and CycloneDX never needs one).
+    parser = etree.XMLParser(load_dtd=False, dtd_validation=False, resolve_entities=False, no_network=True,
+                             attribute_defaults=False, remove_comments=True, remove_pis=True)
     try:
-        # forbid_dtd: a CycloneDX document never needs one, and it is where entity attacks live.
-        root = ElementTree.fromstring(text.encode("utf-8"), forbid_dtd=True)
-    except DefusedXmlException as exc:
-        raise SbomError(named(filename, f"the SBOM XML uses a DTD or entities, which are not accepted ({type(exc).__name__})")) from None
-    except ElementTree.ParseError as exc:
-        raise SbomError(named(filename, f"the SBOM is not well-formed XML: {exc}")) from None
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise SbomError(named(filename, f"the SBOM is not well-formed XML: {_short(str(exc))}")) from None
+    if root.getroottree().docinfo.doctype:
+        raise SbomError(named(filename, "the SBOM XML uses a DTD or entities, which are not accepted"))
     match = _XML_NAMESPACE.match(root.tag)
     if not match:
         raise SbomError(named(filename, "not a CycloneDX SBOM: the root must be <bom> in the "
                                          "http://cyclonedx.org/schema/bom/<version> namespace"), path="/bom")
     spec_version = match.group(1)
     _check_spec_version(spec_version, filename, "/bom/@xmlns")
-    error = _xml_validator(spec_version).validate_str(text)
-    if error is not None:
-        detail = error.data  # an lxml _LogEntry
+    schema = _xml_schema(spec_version)
+    if not schema.validate(root):
+        detail = schema.error_log.last_error
         raise SbomError(named(filename, f"the SBOM does not match the CycloneDX {spec_version} schema: "
                                          f"line {detail.line}: {_short(detail.message)}"), path=f"line {detail.line}")
     return _read_xml(root, spec_version)
 
 
-def _xml_text(element: Element | None, tag: str, ns: str) -> str | None:
+def _local(element) -> str:
+    return element.tag.rsplit("}", 1)[-1]
+
+
+def _stripped(element) -> str | None:
+    return element.text.strip() if element.text else None
+
+
+def _xml_text(element, tag: str, ns: str) -> str | None:
     if element is None:
         return None
     child = element.find(f"{{{ns}}}{tag}")
-    return child.text.strip() if child is not None and child.text else None
+    return _stripped(child) if child is not None else None
 
 
-def _xml_component(element: Element, ns: str, parent_ref: str | None) -> ParsedComponent:
+def _xml_licenses(licenses_element, ns: str) -> list[dict[str, str]]:
     licenses: list[dict[str, str]] = []
-    licenses_element = element.find(f"{{{ns}}}licenses")
-    if licenses_element is not None:
-        for entry in licenses_element:
-            local = entry.tag.rsplit("}", 1)[-1]
-            if local == "expression" and entry.text:
-                licenses.append({"expression": entry.text.strip()})
-            elif local == "license":
-                if (id_ := _xml_text(entry, "id", ns)) is not None:
-                    licenses.append({"id": id_})
-                elif (name := _xml_text(entry, "name", ns)) is not None:
-                    licenses.append({"name": name})
-    hashes = {h.get("alg", ""): (h.text or "").strip() for h in element.iterfind(f"{{{ns}}}hashes/{{{ns}}}hash")}
-    return ParsedComponent(
-        name=_xml_text(element, "name", ns) or "",
-        version=_xml_text(element, "version", ns),
-        group=_xml_text(element, "group", ns),
-        purl=_xml_text(element, "purl", ns),
-        type=element.get("type") or "library",
-        bom_ref=element.get("bom-ref"),
-        licenses=licenses,
-        hashes=hashes,
-        supplier=_xml_text(element.find(f"{{{ns}}}supplier"), "name", ns),
-        parent_ref=parent_ref,
-        cpe=_xml_text(element, "cpe", ns),
-    )
+    for entry in licenses_element:
+        local = _local(entry)
+        if local == "expression" and entry.text:
+            licenses.append({"expression": entry.text.strip()})
+        elif local == "license":
+            if (id_ := _xml_text(entry, "id", ns)) is not None:
+                licenses.append({"id": id_})
+            elif (name := _xml_text(entry, "name", ns)) is not None:
+                licenses.append({"name": name})
+    return licenses
 
 
-def _xml_components(parent: Element, ns: str) -> list[Element]:
+_COMPONENT_TEXTS = frozenset({"name", "version", "group", "purl", "cpe"})
+
+
+def _xml_component(element, ns: str, parent_ref: str | None) -> tuple[ParsedComponent, list]:
+    """The component and its nested <component> elements, read in one pass over its children (a
+    `find` per field walks them again for each: most of the time of reading a large SBOM)."""
+    prefix = f"{{{ns}}}"
+    texts: dict[str, str | None] = {}
+    licenses: list[dict[str, str]] = []
+    hashes: dict[str, str] = {}
+    supplier = None
+    nested: list = []
+    for child in element:
+        tag = child.tag
+        if not isinstance(tag, str) or not tag.startswith(prefix):
+            continue  # extension elements of other namespaces
+        local = tag[len(prefix):]
+        if local in _COMPONENT_TEXTS:
+            texts[local] = _stripped(child)
+        elif local == "licenses":
+            licenses = _xml_licenses(child, ns)
+        elif local == "hashes":
+            hashes = {h.get("alg", ""): (h.text or "").strip() for h in child.iterfind(f"{prefix}hash")}
+        elif local == "supplier":
+            supplier = _xml_text(child, "name", ns)
+        elif local == "components":
+            nested = child.findall(f"{prefix}component")
+    component = ParsedComponent(
+        name=texts.get("name") or "", version=texts.get("version"), group=texts.get("group"),
+        purl=texts.get("purl"), type=element.get("type") or "library", bom_ref=element.get("bom-ref"),
+        licenses=licenses, hashes=hashes, supplier=supplier, parent_ref=parent_ref, cpe=texts.get("cpe"))
+    return component, nested
+
+
+def _xml_components(parent, ns: str) -> list:
     """The <component> children of `parent`'s <components>; extension elements of other namespaces are not components."""
     return parent.findall(f"{{{ns}}}components/{{{ns}}}component")
 
 
-def _read_xml(root: Element, spec_version: str) -> ParsedSbom:
+def _read_xml(root, spec_version: str) -> ParsedSbom:
     ns = f"http://cyclonedx.org/schema/bom/{spec_version}"
     parsed = ParsedSbom(format="xml", spec_version=spec_version)
     meta_component = root.find(f"{{{ns}}}metadata/{{{ns}}}component")
     if meta_component is not None:
         parsed.root_name = _xml_text(meta_component, "name", ns)
         parsed.root_version = _xml_text(meta_component, "version", ns)
-    stack: list[tuple[Element, str | None]] = [(c, None) for c in reversed(_xml_components(root, ns))]
+    stack: list[tuple[Any, str | None]] = [(c, None) for c in reversed(_xml_components(root, ns))]
     while stack:
         spend()
         element, parent = stack.pop()
-        component = _xml_component(element, ns, parent)
+        component, nested = _xml_component(element, ns, parent)
         parsed.components.append(component)
-        stack.extend((child, component.bom_ref) for child in reversed(_xml_components(element, ns)))
+        stack.extend((child, component.bom_ref) for child in reversed(nested))
     for dependency in root.iterfind(f"{{{ns}}}dependencies/{{{ns}}}dependency"):
         ref = dependency.get("ref", "")
         parsed.dependencies.extend((ref, d.get("ref", "")) for d in dependency.iterfind(f"{{{ns}}}dependency"))

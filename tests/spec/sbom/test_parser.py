@@ -108,6 +108,37 @@ def test_external_entity_is_refused(tmp_path):
     assert "top secret" not in caught.value.detail
 
 
+def test_a_doctype_without_entities_is_refused_too():
+    xml = b"""<?xml version="1.0"?>
+<!DOCTYPE bom SYSTEM "http://127.0.0.1:9/bom.dtd">
+<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1"><metadata><component type="application"><name>\xec\xa3\xbc\xec\xb0\xa8</name></component></metadata></bom>"""
+    with pytest.raises(SbomError, match="DTD or entities"):
+        parse_sbom(xml)
+
+
+def test_deeply_nested_xml_is_refused_as_not_well_formed():
+    depth = 5000
+    xml = ('<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1">' + "<components><component type=\"library\"><name>\uc8fc\ucc28</name>" * depth
+           + "</component></components>" * depth + "</bom>")
+    with pytest.raises(SbomError, match="not well-formed XML"):
+        parse_sbom(xml.encode())
+
+
+def test_extension_elements_inside_a_component_are_skipped():
+    xml = """<?xml version="1.0" encoding="UTF-8"?>
+<bom xmlns="http://cyclonedx.org/schema/bom/1.6" xmlns:x="urn:example:ext" version="1">
+  <components>
+    <component type="library" bom-ref="a">
+      <name>주차-공유</name><version>1.0.0</version>
+      <components><component type="library"><name>하위-모듈</name></component></components>
+      <x:name>가짜 이름</x:name><x:components><x:component><x:name>확장</x:name></x:component></x:components>
+    </component>
+  </components>
+</bom>"""
+    parsed = parse_sbom(xml.encode())
+    assert [(c.name, c.version, c.parent_ref) for c in parsed.components] == [("주차-공유", "1.0.0", None), ("하위-모듈", None, "a")]
+
+
 def test_not_cyclonedx_xml():
     with pytest.raises(SbomError, match="root must be <bom>"):
         parse_sbom(b'<?xml version="1.0"?><spdx xmlns="http://spdx.org/rdf/terms#"/>')
