@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from urllib.parse import quote
 
 from flask import Response, current_app, redirect, request, send_file
@@ -24,6 +26,8 @@ from registry.storage.base import BlobStorage, blob_key
 
 MAX_SIDE_FILE = 256 * 1024
 _PRINTABLE_ASCII = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+log = logging.getLogger(__name__)
 
 
 def _upload_limit():
@@ -87,13 +91,12 @@ def download_artifact(name: str, version: str, kind: str):
         raise NotFound(f"{release.solution.name} {version} has no {kind}", field=kind)
     store = storage()
     local = store.local_path(artifact.sha256)  # first: a blob storage cannot read is a 503, and no download
-    if kind == ArtifactKind.ARCHIVE:
-        # In SQL, so workers do not race on a read-modify-write; apart, so no lock waits on the transfer.
-        write_apart(update(Release).where(Release.id == release.id).values(download_count=Release.download_count + 1))
     response = _handed_off(store, artifact, local) if release.state == ReleaseState.PUBLISHED else None
     if response is None:
         response = send_file(local or store.open(artifact.sha256), mimetype=artifact.media_type, as_attachment=True,
                              download_name=artifact.download_name, etag=artifact.sha256, conditional=True)
+    if kind == ArtifactKind.ARCHIVE and response.status_code in (200, 302):  # not a 304 or a range of it
+        _after_sent(response, _count_download(release.id))
     if response.status_code != 302:  # a presigned redirect keeps its own, shorter lifetime
         response.headers["Cache-Control"] = _cache_control(release.state)
     response.headers["Digest"] = f"sha-256={_b64_digest(artifact.sha256)}"
@@ -103,6 +106,49 @@ def download_artifact(name: str, version: str, kind: str):
         response.headers["Warning"] = '299 - "yanked"'
         response.headers["Yank-Reason"] = quote(release.yank_reason or "", safe=_PRINTABLE_ASCII)
     return response
+
+
+def _after_sent(response: Response, callback) -> None:
+    """Run `callback` once, when the server closes the response, after its last byte.
+
+    A file sent with `send_file` is handed to the server as its own iterable (so gunicorn can use
+    sendfile), and the server closes that file wrapper, never the response: the callback goes on the
+    wrapper's close too. Everything else closes through the response (`call_on_close`)."""
+    ran = threading.Event()
+
+    def once() -> None:
+        if not ran.is_set():
+            ran.set()
+            callback()
+
+    response.call_on_close(once)
+    body = response.response
+    if response.direct_passthrough and callable(getattr(body, "close", None)):
+        close_file = body.close
+
+        def close() -> None:
+            try:
+                close_file()
+            finally:
+                once()
+        body.close = close
+
+
+def _count_download(release_id: int):
+    """Count the download once the response is closed, after its last byte: the count's commit (an fsync
+    on SQLite) never delays the first byte. In SQL, so workers do not race on a read-modify-write; in a
+    transaction of its own, so no lock waits on the transfer. A count that cannot be written is logged:
+    the download itself succeeded."""
+    app = current_app._get_current_object()
+
+    def count() -> None:
+        try:
+            with app.app_context():
+                write_apart(update(Release).where(Release.id == release_id)
+                            .values(download_count=Release.download_count + 1))
+        except Exception:
+            log.exception("download of release %s not counted", release_id)
+    return count
 
 
 # A presigned URL lives this long; a cached redirect to it for less.

@@ -31,8 +31,8 @@ def test_a_published_archive_is_handed_to_nginx_with_its_headers(app, client, up
     app.config["ACCEL_REDIRECT_PREFIX"] = "/_blobs/"
     data = _published(upload, vendor_token)
     digest = hashlib.sha256(data).hexdigest()
-    response = client.get(URL)
-    assert response.status_code == 200 and response.data == b""
+    with client.get(URL) as response:
+        assert response.status_code == 200 and response.data == b""
     assert response.headers["X-Accel-Redirect"] == f"/_blobs/{blob_key(digest)}"
     assert response.headers["Content-Disposition"] == "attachment; filename=parking-share-1.2.0.tar.gz"
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
@@ -54,6 +54,30 @@ def test_pending_and_yanked_archives_are_never_handed_off(app, client, upload, v
     assert response.status_code == 200, response.json
     yanked = client.get(URL)
     assert yanked.data == data and "X-Accel-Redirect" not in yanked.headers and yanked.headers["Yank-Reason"]
+
+
+def test_a_download_is_counted_after_its_last_byte_never_before_the_first(client, upload, vendor_token):
+    data = _published(upload, vendor_token)
+    response = client.get(URL)
+    assert response.status_code == 200 and response.data == data
+    db.session.rollback()
+    assert db.session.scalar(select(Release.download_count)) == 0  # nothing written while the body is sent
+    response.close()
+    db.session.rollback()  # a fresh read, past the snapshot of the one above
+    assert db.session.scalar(select(Release.download_count)) == 1
+
+
+def test_a_count_that_cannot_be_written_leaves_the_download_intact(app, client, upload, vendor_token, monkeypatch, caplog):
+    from registry.publishing import api
+
+    data = _published(upload, vendor_token)
+
+    def broken(statement):
+        raise RuntimeError("데이터베이스 잠김")
+    monkeypatch.setattr(api, "write_apart", broken)
+    with client.get(URL) as response:
+        assert response.status_code == 200 and response.data == data
+    assert "not counted" in caplog.text
 
 
 def test_without_the_setting_the_worker_sends_the_bytes(client, upload, vendor_token):
