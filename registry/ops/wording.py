@@ -178,7 +178,7 @@ def _counts(counts: dict[str, int], labels: dict[str, Any]) -> str:
 def check_summary(check) -> str:
     """A check's summary in the reader's language, rebuilt from its details (the stored summary is English)."""
     d: dict[str, Any] = check.details or {}
-    if "sentence" in d:  # code checks (registry/review/codechecks.py) store their msgid and its parameters
+    if "sentence" in d:  # code checks (registry/spec/codechecks.py) store their msgid and its parameters
         return _(d["sentence"], **d.get("params", {}))
     name, status = check.name, check.status
     if name == "manifest":

@@ -12,14 +12,14 @@ from registry.accounts.forms import ConfirmForm
 from registry.db import db
 from registry.errors import Conflict, InvalidInput
 from registry.releases.models import Release
-from registry.review import service
 from registry.releases.service import can_see
-from registry.review.codechecks import needs_attention
+from registry.review import service
+from registry.review.attention import needs_attention
 from registry.review.diff import previous_published, release_diff
 from registry.review.files import release_files, tree, view_file
-from registry.review.sourcediff import MAX_ROWS, file_diff, source_diff
 from registry.review.forms import DecisionForm, ReasonForm
 from registry.review.models import ReviewDecision, ReviewReason
+from registry.review.sourcediff import MAX_ROWS, file_diff, source_diff
 from registry.spec.vocabulary import PROGRAMME_LABELS
 from registry.web import reader_locale
 

@@ -140,7 +140,8 @@ def _findings(release_id: int) -> list[Finding]:
                                    .options(selectinload(Finding.component)).order_by(Finding.id)))
 
 
-def vulnerability_check(release: Release) -> Check:
+def vulnerability_outcome(release: Release) -> tuple[str, str, dict]:
+    """The "vulnerabilities" check from the release's stored findings: status, summary, details."""
     findings = _findings(release.id)
     active = [f for f in findings if counted(f)]
     by_severity = Counter(f.severity or "unknown" for f in active)
@@ -159,18 +160,35 @@ def vulnerability_check(release: Release) -> Check:
     summary = (f"{len(active)} known vulnerabilities ("
                + ", ".join(f"{by_severity[s]} {s}" for s in SEVERITIES if by_severity[s]) + ")") if active else \
         "no known vulnerabilities" + (f" ({details['suppressed_by_vex']} not applicable by VEX)" if findings else "")
-    return _set_check(release, "vulnerabilities", status, summary, details)
+    return status, summary, details
 
 
-def license_check(release: Release) -> Check:
+def vulnerability_check(release: Release) -> Check:
+    return _set_check(release, "vulnerabilities", *vulnerability_outcome(release))
+
+
+def license_outcome(release: Release) -> tuple[str, str, dict]:
+    """The "licenses" check from the verdicts stored with the release's components."""
     components = list(db.session.scalars(select(Component).where(Component.release_id == release.id).order_by(Component.id)))
     verdicts = Counter(c.license_verdict or "review" for c in components)
     status = "fail" if verdicts["deny"] else "warn" if verdicts["warn"] or verdicts["review"] else "pass"
     flagged = [{"component": c.name, "version": c.version, "license": c.license_expression, "verdict": c.license_verdict}
                for c in components if c.license_verdict != "allow"]
     summary = ", ".join(f"{verdicts[v]} {v}" for v in licenses.VERDICTS if verdicts[v]) or "no components"
-    return _set_check(release, "licenses", status, summary,
-                      {"counts": {v: verdicts[v] for v in licenses.VERDICTS}, "flagged": flagged})
+    return status, summary, {"counts": {v: verdicts[v] for v in licenses.VERDICTS}, "flagged": flagged}
+
+
+def license_check(release: Release) -> Check:
+    return _set_check(release, "licenses", *license_outcome(release))
+
+
+def analyse_vulnerabilities(release: Release) -> tuple[str, str, dict]:
+    """The job check "vulnerabilities": match the release's components against the OSV index (its
+    findings replaced), then judge them. Flushes; the job commits."""
+    db.session.flush()
+    refresh_findings([release.id])
+    db.session.flush()
+    return vulnerability_outcome(release)
 
 
 def evaluate_release(release: Release) -> list[Check]:
