@@ -62,7 +62,7 @@ def review_picture(release_id: int):
     _reviewer()
     release = service.get_release(release_id)
     return {
-        "release": release_json(release),
+        "release": release_json(release, show_checks=True),
         "checks": [check_json(c) for c in service.sorted_checks(release)],
         "checks_running": service.running_checks(release),
         "diff": release_diff(release).to_dict(),
@@ -84,7 +84,7 @@ def review_decide(release_id: int):
     if not isinstance(reasons, list):
         raise InvalidInput("reasons must be a list of reason ids", field="reasons")
     outcome = service.decide(user, service.get_release(release_id), decision, comment, reasons)
-    return {"release": release_json(outcome.release), "review": review_detail_json(outcome.review),
+    return {"release": release_json(outcome.release, show_checks=True), "review": review_detail_json(outcome.review),
             "published": outcome.published}
 
 

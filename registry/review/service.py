@@ -412,5 +412,5 @@ def org_releases(user: User) -> list[PublisherStatus]:
         return []
     releases = db.session.scalars(select(Release).join(Solution).where(Solution.org_id.in_(org_ids))
                                   .order_by(Release.created_at.desc(), Release.id.desc())
-                                  .options(selectinload(Release.reviews)))
+                                  .options(selectinload(Release.reviews), selectinload(Release.checks)))
     return [publisher_status(r) for r in releases]
