@@ -91,6 +91,13 @@ def run(event_id: int, handler: str) -> None:
         HANDLER_FUNCTIONS[handler](event)
 
 
+def rematch(release_ids: list[int]) -> None:
+    """One batch of releases matched again against the OSV index (queued by an OSV import)."""
+    from registry.sbom.service import rematch_releases
+
+    rematch_releases(release_ids)
+
+
 def deliver_webhook(delivery_id: int) -> None:
     from registry.notifications import deliveries
 

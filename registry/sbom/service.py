@@ -12,6 +12,7 @@ None of these commit; the caller does.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,19 +200,22 @@ def evaluate_release(release: Release) -> list[Check]:
     return [license_check(release), vulnerability_check(release)]
 
 
-def rematch_all() -> int:
-    """Recompute findings for every release (after an OSV import), refresh their vulnerability checks,
-    and emit "vulnerabilities.found" for each release with findings it did not have before (its
-    adopters are told, registry/handlers.py)."""
+REMATCH_BATCH = 200  # releases per re-matching job
+
+
+def rematch_releases(release_ids: list[int]) -> int:
+    """One batch (a job, registry/jobs `rematch`): recompute these releases' findings from the OSV index,
+    refresh their vulnerability checks, and emit "vulnerabilities.found" for each release with findings
+    it did not have before (its adopters are told, registry/handlers.py). Returns how many findings."""
     def known() -> set[tuple[int, int, str]]:
-        return set(db.session.execute(select(Finding.release_id, Finding.component_id, Finding.vulnerability_id)))
+        return set(db.session.execute(select(Finding.release_id, Finding.component_id, Finding.vulnerability_id)
+                                      .where(Finding.release_id.in_(release_ids))))
 
     before = known()
-    total = refresh_findings(None)
+    total = refresh_findings(release_ids)
     db.session.flush()
     gained = known() - before
-    release_ids = db.session.scalars(select(Component.release_id).distinct())
-    for release in db.session.scalars(select(Release).where(Release.id.in_(list(release_ids)))):
+    for release in db.session.scalars(select(Release).where(Release.id.in_(release_ids)).order_by(Release.id)):
         vulnerability_check(release)
         new = [f for f in _findings(release.id)
                if (f.release_id, f.component_id, f.vulnerability_id) in gained and counted(f)]
@@ -219,6 +223,27 @@ def rematch_all() -> int:
             events.emit(EventName.VULNERABILITIES_FOUND, release_id=release.id,
                         findings=[{"vulnerability_id": f.vulnerability_id, "severity": f.severity} for f in new])
     return total
+
+
+def rematch_all(progress: Callable[[int, int, bool], None] | None = None, batch: int = REMATCH_BATCH) -> int:
+    """After an OSV import: every release with components is matched again, `batch` releases per job.
+
+    Commits first (the import's work must be visible to the jobs, and no read may hold SQLite's lock
+    while they write), then queues the jobs; `progress(handed_over, total, done)` is called after each
+    batch, `done` true when the queue ran it on the spot (REGISTRY_QUEUE_URL=immediate). Returns how many
+    releases were handed over."""
+    from registry.jobs import enqueue_rematch
+
+    release_ids = sorted(db.session.scalars(select(Component.release_id).distinct()))
+    db.session.commit()
+    handed = 0
+    for start in range(0, len(release_ids), batch):
+        chunk = release_ids[start:start + batch]
+        ran = enqueue_rematch(chunk)
+        handed += len(chunk)
+        if progress is not None:
+            progress(handed, len(release_ids), ran)
+    return len(release_ids)
 
 
 def set_policy_categories(actor, chosen: dict[str, str]) -> None:
