@@ -37,6 +37,8 @@ class EventName(StrEnum):
     MAIL_QUEUED = "mail.queued"
     LOG_APPENDED = "log.appended"
     VULNERABILITIES_FOUND = "vulnerabilities.found"
+    RELEASE_UPLOADED = "release.uploaded"  # payload: release_id, checks (the job checks to run)
+    CHECK_RERUN = "check.rerun"  # payload: release_id, checks (the one a reviewer asked to run again)
 
 
 # The release state machine's events (registry/releases/states.py) and what they are called here.

@@ -56,6 +56,13 @@ def mail(event: EventOutbox) -> None:
     deliver_outbox([event.payload["email_id"]])
 
 
+def run_checks(event: EventOutbox) -> None:
+    """The heavy checks of a release (code checks, SBOM analysis), after its upload or a reviewer's re-run."""
+    from registry.review.checks import run_job_checks
+
+    run_job_checks(event.payload["release_id"], list(event.payload.get("checks") or []))
+
+
 def checkpoint_copies(event: EventOutbox) -> None:
     from registry.transparency.service import copy_new_checkpoints
 
@@ -63,7 +70,8 @@ def checkpoint_copies(event: EventOutbox) -> None:
 
 
 HANDLER_FUNCTIONS: dict[str, Callable[[EventOutbox], None]] = {
-    "reindex": reindex, "alerts": alerts, "webhooks": webhooks, "mail": mail, "checkpoint_copies": checkpoint_copies}
+    "reindex": reindex, "alerts": alerts, "webhooks": webhooks, "mail": mail, "checkpoint_copies": checkpoint_copies,
+    "run_checks": run_checks}
 HANDLERS: dict[str, tuple[str, ...]] = {name.value: () for name in EventName}
 for _name in _REINDEX:
     HANDLERS[_name] += ("reindex",)
@@ -73,12 +81,21 @@ for _name in (EventName.RELEASE_PUBLISHED, EventName.RELEASE_YANKED, EventName.V
 HANDLERS[EventName.WEBHOOK_QUEUED] += ("webhooks",)
 HANDLERS[EventName.MAIL_QUEUED] += ("mail",)
 HANDLERS[EventName.LOG_APPENDED] += ("checkpoint_copies",)
+HANDLERS[EventName.RELEASE_UPLOADED] += ("run_checks",)
+HANDLERS[EventName.CHECK_RERUN] += ("run_checks",)
 
 
 def run(event_id: int, handler: str) -> None:
     event = db.session.get(EventOutbox, event_id)
     if event is not None:
         HANDLER_FUNCTIONS[handler](event)
+
+
+def rematch(release_ids: list[int]) -> None:
+    """One batch of releases matched again against the OSV index (queued by an OSV import)."""
+    from registry.sbom.service import rematch_releases
+
+    rematch_releases(release_ids)
 
 
 def deliver_webhook(delivery_id: int) -> None:

@@ -24,6 +24,7 @@ WEB_ERROR_PRODUCERS = {
     "registry/catalog/fit.py": None, "registry/catalog/adoption.py": None, "registry/catalog/search.py": None,
     "registry/review/service.py": {"require_reviewer", "require_independent", "get_release", "claim", "unclaim",
                                    "_reason_snapshots", "decide"},
+    "registry/review/checks.py": {"rerun"},
     "registry/releases/service.py": {"get_solution", "get_release", "refuse_mirrored", "authorise_state_change",
                                      "plan_solution_state"},
     "registry/releases/states.py": {"check_solution_transition", "one_line_reason"},

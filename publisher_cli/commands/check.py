@@ -4,12 +4,16 @@ The package is built as ``solreg build`` builds it (from the release tag; before
 one, from the tracked files as they are in the work tree) into a temporary directory and
 inspected with registry/spec/package.py under the default ``Limits``: whatever the
 registry would refuse, check refuses first, with the registry's code and message.
+
+Then the offline code checks the registry runs after an upload (registry/spec/codechecks.py:
+licence files, binaries, secrets, bandit, deploy files) run on the same built archive, each
+printed with pass / warn / fail; a fail makes the command exit 1 (``--no-code-checks`` skips them).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,9 +43,18 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class CodeCheck:
+    name: str
+    status: str  # pass | warn | fail | timed_out | error
+    summary: str
+    findings: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class CheckResult:
     directory: Path
     findings: list[Finding]
+    code_checks: list[CodeCheck] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
@@ -51,8 +64,13 @@ class CheckResult:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def failed_code_checks(self) -> list[CodeCheck]:
+        return [c for c in self.code_checks if c.status == "fail"]
+
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "problems": [asdict(f) for f in self.findings]}
+        return {"ok": self.ok and not self.failed_code_checks, "problems": [asdict(f) for f in self.findings],
+                "code_checks": [asdict(c) for c in self.code_checks]}
 
 
 def manifest_findings(directory: Path) -> list[Finding]:
@@ -77,9 +95,24 @@ def inspect_archive_file(archive: Path, limits: Limits | None = None) -> list[Fi
     return [Finding.from_problem(problem) for problem in inspected.warnings]
 
 
-def package_findings(directory: Path, limits: Limits | None = None) -> list[Finding] | None:
+def code_checks_of(archive: Path) -> list[CodeCheck]:
+    """The registry's offline code checks (registry/spec/codechecks.py) on a built archive."""
+    import yaml
+
+    from registry.spec.archive import read_archive
+    from registry.spec.codechecks import code_input, run_code_checks
+
+    contents = read_archive(archive)
+    manifest = yaml.safe_load(contents.files.get("solution.yaml") or b"{}") or {}
+    return [CodeCheck(r.name, r.status, r.summary, [asdict(f) for f in r.findings])
+            for r in run_code_checks(code_input(contents, manifest))]
+
+
+def package_findings(directory: Path, limits: Limits | None = None,
+                     code_checks: list[CodeCheck] | None = None) -> list[Finding] | None:
     """Build the package into a temporary directory and inspect it; None if it cannot be built
-    (no git repository or commit yet, no readable manifest: the other checks say why)."""
+    (no git repository or commit yet, no readable manifest: the other checks say why). With a
+    `code_checks` list, the code checks of a package the registry would take are added to it."""
     import tempfile
 
     from publisher_cli.errors import BuildError, GitError, ManifestError
@@ -103,7 +136,10 @@ def package_findings(directory: Path, limits: Limits | None = None) -> list[Find
                                   subdirectory=subdirectory_of(repo, directory))
         except BuildError as exc:
             return [Finding("error", "build-failed", str(exc), hint=exc.hint or "")]
-        return inspect_archive_file(built.path, limits)
+        findings = inspect_archive_file(built.path, limits)
+        if code_checks is not None and not any(f.severity == "error" for f in findings):
+            code_checks.extend(code_checks_of(built.path))
+        return findings
 
 
 def git_findings(directory: Path) -> list[Finding]:
@@ -136,16 +172,32 @@ def git_findings(directory: Path) -> list[Finding]:
     return findings
 
 
-def run_check(path: Path, *, include_manifest: bool = True) -> CheckResult:
+def run_check(path: Path, *, include_manifest: bool = True, code_checks: bool = False) -> CheckResult:
     from publisher_cli.manifest import solution_dir
 
     directory = solution_dir(path)
     findings: list[Finding] = []
+    ran: list[CodeCheck] = []
     if include_manifest:
-        inspected = package_findings(directory)
+        inspected = package_findings(directory, code_checks=ran if code_checks else None)
         findings = manifest_findings(directory) if inspected is None else inspected
     findings += git_findings(directory)
-    return CheckResult(directory, findings)
+    return CheckResult(directory, findings, ran)
+
+
+def print_code_checks(result: CheckResult) -> None:
+    from publisher_cli.output import console
+
+    out = console()
+    colours = {"pass": "green", "warn": "yellow", "fail": "red", "timed_out": "yellow", "error": "red"}
+    if result.code_checks:
+        out.print("code checks:")
+    for check in result.code_checks:
+        colour = colours.get(check.status, "white")
+        out.print(f"  [{colour}]{check.status:<9}[/{colour}] {check.name:<14} {check.summary}", highlight=False)
+        for finding in check.findings[:20] if check.status in ("fail", "warn") else []:
+            where = f"{finding['path']}:{finding['line']}" if finding.get("line") else finding["path"]
+            out.print(f"      {where}  {finding['message']}", highlight=False, markup=False)
 
 
 def print_findings(result: CheckResult, *, stderr: bool = False) -> None:
@@ -176,16 +228,27 @@ def print_findings(result: CheckResult, *, stderr: bool = False) -> None:
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
+@click.option("--code-checks/--no-code-checks", default=True, show_default=True,
+              help="Run the registry's offline code checks (licence files, binaries, secrets, bandit, deploy files) "
+                   "on the built package.")
 @click.pass_context
-def check_command(ctx: click.Context, path: Path, output_format: str) -> None:
+def check_command(ctx: click.Context, path: Path, output_format: str, code_checks: bool) -> None:
     """Inspect the built package as the registry will, and the git release state."""
-    result = run_check(path)
+    from publisher_cli.errors import CheckFailed
+
+    result = run_check(path, code_checks=code_checks)
     if output_format == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         print_findings(result)
+        print_code_checks(result)
     if not result.ok:
         ctx.exit(1)
+    if result.failed_code_checks:
+        names = ", ".join(c.name for c in result.failed_code_checks)
+        raise CheckFailed(f"code check(s) failed: {names}",
+                          hint="fix the findings listed above (reviewers see the same results after upload), "
+                               "commit, tag and run `solreg check` again")
 
 
 COMMANDS = [check_command]

@@ -42,6 +42,7 @@ class Jobs:
     refresh_osv: Any  # periodic, hourly: the OSV data again when REGISTRY_OSV_REFRESH_HOURS have passed
     clean_spool: Any  # periodic, hourly: upload spool files left by interrupted requests
     remind_reviewers: Any  # periodic, hourly: releases waiting for review too long, at most daily each
+    rematch: Any  # rematch(release_ids): one batch of releases matched again after an OSV import
 
 
 def make_huey(app: Flask) -> Huey:
@@ -100,6 +101,7 @@ def init_app(app: Flask, handlers: Any) -> None:
         refresh_osv=scheduled("refresh_osv", crontab(minute="5"), handlers.refresh_osv),
         clean_spool=scheduled("clean_spool", crontab(minute="25"), handlers.clean_spool),
         remind_reviewers=scheduled("remind_reviewers", crontab(minute="45"), handlers.remind_reviewers),
+        rematch=huey.task(name="rematch")(in_app_context(handlers.rematch)),
     )
     app.cli.add_command(worker_command)
 
@@ -111,6 +113,12 @@ def jobs() -> Jobs:
 def enqueue_handlers(event_id: int, name: str) -> None:
     for handler in jobs().handlers.get(name, ()):
         jobs().handle(event_id, handler)
+
+
+def enqueue_rematch(release_ids: list[int]) -> bool:
+    """Queue one batch of OSV re-matching; True when it already ran (immediate mode)."""
+    jobs().rematch(list(release_ids))
+    return bool(jobs().huey.immediate)
 
 
 def schedule_webhook(delivery_id: int, delay: float) -> None:

@@ -46,6 +46,7 @@ EVENTS = {
     "review.first_approval": _l("Review: first of two approvals"),
     "review.request_changes": _l("Review: changes requested"),
     "review.reject": _l("Review: rejected"),
+    "check.rerun": _l("Check run again"),
     "review_reason.create": _l("Review reason added"),
     "solution.state": _l("Solution state changed"),
     "token.create": _l("API token created"),
@@ -73,6 +74,12 @@ MESSAGES: list[tuple[re.Pattern[str], Any]] = [(re.compile(pattern + r"\Z", re.S
      _l("You already approved this first release: a second, different reviewer must approve it.")),
     (r"this release is (?P<state>.*), not waiting for review", _l("This release is no longer waiting for review.")),
     (r"you do not hold this release's claim", _l("You do not hold this release's claim.")),
+    (r"checks are still running: (?P<names>.*); approve once they have finished",
+     _l("Checks are still running (%(names)s): approve once they have finished.")),
+    (r"the check (?P<name>\S+) is (?P<status>\S+); only a check that failed, timed out or could not run is run again",
+     _l("Only a check that failed, timed out or could not run can be run again.")),
+    (r"no check named '(?P<name>.*)' runs as a job; choose one of (?P<choices>.*)",
+     _l("There is no check named %(name)s that can be run again.")),
     (r"not JSON \(.*\); upload what your broker returns for GET /ngsi-ld/v1/types\?details=true",
      _l("This is not JSON. Upload what your broker returns for GET /ngsi-ld/v1/types?details=true.")),
     (r"not an NGSI-LD entity type document: .*",
@@ -178,9 +185,11 @@ def _counts(counts: dict[str, int], labels: dict[str, Any]) -> str:
 def check_summary(check) -> str:
     """A check's summary in the reader's language, rebuilt from its details (the stored summary is English)."""
     d: dict[str, Any] = check.details or {}
-    if "sentence" in d:  # code checks (registry/review/codechecks.py) store their msgid and its parameters
+    if "sentence" in d:  # code checks (registry/spec/codechecks.py) store their msgid and its parameters
         return _(d["sentence"], **d.get("params", {}))
     name, status = check.name, check.status
+    if status == "running":
+        return _("Running; the result appears here when the check has finished.")
     if name == "manifest":
         n = len(d.get("problems") or [])
         return ngettext("%(num)d warning in solution.yaml", "%(num)d warnings in solution.yaml", n) if n \

@@ -10,19 +10,18 @@ from flask import Response, current_app, redirect, request, send_file
 from flask_login import current_user
 from sqlalchemy import update
 
-from registry.web import api_bp as bp
 from registry.accounts.auth import current_token, optional_token
-from registry.web import PRIVATE
-from registry.releases.serializers import release_json, solution_json
-from registry.web import json_body
 from registry.db import write_apart
 from registry.errors import InvalidInput, NotFound
 from registry.extensions import limiter
 from registry.publishing import service
 from registry.releases import service as releases
 from registry.releases.models import ArtifactKind, Release, ReleaseState
+from registry.releases.serializers import release_json, solution_json
 from registry.storage import storage
 from registry.storage.base import BlobStorage, blob_key
+from registry.web import PRIVATE, json_body
+from registry.web import api_bp as bp
 
 MAX_SIDE_FILE = 256 * 1024
 _PRINTABLE_ASCII = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
@@ -49,7 +48,7 @@ def upload_release(name: str):
     )
     result = service.publish(token, name, upload)
     status = 201 if result.created else 200
-    return {"created": result.created, "release": release_json(result.release)}, status
+    return {"created": result.created, "release": release_json(result.release, show_checks=True)}, status
 
 
 def _side_file(field: str) -> bytes | None:
@@ -75,12 +74,13 @@ def get_solution(name: str):
     solution = releases.get_solution(name)
     token, user = optional_token(), current_user
     visible = [r for r in solution.releases if releases.can_see(r, user, token)]
-    return {"solution": solution_json(solution, visible)}
+    return {"solution": solution_json(solution, visible, lambda r: releases.may_see_checks(r, user, token))}
 
 
 @bp.get("/solutions/<name>/releases/<version>")
 def get_release(name: str, version: str):
-    return {"release": release_json(_visible_release(name, version))}
+    release = _visible_release(name, version)
+    return {"release": release_json(release, releases.may_see_checks(release, current_user, optional_token()))}
 
 
 @bp.get("/solutions/<name>/releases/<version>/<any(archive, sbom, provenance, signature):kind>")
@@ -202,14 +202,14 @@ def yank_release(name: str, version: str):
     token = current_token()
     body = json_body()
     release = releases.yank(token, releases.get_release(name, version), str(body.get("reason") or ""))
-    return {"release": release_json(release)}
+    return {"release": release_json(release, releases.may_see_checks(release, current_user, token))}
 
 
 @bp.post("/solutions/<name>/releases/<version>/unyank")
 def unyank_release(name: str, version: str):
     token = current_token()
     release = releases.unyank(token, releases.get_release(name, version))
-    return {"release": release_json(release)}
+    return {"release": release_json(release, releases.may_see_checks(release, current_user, token))}
 
 
 @bp.post("/solutions/<name>/state")
@@ -223,7 +223,7 @@ def set_solution_state(name: str):
     solution = releases.get_solution(name)
     releases.set_solution_state_with_token(token, solution, state, successor, reason or "")
     visible = [r for r in solution.releases if releases.can_see(r, current_user, token)]
-    return {"solution": solution_json(solution, visible)}
+    return {"solution": solution_json(solution, visible, lambda r: releases.may_see_checks(r, current_user, token))}
 
 
 def _optional_text(body: dict, key: str) -> str | None:

@@ -26,25 +26,28 @@ from registry.accounts.service import require_scope
 from registry.audit import service as audit
 from registry.db import begin_write, db
 from registry.errors import Conflict, InvalidInput, Unprocessable
-from registry.publishing.checks import upload_checks
-from registry.releases.service import find_solution, refuse_mirrored
-from registry.review.codechecks import code_check_rows
+from registry.publishing.signatures import verify_provenance
 from registry.releases.inspection import inspect_archive
 from registry.releases.models import (
     Artifact,
     ArtifactKind,
-    Check,
     DataHubRequirement,
     DeployTarget,
     Release,
     Solution,
     SolutionState,
 )
-from registry.spec.names import SOLUTION_NAME_RULE, artifact_filename, is_solution_name, normalize_name
-from registry.publishing.signatures import verify_provenance
+from registry.releases.service import find_solution, refuse_mirrored
 from registry.releases.versions import same_precedence
+from registry.review.checks import record_upload_checks, start_job_checks
 from registry.review.models import Review, ReviewDecision
-from registry.sbom.service import evaluate_release, store_components
+from registry.sbom.service import store_components
+from registry.spec.names import (
+    SOLUTION_NAME_RULE,
+    artifact_filename,
+    is_solution_name,
+    normalize_name,
+)
 from registry.storage import StorageError, storage
 
 log = logging.getLogger(__name__)
@@ -87,8 +90,6 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
     parsed_sbom = inspected.sbom  # parsed and schema-checked by the shared inspection
     artifacts, blobs = _artifacts(upload, inspected.manifest, version, provenance.statement, inspected.sbom_bytes,
                                   parsed_sbom.media_type)
-    code_checks = code_check_rows(inspected.contents, inspected.manifest,
-                                  provenance.info.commit if provenance.info else None)
 
     created_blobs: list[str] = []
     try:
@@ -97,8 +98,7 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
                 created_blobs.append(digest)
         for attempt in (1, 2):
             try:
-                release = _write_release(token, solution, name, version, upload, inspected, provenance, artifacts,
-                                         [_copy(check) for check in code_checks])
+                release = _write_release(token, solution, name, version, upload, inspected, provenance, artifacts)
                 break
             except IntegrityError:
                 db.session.rollback()
@@ -117,28 +117,23 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
 
 
 def _write_release(token: ApiToken, solution: Solution | None, name: str, version: str, upload: Upload, inspected,
-                   provenance, artifacts: list[Artifact], code_checks: list[Check]) -> Release:
-    """The upload's one short write transaction (everything before it only read), audit record last."""
+                   provenance, artifacts: list[Artifact]) -> Release:
+    """The upload's one short write transaction (everything before it only read), audit record last.
+    The heavy checks are not run here: they get `running` rows and run as a job after the commit
+    (registry/review/checks.py)."""
     begin_write()
     if solution is not None:
         # Uploads of one solution take turns from here on, so the version check sees every version
         # committed meanwhile (1.1.0 and 1.1.0+x at once) and reindexing the solution cannot deadlock.
         db.session.execute(select(Solution.id).where(Solution.id == solution.id).with_for_update(key_share=True))
         _new_version(inspected.manifest, name, solution, upload)
-    release = _record_release(token, solution, name, version, inspected, provenance, artifacts, code_checks)
+    release = _record_release(token, solution, name, version, inspected, provenance, artifacts)
     store_components(release, inspected.sbom)
-    evaluate_release(release)
     audit.record("release.upload", actor=token.user, org_id=token.org_id, solution_id=release.solution_id,
                  details={"version": version, "sha256": upload.archive_sha256,
                           "signed_by": provenance.signer.keyid if provenance.signer else None})
     db.session.commit()
     return release
-
-
-def _copy(check: Check) -> Check:
-    """A fresh row for each try: a row added to a transaction that rolled back is not reused."""
-    return Check(name=check.name, status=check.status, summary=check.summary, details=check.details,
-                 ran_at=check.ran_at)
 
 
 def _check_declared(name: str, upload: Upload) -> None:
@@ -200,7 +195,7 @@ def _artifacts(upload: Upload, manifest: dict, version: str, statement: bytes | 
 
 
 def _record_release(token: ApiToken, solution: Solution | None, name: str, version: str, inspected,
-                    provenance, artifacts: list[Artifact], code_checks: list[Check]) -> Release:
+                    provenance, artifacts: list[Artifact]) -> Release:
     """Add the release (and, on a first upload, the solution it claims) to the session, with its checks."""
     manifest = inspected.manifest
     answers_review_id = _open_change_request(solution) if solution is not None else None
@@ -217,8 +212,9 @@ def _record_release(token: ApiToken, solution: Solution | None, name: str, versi
                       provenance_commit=info.commit if info else None)
     _record_requirements(release, manifest)
     db.session.add(release)
-    upload_checks(release, inspected, provenance, code_checks)
+    job_checks = record_upload_checks(release, inspected, provenance)
     db.session.flush()
+    start_job_checks(release, job_checks)
     return release
 
 

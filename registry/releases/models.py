@@ -43,6 +43,11 @@ class CheckStatus(StrEnum):
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
+    # A check run as a job (registry/review/checks.py) is "running" until its result is stored; one that
+    # used up its time budget is "timed_out", one that raised is "error" with the exception's one line.
+    RUNNING = "running"
+    TIMED_OUT = "timed_out"
+    ERROR = "error"
 
 
 class Solution(db.Model):
@@ -141,7 +146,7 @@ class Check(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
     summary: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict] = mapped_column(default=dict)
     ran_at: Mapped[datetime] = mapped_column(default=utcnow)

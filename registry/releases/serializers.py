@@ -10,7 +10,15 @@ from registry.transparency import mirrored
 from registry.transparency import service as transparency
 from registry.web import iso
 
-def release_json(release) -> dict:
+
+def check_json(check) -> dict:
+    return {"name": check.name, "status": check.status, "summary": check.summary, "details": check.details,
+            "ran_at": iso(check.ran_at)}
+
+
+def release_json(release, show_checks: bool = False) -> dict:
+    """`show_checks`: the reader is of the publishing organization or a reviewer (`may_see_checks`);
+    anyone else gets `"checks": null`."""
     name, version = release.solution.name, release.version
 
     def link(kind: str) -> str | None:
@@ -38,7 +46,7 @@ def release_json(release) -> dict:
                        "commit": release.provenance_commit} if release.provenance_commit else None,
         "queue_position": queue_position(release),
         "reviews": [review_json(r) for r in release.reviews],
-        "checks": [{"name": c.name, "status": c.status, "summary": c.summary} for c in release.checks],
+        "checks": [check_json(c) for c in sorted(release.checks, key=lambda c: c.id or 0)] if show_checks else None,
         "yank_reason": release.yank_reason,
         "org": release.solution.org.slug,
         "download_count": release.download_count,
@@ -61,7 +69,7 @@ def review_json(review) -> dict:
             "created_at": iso(review.created_at)}
 
 
-def solution_json(solution, releases) -> dict:
+def solution_json(solution, releases, show_checks=lambda release: False) -> dict:
     latest = latest_published(solution.releases)
     shown = latest or (releases[-1] if releases else None)
     manifest = shown.manifest if shown else {}
@@ -74,5 +82,5 @@ def solution_json(solution, releases) -> dict:
         "successor": solution.successor.name if solution.successor else None,
         "mirrored_from": solution.mirrored_from,
         "latest_version": latest.version if latest else None,
-        "releases": [release_json(r) for r in releases],
+        "releases": [release_json(r, show_checks(r)) for r in releases],
     }

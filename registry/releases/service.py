@@ -87,6 +87,16 @@ def can_see(release: Release, user: User | None, token: ApiToken | None) -> bool
     return user is not None and getattr(user, "is_authenticated", False) and (user.is_reviewer or user.member_of(org_id))
 
 
+def may_see_checks(release: Release, user: User | None, token: ApiToken | None) -> bool:
+    """A release's check results (with their findings) are for its organization and reviewers only,
+    whatever state the release is in."""
+    org_id = release.solution.org_id
+    if token is not None and token.user.member_of(token.org_id) and (
+            token.org_id == org_id or token_grants(token, "review")):
+        return True
+    return user is not None and getattr(user, "is_authenticated", False) and (user.is_reviewer or user.member_of(org_id))
+
+
 def queue_position(release: Release) -> int | None:
     if release.state != ReleaseState.PENDING_REVIEW:
         return None

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from flask import request
 
+from registry.accounts.auth import current_token
 from registry.accounts.models import User
 from registry.accounts.service import require_scope
-from registry.web import api_bp as bp
-from registry.accounts.auth import current_token
-from registry.releases.serializers import release_json
-from registry.web import iso, json_body
 from registry.errors import InvalidInput
+from registry.releases import service as releases
+from registry.releases.serializers import release_json
+from registry.review import checks as check_registry
 from registry.review import service
 from registry.review.diff import release_diff
 from registry.review.models import Review
+from registry.web import api_bp as bp
+from registry.web import iso, json_body
 
 
 def _reviewer() -> User:
@@ -28,6 +30,11 @@ def _reviewer() -> User:
 def review_detail_json(review: Review) -> dict:
     return {"id": review.id, "release_id": review.release_id, "decision": review.decision, "comment": review.comment,
             "reasons": review.reasons, "reviewer": review.reviewer.username, "created_at": iso(review.created_at)}
+
+
+def check_json(check) -> dict:
+    return {"name": check.name, "status": check.status, "summary": check.summary, "details": check.details,
+            "ran_at": iso(check.ran_at), "rerunnable": check_registry.can_rerun(check)}
 
 
 def _claim_json(release) -> dict:
@@ -55,9 +62,9 @@ def review_picture(release_id: int):
     _reviewer()
     release = service.get_release(release_id)
     return {
-        "release": release_json(release),
-        "checks": [{"name": c.name, "status": c.status, "summary": c.summary, "details": c.details,
-                    "ran_at": iso(c.ran_at)} for c in service.sorted_checks(release)],
+        "release": release_json(release, show_checks=True),
+        "checks": [check_json(c) for c in service.sorted_checks(release)],
+        "checks_running": service.running_checks(release),
         "diff": release_diff(release).to_dict(),
         "reviews": [review_detail_json(r) for r in release.reviews],
         "claim": _claim_json(release),
@@ -77,7 +84,7 @@ def review_decide(release_id: int):
     if not isinstance(reasons, list):
         raise InvalidInput("reasons must be a list of reason ids", field="reasons")
     outcome = service.decide(user, service.get_release(release_id), decision, comment, reasons)
-    return {"release": release_json(outcome.release), "review": review_detail_json(outcome.review),
+    return {"release": release_json(outcome.release, show_checks=True), "review": review_detail_json(outcome.review),
             "published": outcome.published}
 
 
@@ -91,3 +98,11 @@ def review_claim(release_id: int):
 def review_unclaim(release_id: int):
     user = _reviewer()
     return {"claim": _claim_json(service.unclaim(user, service.get_release(release_id)))}
+
+
+@bp.post("/solutions/<name>/releases/<version>/checks/<check>/rerun")
+def rerun_check(name: str, version: str, check: str):
+    """Run a failed, timed-out or broken job check again (reviewers; audited). 202: it is queued."""
+    user = _reviewer()
+    row = check_registry.rerun(user, releases.get_release(name, version), check)
+    return {"check": check_json(row)}, 202

@@ -19,7 +19,6 @@ from sqlalchemy.orm import selectinload
 
 from registry.accounts.models import User
 from registry.audit import service as audit
-from registry.transparency import service as transparency
 from registry.db import db, utcnow
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound
 from registry.notifications.models import NotificationKind
@@ -29,10 +28,13 @@ from registry.releases.models import Check, CheckStatus, Release, ReleaseState, 
 from registry.releases.service import queue_position, release_link
 from registry.review.models import Review, ReviewDecision, ReviewReason
 from registry.spec.vocabulary import PROGRAMMES
+from registry.transparency import service as transparency
 
 DEFAULT_CLAIM_MINUTES = 30
-CHECK_ORDER = {CheckStatus.FAIL: 0, CheckStatus.WARN: 1, CheckStatus.PASS: 2}
-CHECK_FILTERS = tuple(CHECK_ORDER)
+# Worst first: a check that could not say (error, timed out) or has not said yet (running) is not a pass.
+CHECK_ORDER = {CheckStatus.FAIL: 0, CheckStatus.ERROR: 1, CheckStatus.TIMED_OUT: 2, CheckStatus.RUNNING: 3,
+               CheckStatus.WARN: 4, CheckStatus.PASS: 5}
+CHECK_FILTERS = (CheckStatus.FAIL, CheckStatus.WARN, CheckStatus.PASS)
 KIND_FILTERS = ("first", "update")
 NEEDS_COMMENT = (ReviewDecision.REQUEST_CHANGES, ReviewDecision.REJECT)
 MAX_COMMENT = 10_000
@@ -65,6 +67,20 @@ def get_release(release_id: int) -> Release:
 def sorted_checks(release: Release) -> list[Check]:
     """Failing first, then warnings, then passes; by name within each."""
     return sorted(release.checks, key=lambda c: (CHECK_ORDER.get(c.status, -1), c.name))
+
+
+def running_checks(release: Release) -> list[str]:
+    """Names of the release's checks still running as jobs (registry/review/checks.py)."""
+    return sorted(c.name for c in release.checks if c.status == CheckStatus.RUNNING)
+
+
+def refuse_while_running(release: Release) -> None:
+    running = running_checks(release)
+    if running:
+        raise Conflict(f"checks are still running: {', '.join(running)}; approve once they have finished",
+                       code="checks-running",
+                       hint="reload the review page in a minute; a check that stays running long after its budget "
+                            "can be run again")
 
 
 def check_status(release: Release) -> str:
@@ -229,6 +245,8 @@ def decide(user: User, release: Release, decision: str, comment: str = "",
     if len(comment) > MAX_COMMENT:
         raise InvalidInput(f"the comment is longer than {MAX_COMMENT} characters", field="comment")
     require_independent(user, release)
+    if decision == ReviewDecision.APPROVE:
+        refuse_while_running(release)  # before anything is written: a refusal changes nothing
     reasons = _reason_snapshots(reason_ids or [])
 
     # The lock: only a pending release not held by another reviewer matches.
@@ -394,5 +412,5 @@ def org_releases(user: User) -> list[PublisherStatus]:
         return []
     releases = db.session.scalars(select(Release).join(Solution).where(Solution.org_id.in_(org_ids))
                                   .order_by(Release.created_at.desc(), Release.id.desc())
-                                  .options(selectinload(Release.reviews)))
+                                  .options(selectinload(Release.reviews), selectinload(Release.checks)))
     return [publisher_status(r) for r in releases]

@@ -10,16 +10,17 @@ from flask_login import current_user, login_required
 
 from registry.accounts.forms import ConfirmForm
 from registry.db import db
-from registry.errors import Conflict, InvalidInput
+from registry.errors import Conflict, Forbidden, InvalidInput, NotFound
 from registry.releases.models import Release
-from registry.review import service
 from registry.releases.service import can_see
-from registry.review.codechecks import needs_attention
+from registry.review import checks as check_registry
+from registry.review import service
+from registry.review.attention import needs_attention
 from registry.review.diff import previous_published, release_diff
 from registry.review.files import release_files, tree, view_file
-from registry.review.sourcediff import MAX_ROWS, file_diff, source_diff
 from registry.review.forms import DecisionForm, ReasonForm
 from registry.review.models import ReviewDecision, ReviewReason
+from registry.review.sourcediff import MAX_ROWS, file_diff, source_diff
 from registry.spec.vocabulary import PROGRAMME_LABELS
 from registry.web import reader_locale
 
@@ -74,6 +75,8 @@ def _render_release(release: Release, form: DecisionForm | None = None, error: s
     source = source_diff(release_files(base) if base is not None else None, release_files(release))
     return render_template(
         "review/release.html", release=release, solution=release.solution, checks=service.sorted_checks(release),
+        running=service.running_checks(release),
+        rerunnable={c.name for c in release.checks if check_registry.can_rerun(c)},
         diff=changes, attention=needs_attention(changes, source), reviews=release.reviews,
         form=form or _decision_form(),
         confirm=ConfirmForm(), holder=holder, claim_expires_at=service.claim_expires_at(release) if holder else None,
@@ -140,6 +143,22 @@ def _claim_action(release_id: int, action, message: str):
         db.session.rollback()
         return _render_release(service.get_release(release_id), error=exc.detail, status=409)
     flash(message)
+    return redirect(url_for("review.release", release_id=release_id))
+
+
+@bp.post("/releases/<int:release_id>/checks/<name>/rerun")
+@login_required
+def rerun_check(release_id: int, name: str):
+    service.require_reviewer(current_user)
+    target = service.get_release(release_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        check_registry.rerun(current_user, target, name)
+    except (Conflict, NotFound, Forbidden) as exc:
+        db.session.rollback()
+        return _render_release(service.get_release(release_id), error=exc.detail, status=exc.status)
+    flash(_("The check %(name)s runs again; its result appears here when it is done.", name=name))
     return redirect(url_for("review.release", release_id=release_id))
 
 

@@ -18,7 +18,11 @@ def import_command(path: Path, no_rematch: bool) -> None:
     """Import OSV records from a directory of JSON files, an OSV all.zip, or one JSON file."""
     from registry.sbom.osv import import_osv
 
-    report = import_osv(path, rematch=not no_rematch)
+    def progress(handed: int, total: int, done: bool) -> None:
+        click.echo(f"re-matched {handed}/{total} releases" if done
+                   else f"queued for re-matching: {handed}/{total} releases (the worker matches them)")
+
+    report = import_osv(path, rematch=not no_rematch, progress=progress)
     click.echo(f"imported: {report.imported}")
     click.echo(f"updated: {report.updated}")
     click.echo(f"unchanged: {report.unchanged}")

@@ -395,10 +395,12 @@ def _store(record: dict, report: ImportReport) -> None:
     report.imported += 1
 
 
-def import_osv(path: str | Path, *, max_record_bytes: int = MAX_RECORD_BYTES, rematch: bool = True) -> ImportReport:
+def import_osv(path: str | Path, *, max_record_bytes: int = MAX_RECORD_BYTES, rematch: bool = True,
+               progress=None) -> ImportReport:
     """Import OSV records from a directory, an all.zip or one JSON file; commits file by file.
 
-    With `rematch`, every stored release's findings are recomputed afterwards.
+    With `rematch`, every stored release's findings are recomputed afterwards, in batches of releases
+    run as jobs (`rematch_all`; `progress(handed_over, total, done)` hears of each batch).
     """
     report = ImportReport()
     for name, data in _sources(Path(path), max_record_bytes):
@@ -422,7 +424,7 @@ def import_osv(path: str | Path, *, max_record_bytes: int = MAX_RECORD_BYTES, re
     if rematch:
         from registry.sbom.service import rematch_all
 
-        rematch_all()
+        rematch_all(progress)
         db.session.commit()
     return report
 

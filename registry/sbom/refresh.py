@@ -81,7 +81,7 @@ def _import(path: Path) -> ImportReport:
 
     report = import_osv(path, rematch=False)
     if report.imported or report.updated or report.withdrawn or report.duplicates:
-        rematch_all()  # flushed; the job commits it with the run's record
+        rematch_all()  # commits, then queues the batches of re-matching jobs
     return report
 
 

@@ -12,6 +12,7 @@ None of these commit; the caller does.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,7 +141,8 @@ def _findings(release_id: int) -> list[Finding]:
                                    .options(selectinload(Finding.component)).order_by(Finding.id)))
 
 
-def vulnerability_check(release: Release) -> Check:
+def vulnerability_outcome(release: Release) -> tuple[str, str, dict]:
+    """The "vulnerabilities" check from the release's stored findings: status, summary, details."""
     findings = _findings(release.id)
     active = [f for f in findings if counted(f)]
     by_severity = Counter(f.severity or "unknown" for f in active)
@@ -159,18 +161,35 @@ def vulnerability_check(release: Release) -> Check:
     summary = (f"{len(active)} known vulnerabilities ("
                + ", ".join(f"{by_severity[s]} {s}" for s in SEVERITIES if by_severity[s]) + ")") if active else \
         "no known vulnerabilities" + (f" ({details['suppressed_by_vex']} not applicable by VEX)" if findings else "")
-    return _set_check(release, "vulnerabilities", status, summary, details)
+    return status, summary, details
 
 
-def license_check(release: Release) -> Check:
+def vulnerability_check(release: Release) -> Check:
+    return _set_check(release, "vulnerabilities", *vulnerability_outcome(release))
+
+
+def license_outcome(release: Release) -> tuple[str, str, dict]:
+    """The "licenses" check from the verdicts stored with the release's components."""
     components = list(db.session.scalars(select(Component).where(Component.release_id == release.id).order_by(Component.id)))
     verdicts = Counter(c.license_verdict or "review" for c in components)
     status = "fail" if verdicts["deny"] else "warn" if verdicts["warn"] or verdicts["review"] else "pass"
     flagged = [{"component": c.name, "version": c.version, "license": c.license_expression, "verdict": c.license_verdict}
                for c in components if c.license_verdict != "allow"]
     summary = ", ".join(f"{verdicts[v]} {v}" for v in licenses.VERDICTS if verdicts[v]) or "no components"
-    return _set_check(release, "licenses", status, summary,
-                      {"counts": {v: verdicts[v] for v in licenses.VERDICTS}, "flagged": flagged})
+    return status, summary, {"counts": {v: verdicts[v] for v in licenses.VERDICTS}, "flagged": flagged}
+
+
+def license_check(release: Release) -> Check:
+    return _set_check(release, "licenses", *license_outcome(release))
+
+
+def analyse_vulnerabilities(release: Release) -> tuple[str, str, dict]:
+    """The job check "vulnerabilities": match the release's components against the OSV index (its
+    findings replaced), then judge them. Flushes; the job commits."""
+    db.session.flush()
+    refresh_findings([release.id])
+    db.session.flush()
+    return vulnerability_outcome(release)
 
 
 def evaluate_release(release: Release) -> list[Check]:
@@ -181,19 +200,22 @@ def evaluate_release(release: Release) -> list[Check]:
     return [license_check(release), vulnerability_check(release)]
 
 
-def rematch_all() -> int:
-    """Recompute findings for every release (after an OSV import), refresh their vulnerability checks,
-    and emit "vulnerabilities.found" for each release with findings it did not have before (its
-    adopters are told, registry/handlers.py)."""
+REMATCH_BATCH = 200  # releases per re-matching job
+
+
+def rematch_releases(release_ids: list[int]) -> int:
+    """One batch (a job, registry/jobs `rematch`): recompute these releases' findings from the OSV index,
+    refresh their vulnerability checks, and emit "vulnerabilities.found" for each release with findings
+    it did not have before (its adopters are told, registry/handlers.py). Returns how many findings."""
     def known() -> set[tuple[int, int, str]]:
-        return set(db.session.execute(select(Finding.release_id, Finding.component_id, Finding.vulnerability_id)))
+        return set(db.session.execute(select(Finding.release_id, Finding.component_id, Finding.vulnerability_id)
+                                      .where(Finding.release_id.in_(release_ids))))
 
     before = known()
-    total = refresh_findings(None)
+    total = refresh_findings(release_ids)
     db.session.flush()
     gained = known() - before
-    release_ids = db.session.scalars(select(Component.release_id).distinct())
-    for release in db.session.scalars(select(Release).where(Release.id.in_(list(release_ids)))):
+    for release in db.session.scalars(select(Release).where(Release.id.in_(release_ids)).order_by(Release.id)):
         vulnerability_check(release)
         new = [f for f in _findings(release.id)
                if (f.release_id, f.component_id, f.vulnerability_id) in gained and counted(f)]
@@ -201,6 +223,27 @@ def rematch_all() -> int:
             events.emit(EventName.VULNERABILITIES_FOUND, release_id=release.id,
                         findings=[{"vulnerability_id": f.vulnerability_id, "severity": f.severity} for f in new])
     return total
+
+
+def rematch_all(progress: Callable[[int, int, bool], None] | None = None, batch: int = REMATCH_BATCH) -> int:
+    """After an OSV import: every release with components is matched again, `batch` releases per job.
+
+    Commits first (the import's work must be visible to the jobs, and no read may hold SQLite's lock
+    while they write), then queues the jobs; `progress(handed_over, total, done)` is called after each
+    batch, `done` true when the queue ran it on the spot (REGISTRY_QUEUE_URL=immediate). Returns how many
+    releases were handed over."""
+    from registry.jobs import enqueue_rematch
+
+    release_ids = sorted(db.session.scalars(select(Component.release_id).distinct()))
+    db.session.commit()
+    handed = 0
+    for start in range(0, len(release_ids), batch):
+        chunk = release_ids[start:start + batch]
+        ran = enqueue_rematch(chunk)
+        handed += len(chunk)
+        if progress is not None:
+            progress(handed, len(release_ids), ran)
+    return len(release_ids)
 
 
 def set_policy_categories(actor, chosen: dict[str, str]) -> None:

@@ -5,7 +5,7 @@ The checks catch a wrong path or a broken chart/compose/manifest before a munici
 install it; they are not a full Helm/Compose/Kubernetes validation. Adding a kind is adding one
 entry to ``DEPLOY_KINDS``; the validator, the search facet, the solution page and the JSON Schema
 (``python -m registry.spec.schema``) take their kinds from it. The review's deep file checks
-(registry/review/codechecks.py) are keyed by these names, and a test keeps them complete.
+(registry/spec/codechecks.py) are keyed by these names, and a test keeps them complete.
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 import json
+from pathlib import Path
 
 import git
+
+APACHE = Path(__file__).resolve().parents[2] / "sample_solutions" / "parking-share" / "LICENSE"
+AWS_KEY = "AKIA" + "Z7QXPLM2RTWV4N8K"  # built here so no scanner of this repository takes it for a real one
 
 
 def problems(result):
@@ -8,7 +12,8 @@ def problems(result):
 
 
 def test_clean_tagged_solution_passes(solreg, solution_repo):
-    result = solreg("check", str(solution_repo), "--format", "json")
+    # The kit has no LICENSE file, which the licence-files code check fails (tested below).
+    result = solreg("check", str(solution_repo), "--format", "json", "--no-code-checks")
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert report["ok"] is True
@@ -90,3 +95,38 @@ def test_before_the_tag_the_tracked_files_of_the_work_tree_are_inspected(solreg,
     assert result.returncode == 1
     assert "invalid-sbom" in problems(result)
     assert git.Repo(solution_repo).git.stash("list") == ""  # nothing was stashed
+
+
+def licensed(solution_repo, kit, **files: str):
+    """The kit's solution with the Apache licence text it declares (and `files`), committed and tagged."""
+    (solution_repo / "LICENSE").write_bytes(APACHE.read_bytes())
+    for name, text in files.items():
+        (solution_repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (solution_repo / name).write_text(text)
+    repo = git.Repo(solution_repo)
+    kit.commit_all(repo, "licence")
+    repo.create_tag("v1.2.0", force=True)
+    return solution_repo
+
+
+def test_the_code_checks_run_on_the_built_package_each_with_its_status(solreg, solution_repo, kit):
+    result = solreg("check", str(licensed(solution_repo, kit)), env={"COLUMNS": "200"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    shown = {line.split()[1]: line.split()[0] for line in lines[lines.index("code checks:") + 1:]
+             if line.startswith("  ") and not line.startswith("      ")}
+    assert shown.keys() == {"license-files", "blobs", "secrets", "secure-coding", "deploy-files"}
+    assert shown["secrets"] == "pass" and shown["deploy-files"] == "warn"  # a tag, no digest
+    report = json.loads(solreg("check", str(solution_repo), "--format", "json").stdout)
+    assert {c["name"]: c["status"] for c in report["code_checks"]} == shown and report["ok"] is True
+
+
+def test_a_failing_code_check_exits_1_with_one_line_and_a_hint(solreg, solution_repo, kit):
+    config = f"# 주차장 설정\naws_access_key_id = {AWS_KEY}\n"
+    result = solreg("check", str(licensed(solution_repo, kit, **{"config/settings.ini": config})))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == "error: code check(s) failed: secrets"
+    assert result.stderr.splitlines()[1].startswith("hint: fix the findings listed above")
+    assert "config/settings.ini:2" in result.stdout and AWS_KEY not in result.stdout
+    report = json.loads(solreg("check", str(solution_repo), "--format", "json").stdout)
+    assert report["ok"] is False and {c["name"]: c["status"] for c in report["code_checks"]}["secrets"] == "fail"

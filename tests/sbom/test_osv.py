@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from registry.db import db
+from registry.releases.models import Check
 from registry.sbom.models import Finding, Vulnerability, VulnerabilityAlias, VulnerabilityPackage
 from registry.sbom.osv import affected_by, import_osv, record_severity, severity_of
 
@@ -272,3 +273,22 @@ def test_rematch_after_import(app, make_release, ingest):
     check = next(c for c in release.checks if c.name == "vulnerabilities")
     db.session.refresh(check)
     assert check.status == "fail"
+
+
+def test_rematch_runs_in_batches_of_releases_and_reports_progress(app, make_release, ingest):
+    from registry.sbom.service import rematch_all
+
+    releases = [make_release("parking-share", f"1.0.{n}") for n in range(3)]
+    for release in releases:
+        ingest(release, "cdxgen-npm.cdx.json")
+    ids = [r.id for r in releases]
+    import_osv(OSV / "records", rematch=False)
+    db.session.commit()
+    seen = []
+    assert rematch_all(lambda handed, total, done: seen.append((handed, total, done)), batch=2) == 3
+    assert seen == [(2, 3, True), (3, 3, True)]  # immediate mode: each batch ran when it was handed over
+    found = db.session.scalars(select(Finding.release_id).where(Finding.vulnerability_id == "GHSA-35jh-r3h4-6jhm"))
+    assert sorted(found) == ids
+    checks = db.session.scalars(select(Check).where(Check.release_id.in_(ids), Check.name == "vulnerabilities"))
+    assert {c.status for c in checks} == {"fail"}
+    assert seen[-1][0] == len(ids)  # nothing left out between batches

@@ -2,11 +2,14 @@
 and unpinned or invalid deploy files, each a named check with pass / warn / fail and findings that
 point at lines of the release's files.
 
-Every check is a plain function of the release's files (read in memory from the archive) and its
-manifest, so it can run at upload or later from a job. Nothing from a package is executed: the
+Every check is a plain function of the package's files (read in memory from the archive) and its
+manifest, with no Flask and no database: the registry runs them as jobs after an upload
+(registry/review/checks.py records them) and `solreg check` runs them on the built archive. Nothing from a package is executed: the
 scanners that want files on disk (detect-secrets, bandit, reuse) get a temporary directory with the
 members written as plain, non-executable data. Each check has a budget of seconds and bytes; a check
-that runs out stops reading and reports "warn" with what it found so far.
+that runs out stops reading and reports "timed_out" with what it found so far (a "fail" found before
+stays "fail"), one that does not come back within its seconds at all is "timed_out" without findings,
+and one that raises is "error" with the exception's one line (`run_code_check`).
 
 Sentences are stored as their English msgid with parameters and translated when shown
 (registry/ops/wording.py `check_summary`), so a reviewer reads them in the language they chose.
@@ -26,12 +29,9 @@ from pathlib import Path
 from typing import Any, Final
 
 import yaml
-from flask import current_app
 
-from registry.db import utcnow
-from registry.releases.models import Check
-from registry.review.files import FileEntry, ReleaseFiles, decode, entries_of
 from registry.spec.archive import ArchiveContents
+from registry.spec.members import FileEntry, ReleaseFiles, decode, entries_of
 
 SECONDS: Final = 20.0  # per check
 BYTES: Final = 64 * 1024 * 1024  # read per check
@@ -39,6 +39,7 @@ MINIFIED_BYTES: Final = 100 * 1024
 LONG_LINE: Final = 1000  # a JS/CSS line longer than this is a minified bundle
 FINDINGS_KEPT: Final = 200  # per check; the rest are counted
 STATUS_ORDER: Final = {"pass": 0, "warn": 1, "fail": 2}
+GRACE: Final = 1.0  # seconds past its budget a check may take to notice it ran out, before it is abandoned
 
 
 def _l(msgid: str) -> str:
@@ -66,6 +67,11 @@ class CheckResult:
     @property
     def summary(self) -> str:
         return self.sentence % self.params
+
+    def details(self) -> dict[str, Any]:
+        """As a Check row stores it: the sentence and its parameters (translated when shown), the findings."""
+        return {"sentence": self.sentence, "params": self.params, "findings": [asdict(f) for f in self.findings],
+                **self.extra}
 
 
 class Budget:
@@ -528,7 +534,7 @@ KIND_FINDINGS: Final[dict[str, Callable[[FileEntry, yaml.Node, dict], list[Findi
 }
 
 
-# --- running and recording --------------------------------------------------------------------
+# --- running ---------------------------------------------------------------------------------
 
 CHECKS: Final[dict[str, Callable[[CodeInput, Budget], CheckResult]]] = {
     "license-files": check_licenses,
@@ -539,63 +545,60 @@ CHECKS: Final[dict[str, Callable[[CodeInput, Budget], CheckResult]]] = {
 }
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception as one sentence: its type and the first line of its message."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:300]}" if text else type(exc).__name__
+
+
+def run_code_check(name: str, code: CodeInput, seconds: float = SECONDS, max_bytes: int = BYTES,
+                   check: Callable[[CodeInput, Budget], CheckResult] | None = None) -> CheckResult:
+    """One check within its budget, never raising: "timed_out" when it ran out of seconds or bytes (or
+    did not come back at all within `seconds` + GRACE; its thread is then left to end by itself), "error"
+    with the exception's one line when it raised."""
+    check = check or CHECKS[name]
+    budget = Budget(seconds, max_bytes)
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["result"] = check(code, budget)
+        except Exception as exc:  # reported as the check's result, never raised into the upload or the job
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=work, name=f"check-{name}", daemon=True)
+    thread.start()
+    thread.join(seconds + GRACE)
+    timed_out = {"seconds": seconds, "bytes": max_bytes}
+    if thread.is_alive():
+        return CheckResult(name, "timed_out", _l("Timed out: no result within %(seconds)s s."),
+                           {"seconds": _number(seconds)}, extra={"timed_out": timed_out})
+    if "error" in outcome:
+        return CheckResult(name, "error", _l("The check failed to run: %(error)s"),
+                           {"error": one_line(outcome["error"])})
+    result = outcome["result"]
+    if budget.exhausted:
+        result.extra["timed_out"] = timed_out
+        if result.status != "fail":
+            result.status = "timed_out"
+            result.sentence, result.params = _l("Timed out after %(seconds)s s or %(mb)s MB; the files read "
+                                                "so far gave %(n)s finding(s)."), {
+                "seconds": _number(seconds), "mb": max_bytes // 2**20, "n": len(result.findings)}
+    return result
+
+
+def _number(seconds: float) -> int | float:
+    return int(seconds) if float(seconds).is_integer() else round(seconds, 2)
+
+
 def run_code_checks(code: CodeInput, seconds: float = SECONDS, max_bytes: int = BYTES) -> list[CheckResult]:
-    results = []
+    """Every code check in turn, each within its own budget; the temporary copy is removed afterwards."""
     try:
-        for check in CHECKS.values():
-            budget = Budget(seconds, max_bytes)
-            result = check(code, budget)
-            if budget.exhausted:
-                result.status = "fail" if result.status == "fail" else "warn"
-                result.extra["timed_out"] = {"seconds": seconds, "bytes": max_bytes}
-                if result.status == "warn":
-                    result.sentence, result.params = _l("Timed out after %(seconds)s s or %(mb)s MB; the files read "
-                                                        "so far gave %(n)s finding(s)."), {
-                        "seconds": int(seconds), "mb": max_bytes // 2**20, "n": len(result.findings)}
-            results.append(result)
+        return [run_code_check(name, code, seconds, max_bytes) for name in CHECKS]
     finally:
         code.close()
-    return results
 
 
-def code_check_rows(contents: ArchiveContents, manifest: dict, commit: str | None) -> list[Check]:
-    """Run every code check on an uploaded archive; the rows are added to the release later.
-
-    Called before the upload's write transaction begins: the checks read and scan for seconds.
-    """
-    if not current_app.config["REVIEW_CODE_CHECKS"]:
-        return []
-    files = ReleaseFiles(entries_of(contents), contents.files)
-    return [Check(name=result.name, status=result.status, summary=result.summary, ran_at=utcnow(),
-                  details={"sentence": result.sentence, "params": result.params,
-                           "findings": [asdict(f) for f in result.findings], **result.extra})
-            for result in run_code_checks(CodeInput(files, manifest, commit))]
-
-
-# --- needs attention --------------------------------------------------------------------------
-
-WRITE_ACCESS: Final = frozenset({"write"})
-
-
-@dataclass(frozen=True)
-class Attention:
-    kind: str  # dependency | write-access | personal-data | removed-file | licence
-    subject: str
-
-
-def needs_attention(diff, source) -> list[Attention]:
-    """What a reviewer must not miss, from the manifest/SBOM diff (registry/review/diff.py) and the
-    source diff (registry/review/sourcediff.py): new dependencies, new write access to the data hub,
-    new personal-data entity types, removed files and a licence change. A first release lists none."""
-    if diff.is_first:
-        return []
-    items = [Attention("dependency", c.name) for c in (diff.sbom.added if diff.sbom is not None else [])]
-    items += [Attention("dependency", c.new) for c in diff.fields
-              if c.path.startswith("dependsOn.solutions") and c.old is None and c.new is not None]
-    items += [Attention("write-access", e.type) for e in diff.datahub.added if WRITE_ACCESS & set(e.access)]
-    items += [Attention("write-access", a.type) for a in diff.datahub.access_changed if WRITE_ACCESS & set(a.added)]
-    items += [Attention("personal-data", e.type) for e in diff.datahub.added if e.personal_data]
-    items += [Attention("removed-file", c.path) for c in source.changes if c.status == "removed"]
-    if diff.license_change:
-        items.append(Attention("licence", f"{diff.license_change.old} → {diff.license_change.new}"))
-    return items
+def code_input(contents: ArchiveContents, manifest: dict, commit: str | None = None) -> CodeInput:
+    """What the checks read, from an archive read by registry/spec/archive.py."""
+    return CodeInput(ReleaseFiles(entries_of(contents), contents.files), manifest, commit)
