@@ -93,9 +93,13 @@ def _search_json(result: search.SearchResult) -> dict:
               for facet, values in result.facets.items()}
     if result.fits_hub_count is not None:
         facets["fits_hub"] = [{"value": "1", "count": result.fits_hub_count, "selected": query.fits_hub}]
+    # Beyond search.COUNT_CAP matches, `total` and the counts of the facets named in
+    # `estimated_facets` are lower bounds (see docs/catalog.md, "Counts").
     return {"query": query.text, "results": [_hit_json(h) for h in result.hits], "total": result.total,
-            "page": result.page, "pages": result.pages, "page_size": search.PAGE_SIZE, "sort": query.sort,
-            "shortened": result.shortened, "facets": facets}
+            "total_is_estimate": result.total_is_estimate, "count_cap": search.COUNT_CAP,
+            "page": result.page, "pages": result.pages, "has_next": result.has_next,
+            "page_size": search.PAGE_SIZE, "sort": query.sort, "shortened": result.shortened,
+            "facets": facets, "estimated_facets": sorted(result.estimated_facets)}
 
 
 @bp.get("/catalog")

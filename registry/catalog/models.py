@@ -68,6 +68,9 @@ class SearchDocument(db.Model):
     """
 
     __tablename__ = "search_documents"
+    # The orders of the sorts "newest" and "adopted" (and of relevance's candidates), read backwards.
+    __table_args__ = (Index("ix_search_documents_newest", "published_at", "solution_id"),
+                      Index("ix_search_documents_adopted", "adoption_count", "published_at", "solution_id"))
 
     solution_id: Mapped[int] = mapped_column(ForeignKey("solutions.id", ondelete="CASCADE"), primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)

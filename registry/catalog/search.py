@@ -16,6 +16,7 @@ facet filter applied, so choosing a value never hides the alternatives of that f
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
@@ -59,6 +60,9 @@ MAX_FACET_VALUE = 200
 MAX_VALUES_PER_FACET = 20
 PAGE_SIZE = 20
 MAX_PAGE = 1000
+# Up to this many matches, totals and facet counts are exact and relevance ranks the whole match;
+# beyond it they are lower bounds over this many candidates (see search()).
+COUNT_CAP = 2000
 SORTS = ("relevance", "newest", "adopted")
 
 # Facet name (also the URL parameter) -> the controlled vocabulary, or None for free values.
@@ -225,6 +229,11 @@ class SearchResult:
     facets: dict[str, list[FacetValue]]
     fits_hub_count: int | None  # None when the reader has no data-hub profile
     shortened: bool
+    # More than COUNT_CAP solutions match: `total` (and `pages`) are lower bounds, not the count.
+    total_is_estimate: bool = False
+    # Facets (and "fits_hub") counted over a capped candidate set: their counts are lower bounds.
+    estimated_facets: frozenset[str] = frozenset()
+    has_next: bool = False
 
 
 def _contains(form: str) -> str:
@@ -245,9 +254,19 @@ def contains(column, form: str, dialect: str) -> ColumnElement[bool]:
     return column.like(_contains(form), escape="\\")  # pg_trgm serves LIKE '%…%' from its GIN index
 
 
+def member_key(dialect: str) -> ColumnElement:
+    """The solution id as membership tests (`IN (subquery)`) should name it.
+
+    On SQLite the bare rowid would make the planner look every member up in the wide table and
+    sort them all; `solution_id + 0` is not indexable, so it walks the sort's narrow index instead
+    and stops at the LIMIT, testing each id against the (materialised) subquery.
+    """
+    return docs.c.solution_id + 0 if dialect == "sqlite" else docs.c.solution_id
+
+
 def _fts_match(index, name: str, forms: list[str]) -> ColumnElement[bool]:
     match = " OR ".join(_fts_phrase(f) for f in forms)
-    return docs.c.solution_id.in_(select(index.c.rowid).where(literal_column(name).op("MATCH")(match)))
+    return member_key("sqlite").in_(select(index.c.rowid).where(literal_column(name).op("MATCH")(match)))
 
 
 def _has_bigram(form: str) -> ColumnElement[bool]:
@@ -255,10 +274,13 @@ def _has_bigram(form: str) -> ColumnElement[bool]:
     return func.search_pieces(docs.c.grams).op("@>")(cast(postgresql.array([form]), postgresql.ARRAY(Text)))
 
 
-def _id_in(ids: set[int], dialect: str) -> ColumnElement[bool]:
+def id_in(id_column, ids: Iterable[int], dialect: str) -> ColumnElement[bool]:
+    """`id_column` is one of `ids`, bound as one parameter whatever their number."""
+    ids = sorted(ids)
     if dialect == "postgresql":  # one array parameter instead of thousands of placeholders
-        return docs.c.solution_id == func.any(bindparam("ids", sorted(ids), type_=postgresql.ARRAY(Integer)))
-    return docs.c.solution_id.in_(sorted(ids))
+        return id_column == func.any(bindparam("ids", ids, type_=postgresql.ARRAY(Integer), unique=True))
+    members = func.json_each(bindparam("ids", json.dumps(ids), unique=True)).table_valued("value")
+    return id_column.in_(select(members.c.value))
 
 
 def text_condition(terms: list[Term], dialect: str) -> ColumnElement[bool]:
@@ -279,42 +301,38 @@ def text_condition(terms: list[Term], dialect: str) -> ColumnElement[bool]:
 
 
 def relevance(terms: list[Term], dialect: str) -> ColumnElement:
-    """Per term: exact name 40, in name/title/keywords 10 (8 without particle), elsewhere 3 (2)."""
+    """Per term: exact name 40, in name/title/keywords 10 (8 without particle), elsewhere 3 (2).
+
+    Only ever computed for matching documents, whose body holds every term in one of its forms:
+    so the long body is read only to tell a particle term's full form (3) from its stem (2).
+    """
     score: ColumnElement = literal(0)
     for term in terms:
         whens = [(docs.c.name == term.text, 40)]
         whens += [(contains(docs.c.head, f, dialect), 10 if i == 0 else 8) for i, f in enumerate(term.forms)]
-        whens += [(contains(docs.c.body, f, dialect), 3 if i == 0 else 2) for i, f in enumerate(term.forms)]
-        score = score + case(*whens, else_=1)
+        if len(term.forms) > 1:
+            whens.append((contains(docs.c.body, term.forms[0], dialect), 3))
+        score = score + case(*whens, else_=3 if len(term.forms) == 1 else 2)
     return score
 
 
-def facet_condition(facet: str, values: Iterable[str]) -> ColumnElement[bool]:
-    return docs.c.solution_id.in_(
+def facet_condition(facet: str, values: Iterable[str], dialect: str = "sqlite") -> ColumnElement[bool]:
+    return member_key(dialect).in_(
         select(facet_rows.c.solution_id).where(facet_rows.c.facet == facet, facet_rows.c.value.in_(list(values))))
 
 
+# Ties go to the solution registered last. Every key descending, so each order is one index read
+# backwards, without touching the (wide) rows: ix_search_documents_newest / _adopted (migration 0015).
+NEWEST_ORDER = [docs.c.published_at.desc(), docs.c.solution_id.desc()]
+ADOPTED_ORDER = [docs.c.adoption_count.desc(), *NEWEST_ORDER]
+
+
 def _order(query: SearchQuery, terms: list[Term], dialect: str) -> list:
-    newest = [docs.c.published_at.desc(), docs.c.name]
-    adopted = [docs.c.adoption_count.desc(), *newest]
     if query.sort == "newest":
-        return newest
+        return NEWEST_ORDER
     if query.sort == "adopted" or not terms:
-        return adopted
-    return [relevance(terms, dialect).desc(), *adopted]
-
-
-@dataclass
-class FacetIndex:
-    """The facet rows of the whole index, held per process for one index state.
-
-    Facet filters and live counts then cost set operations in memory instead of one grouped
-    query per facet. It is read with one grouped query (one row per facet value, its solutions
-    aggregated by the database), so building it at 50,000 solutions is a fraction of a second.
-    """
-
-    everything: frozenset[int]
-    by_value: dict[tuple[str, str], frozenset[int]]
+        return ADOPTED_ORDER
+    return [relevance(terms, dialect).desc(), *ADOPTED_ORDER]
 
 
 @dataclass
@@ -342,7 +360,7 @@ def _caches() -> dict[str, Any]:
     caches = current_app.extensions.get("search_caches")
     if caches is None:
         caches = current_app.extensions["search_caches"] = {
-            "version": _IndexVersion(), "facets": {}, "results": OrderedDict(), "rendered": OrderedDict()}
+            "version": _IndexVersion(), "results": OrderedDict(), "rendered": OrderedDict()}
     return caches
 
 
@@ -373,37 +391,32 @@ def reset_caches() -> None:
     current_app.extensions.pop("search_caches", None)
 
 
-def facet_index(state: tuple | None = None) -> FacetIndex:
-    key = state or index_state()
-    facets: dict[tuple, FacetIndex] = _caches()["facets"]
-    cached = facets.get(key)
-    if cached is None:
-        everything = frozenset(db.session.scalars(select(docs.c.solution_id)))
-        if db.session.get_bind().dialect.name == "postgresql":
-            members = func.array_agg(facet_rows.c.solution_id)
-        else:
-            members = func.group_concat(facet_rows.c.solution_id)
-        rows = db.session.execute(select(facet_rows.c.facet, facet_rows.c.value, members)
-                                  .group_by(facet_rows.c.facet, facet_rows.c.value))
-        by_value = {}
-        for facet, value, ids in rows:
-            ids = frozenset(map(int, ids.split(","))) if isinstance(ids, str) else frozenset(ids)
-            by_value[(facet, value)] = ids if ids <= everything else ids & everything
-        cached = FacetIndex(everything, by_value)
-        facets.clear()  # one state is enough; older states are never asked for again
-        facets[key] = cached
-    return cached
-
-
-# Up to this many matches, the page query selects them by id instead of matching the text again.
-PAGE_BY_ID_LIMIT = 2000
-
-
 def remember(cache: OrderedDict, key: Any, value: Any) -> None:
     """Put `value` in an LRU cache bounded by SEARCH_CACHE_SIZE entries."""
     cache[key] = value
     while len(cache) > current_app.config["SEARCH_CACHE_SIZE"]:
         cache.popitem(last=False)
+
+
+def index_facet_counts(wanted: tuple[str, ...]) -> dict[str, list[FacetValue]]:
+    """Exact counts of these facets over the whole index (the home page's categories and programmes).
+
+    One grouped read of the facet index per index state, remembered with the search results: it is
+    not read ahead, and it is bounded by the facets asked for, not by the size of a match.
+    """
+    state = index_state()
+    results: OrderedDict = _caches()["results"]
+    key = (state, "index_facet_counts", wanted)
+    counted = results.get(key)
+    if counted is None:
+        counted = {facet: [] for facet in wanted}
+        rows = db.session.execute(select(facet_rows.c.facet, facet_rows.c.value, func.count())
+                                  .where(facet_rows.c.facet.in_(wanted))
+                                  .group_by(facet_rows.c.facet, facet_rows.c.value))
+        for facet, value, n in sorted(rows, key=lambda row: (-row[2], row[1])):
+            counted[facet].append(FacetValue(value, n, False))
+        remember(results, key, counted)
+    return counted
 
 
 def cached_search(query: SearchQuery, fit_ids: frozenset[int] | None = None) -> SearchResult:
@@ -422,38 +435,62 @@ def cached_search(query: SearchQuery, fit_ids: frozenset[int] | None = None) -> 
 
 def search(query: SearchQuery, fit_ids: set[int] | frozenset[int] | None = None, *,
            state: tuple | None = None) -> SearchResult:
-    """Run a search. `fit_ids`: solutions the reader's data hub can run (None: reader has no profile)."""
+    """Run a search. `fit_ids`: solutions the reader's data hub can run (None: reader has no profile).
+
+    Everything is computed by the database over a bounded candidate set: at most COUNT_CAP + 1 ids of
+    the match, in the order of the sort (for relevance: the most adopted, then newest, first). Up to
+    COUNT_CAP matches, the total, the facet counts and the ranking are exact; beyond it the total and
+    the counts are lower bounds (`total_is_estimate`, `estimated_facets`) and relevance ranks the
+    COUNT_CAP candidates. `state` is accepted for the callers that key caches by it.
+    """
     terms, shortened = parse_query(query.text)
     dialect = db.session.get_bind().dialect.name
-    index = facet_index(state)
-    text_match = text_condition(terms, dialect)
-    # 1. The text, matched once, natively; 2. facet filters as set operations in memory.
-    found = set(db.session.scalars(select(docs.c.solution_id).where(text_match))) if terms else set(index.everything)
+    base = [text_condition(terms, dialect)] if terms else []
     if query.fits_hub and fit_ids is not None:
-        found &= fit_ids
-    chosen = {facet: frozenset().union(*(index.by_value.get((facet, v), frozenset()) for v in values))
-              for facet, values in query.filters.items()}
-    matched = found.intersection(*chosen.values()) if chosen else found
+        base.append(id_in(member_key(dialect), fit_ids, dialect))
+    chosen = {facet: facet_condition(facet, values, dialect) for facet, values in query.filters.items()}
+    where = base + list(chosen.values())
+    ranked = query.sort == "relevance" and bool(terms)
+    order = _order(query, terms, dialect)
 
-    total = len(matched)
+    ids = _candidates(where, ADOPTED_ORDER if ranked else order)
+    estimate = cut = len(ids) > COUNT_CAP
+    ids = ids[:COUNT_CAP]
+    total = len(ids)
+    if estimate and not where:  # the whole index: its size is one cheap count
+        total, estimate = db.session.scalar(select(func.count()).select_from(docs)), False
+
+    offset = (query.page - 1) * PAGE_SIZE
+    if ranked:  # relevance over the candidates, in SQL
+        page_ids = db.session.scalars(
+            select(docs.c.solution_id).where(id_in(docs.c.solution_id, ids, dialect))
+            .order_by(*order).limit(PAGE_SIZE + 1).offset(offset)).all() if ids else []
+    elif offset + PAGE_SIZE < len(ids) or not cut:
+        page_ids = ids[offset:offset + PAGE_SIZE + 1]  # the candidates are already in the sort's order
+    else:  # past the candidates of a newest/adopted listing: the database pages on
+        page_ids = db.session.scalars(select(docs.c.solution_id).where(*where).order_by(*order)
+                                      .limit(PAGE_SIZE + 1).offset(offset)).all()
+    has_next = len(page_ids) > PAGE_SIZE
+    hits = _hits(page_ids[:PAGE_SIZE])
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    hits = _page(query, terms, dialect, matched, text_match, fit_ids) if matched else []
-    facets = _facet_counts(query, index, found, chosen)
+
+    facets, estimated = _facet_counts(query, dialect, base, chosen, ids, cut)
     fits_hub_count = None
     if fit_ids is not None:
-        fits_hub_count = total if query.fits_hub else len(matched & fit_ids)
-    return SearchResult(query, terms, hits, total, query.page, pages, facets, fits_hub_count, shortened)
+        fits_hub_count = total if query.fits_hub else len(fit_ids.intersection(ids))
+        if cut and not (query.fits_hub and not estimate):
+            estimated.add("fits_hub")
+    return SearchResult(query, terms, hits, total, query.page, pages, facets, fits_hub_count, shortened,
+                        total_is_estimate=estimate, estimated_facets=frozenset(estimated), has_next=has_next)
 
 
-def _page(query: SearchQuery, terms: list[Term], dialect: str, matched: set[int], text_match, fit_ids) -> list[Hit]:
-    if len(matched) <= PAGE_BY_ID_LIMIT:
-        where = [_id_in(matched, dialect)]
-    else:  # a broad search: let the database apply the same conditions than bind thousands of ids
-        where = [text_match, *(facet_condition(f, v) for f, v in query.filters.items())]
-        if query.fits_hub and fit_ids is not None:
-            where.append(_id_in(fit_ids, dialect))
-    page_ids = db.session.scalars(select(docs.c.solution_id).where(*where).order_by(*_order(query, terms, dialect))
-                                  .limit(PAGE_SIZE).offset((query.page - 1) * PAGE_SIZE)).all()
+def _candidates(where: list, order: list) -> list[int]:
+    """Up to COUNT_CAP + 1 matching ids in `order` (one more than the cap tells that there are more)."""
+    return db.session.scalars(select(docs.c.solution_id).where(*where).order_by(*order)
+                              .limit(COUNT_CAP + 1)).all()
+
+
+def _hits(page_ids: list[int]) -> list[Hit]:
     if not page_ids:
         return []
     rows = db.session.execute(
@@ -464,27 +501,41 @@ def _page(query: SearchQuery, terms: list[Term], dialect: str, matched: set[int]
     return [by_id[sid] for sid in page_ids if sid in by_id]
 
 
-def _facet_counts(query: SearchQuery, index: FacetIndex, found: set[int],
-                  chosen: dict[str, frozenset[int]]) -> dict[str, list[FacetValue]]:
+def _facet_counts(query: SearchQuery, dialect: str, base: list, chosen: dict[str, ColumnElement],
+                  ids: list[int], estimate: bool) -> tuple[dict[str, list[FacetValue]], set[str]]:
+    """Live facet counts, grouped by the database over bounded candidate sets.
+
+    Facets nobody filters on are counted over the candidates of the search itself; a filtered facet
+    over the candidates of the search without its own filter (so its alternatives stay visible).
+    A facet counted over a capped set is named in the returned set: its counts are lower bounds.
+    """
     counts: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
+    estimated: set[str] = set()
 
-    everything = len(index.everything)
+    def tally(members: list[int], wanted: list[str]) -> None:
+        if not members:
+            return
+        where = [id_in(facet_rows.c.solution_id, members, dialect)]
+        if len(wanted) < len(FACETS):
+            # Not indexable on SQLite (`facet || ''`): the rows of the members are read by solution id,
+            # not the whole index of the facet scanned for them.
+            name = facet_rows.c.facet.op("||")("") if dialect == "sqlite" else facet_rows.c.facet
+            where.append(name.in_(wanted))
+        rows = db.session.execute(select(facet_rows.c.facet, facet_rows.c.value, func.count())
+                                  .where(*where).group_by(facet_rows.c.facet, facet_rows.c.value))
+        for facet, value, n in rows:
+            counts[facet][value] = n
 
-    def tally(ids: set[int], wanted: set[str]) -> None:
-        # One C-level set intersection per facet value, not a Python loop per matched solution.
-        for (facet, value), members in index.by_value.items():
-            if facet in wanted:
-                n = len(members) if len(ids) == everything else len(members & ids)
-                if n:
-                    counts[facet][value] = n
-
-    # Facets nobody filters on are counted over the full match; each filtered facet without its own filter.
-    unfiltered = {f for f in FACETS if f not in chosen}
+    unfiltered = [f for f in FACETS if f not in chosen]
     if unfiltered:
-        tally(found.intersection(*chosen.values()) if chosen else found, unfiltered)
+        tally(ids, unfiltered)
+        if estimate:
+            estimated.update(unfiltered)
     for facet in chosen:
-        others = [ids for f, ids in chosen.items() if f != facet]
-        tally(found.intersection(*others) if others else found, {facet})
+        others = _candidates(base + [c for f, c in chosen.items() if f != facet], ADOPTED_ORDER)
+        if len(others) > COUNT_CAP:
+            estimated.add(facet)
+        tally(others[:COUNT_CAP], [facet])
 
     result: dict[str, list[FacetValue]] = {}
     for facet, values in counts.items():
@@ -496,4 +547,4 @@ def _facet_counts(query: SearchQuery, index: FacetIndex, found: set[int],
         else:
             ordered = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
         result[facet] = [FacetValue(v, n, v in selected) for v, n in ordered]
-    return result
+    return result, estimated

@@ -157,8 +157,9 @@ def home_data() -> dict[str, Any]:
         select(docs.c.name, docs.c.version, docs.c.display, docs.c.adoption_count)
         .where(docs.c.adoption_count > 0)
         .order_by(docs.c.adoption_count.desc(), docs.c.published_at.desc()).limit(HOME_MOST_ADOPTED)).all()
-    return {"total": overview.total, "categories": overview.facets["category"],
-            "programmes": overview.facets["programme"], "newest": newest, "most_adopted": most_adopted}
+    counted = search.index_facet_counts(("category", "programme"))
+    return {"total": overview.total, "categories": counted["category"],
+            "programmes": counted["programme"], "newest": newest, "most_adopted": most_adopted}
 
 
 @dataclass

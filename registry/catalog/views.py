@@ -98,7 +98,7 @@ def search_page():
     fit_ids = fit.fitting_solution_ids(profile) if profile else None
     result = search.cached_search(query, fit_ids)
     return render_template("catalog/search.html", error=None, query=query, result=result, has_profile=bool(profile),
-                           facet_names=facet_names())
+                           facet_names=facet_names(), count_cap=search.COUNT_CAP)
 
 
 def facet_names() -> dict[str, str]:

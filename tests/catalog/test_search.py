@@ -249,3 +249,76 @@ def test_repeated_searches_are_served_from_the_cache_until_the_index_changes(cor
     again = search_module.cached_search(SearchQuery(text="스마트"))
     assert again is not first and "smart-crosswalk" in names(again)
     assert again.total == first.total + 1
+
+
+def test_counts_are_exact_up_to_the_cap_and_lower_bounds_beyond_it(corpus, monkeypatch):
+    exact = run("")
+    assert (exact.total, exact.total_is_estimate, exact.estimated_facets) == (3, False, frozenset())
+
+    monkeypatch.setattr(search_module, "COUNT_CAP", 2)
+    capped = run("스마트")  # parking-share and bus-shelter say 스마트; with the cap at 2 that is still exact
+    assert (capped.total, capped.total_is_estimate) == (2, False)
+    broad = run("", status=["stable", "beta"])  # three matches, two counted
+    assert (broad.total, broad.total_is_estimate, broad.pages) == (2, True, 1)
+    assert set(broad.estimated_facets) == set(search_module.FACETS)  # every facet: lower bounds
+    assert all(v.count <= 2 for values in broad.facets.values() for v in values)
+    assert sum(v.count for v in broad.facets["programme"]) == 2
+    # The whole index is counted exactly (one cheap count); its facets are still bounded.
+    everything = run("")
+    assert (everything.total, everything.total_is_estimate) == (3, False)
+    assert "category" in everything.estimated_facets
+
+
+def test_pages_beyond_the_cap_of_a_listing_are_still_served(corpus, monkeypatch):
+    monkeypatch.setattr(search_module, "PAGE_SIZE", 1)
+    monkeypatch.setattr(search_module, "COUNT_CAP", 2)
+    pages = [run("", sort="newest", page=str(n)) for n in (1, 2, 3, 4)]
+    assert [len(p.hits) for p in pages] == [1, 1, 1, 0]
+    assert [p.has_next for p in pages] == [True, True, False, False]
+    assert len({p.hits[0].name for p in pages[:3]}) == 3
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest", "adopted"])
+def test_page_order_is_stable_and_pages_do_not_overlap(publish, monkeypatch, sort):
+    for n in range(5):
+        publish(f"parking-{n}", org="urban-lab", title=texts(f"주차 안내 {n}", f"Parking Guide {n}"),
+                keywords=["주차"], categories=["parking"])
+    monkeypatch.setattr(search_module, "PAGE_SIZE", 2)
+    first = [names(run("주차", sort=sort, page=str(n))) for n in (1, 2, 3)]
+    again = [names(run("주차", sort=sort, page=str(n))) for n in (1, 2, 3)]
+    assert first == again
+    flat = [name for page in first for name in page]
+    assert sorted(flat) == sorted(f"parking-{n}" for n in range(5)) and len(set(flat)) == 5
+    monkeypatch.setattr(search_module, "PAGE_SIZE", 20)
+    assert names(run("주차", sort=sort)) == flat  # paging is slicing the one order
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("차" * 200, []), ("%" * 200, ["bus-shelter", "flood-alert", "parking-share"]),  # nothing left: everything
+    ("_" * 200, ["bus-shelter", "flood-alert", "parking-share"]), ("주_" * 100, []), ("주%" * 100, []),
+    ("주차 " * 100, ["parking-share"]), ("NEAR(주차 버스) " * 20, []), ('"주차" OR "버스" ' * 20, []),
+])
+def test_long_hostile_queries_are_bounded_and_literal(corpus, query, expected):
+    result = run(query)
+    assert len(result.terms) <= search_module.MAX_TERMS
+    assert all(len(t.text) <= search_module.MAX_QUERY_CHARS for t in result.terms)
+    assert sorted(names(result)) == expected and result.total == len(expected)
+
+
+def test_the_json_answer_says_when_counts_are_estimates(client, corpus, monkeypatch):
+    answer = client.get("/api/v1/solutions").json
+    assert (answer["total"], answer["total_is_estimate"], answer["estimated_facets"]) == (3, False, [])
+    assert answer["count_cap"] == search_module.COUNT_CAP and answer["has_next"] is False
+    monkeypatch.setattr(search_module, "COUNT_CAP", 2)
+    answer = client.get("/api/v1/solutions?status=stable&status=beta").json
+    assert (answer["total"], answer["total_is_estimate"]) == (2, True)
+    assert "category" in answer["estimated_facets"]
+
+
+def test_the_search_page_says_when_counts_are_estimates(client, corpus, monkeypatch):
+    monkeypatch.setattr(search_module, "COUNT_CAP", 2)
+    page = client.get("/search?status=stable&status=beta").get_data(as_text=True)
+    assert "솔루션 2개 이상" in page and "+</abbr>" in page
+    page = client.get("/search?status=stable&status=beta&lang=en").get_data(as_text=True)
+    assert "2 or more solutions found" in page
+    assert "솔루션 3개" in client.get("/search?lang=ko").get_data(as_text=True)  # below the cap: exact, no "+"
