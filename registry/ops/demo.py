@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from registry import events
 from registry.accounts import service as accounts
-from registry.catalog.service import reindex_all
 from registry.accounts.models import Membership, Organization, User
+from registry.catalog.service import reindex_all
 from registry.db import db, utcnow
 
 DEMO_DATA = Path(__file__).parent / "demo_data"
@@ -109,6 +109,25 @@ def deprecate_solutions(echo=print) -> None:
         echo(f"  {name}: deprecated, successor {successor}")
 
 
+def load_demo(echo=print) -> int:
+    """Fill a migrated database with the demo content (what `flask demo` does before serving; the
+    browser tests and docs/screenshots/make.py use it too); returns how many releases were new."""
+    created = seed_accounts()
+    echo(f"demo accounts ready ({len(created)} new records); publishing the sample solutions:")
+    from registry.ops.demo_publish import publish_samples, record_adoptions
+
+    published = publish_samples(echo=echo)
+    record_adoptions(echo=echo)
+    import_advisories(echo=echo)
+    save_datahub_profile(echo=echo)
+    deprecate_solutions(echo=echo)
+    # Search is ready before the first page is served; the rest (alerts, mail) goes to the worker.
+    reindex_all()
+    db.session.commit()
+    events.dispatch_pending()
+    return published
+
+
 @click.command("demo")
 @click.option("--serve/--no-serve", default=False, help="Serve the registry on 127.0.0.1 afterwards.")
 @click.option("--port", default=5000, show_default=True, envvar="PORT", help="Port to serve on (also the PORT variable).")
@@ -116,19 +135,7 @@ def deprecate_solutions(echo=print) -> None:
 def demo_command(serve: bool, port: int):
     """Migrate the database and fill it with demo organizations, users and solutions."""
     upgrade(directory=current_app.extensions["migrate"].directory)
-    created = seed_accounts()
-    click.echo(f"demo accounts ready ({len(created)} new records); publishing the sample solutions:")
-    from registry.ops.demo_publish import publish_samples, record_adoptions
-
-    published = publish_samples(echo=click.echo)
-    record_adoptions(echo=click.echo)
-    import_advisories(echo=click.echo)
-    save_datahub_profile(echo=click.echo)
-    deprecate_solutions(echo=click.echo)
-    # Search is ready before the first page is served; the rest (alerts, mail) goes to the worker.
-    reindex_all()
-    db.session.commit()
-    events.dispatch_pending()
+    published = load_demo(echo=click.echo)
     click.echo(f"demo data ready ({published} new releases)")
     click.echo("sign in with any of these (password: %s):" % DEMO_PASSWORD)
     for username, _email, role, memberships in USERS:

@@ -86,19 +86,54 @@ class LiveServer:
         return response.json()["release"]
 
 
-@pytest.fixture
-def live_server(tmp_path) -> Iterator[LiveServer]:
-    """A real registry on 127.0.0.1 (werkzeug, threaded) with a freshly migrated SQLite database."""
+def _migrated_app(folder: Path, **settings) -> Flask:
     from flask_migrate import upgrade
 
     app = create_app({
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}", "STORAGE_PATH": str(tmp_path / "blobs"),
+        "DATABASE_URL": f"sqlite:///{folder / 'live.db'}", "STORAGE_PATH": str(folder / "blobs"),
         "SECRET_KEY": "browser-test-secret", "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": True,
         # Jobs (reindex, alerts, mail) run where they are enqueued: no worker process beside the server.
         "QUEUE_URL": "immediate", "REVIEW_CODE_CHECKS": False,
+        **settings,
     })
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
+    return app
+
+
+@pytest.fixture
+def live_server(tmp_path) -> Iterator[LiveServer]:
+    """A real registry on 127.0.0.1 (werkzeug, threaded) with a freshly migrated SQLite database."""
+    yield from _serve(_migrated_app(tmp_path))
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """One registry per test module holding what `make demo` loads (the sample releases, adoptions,
+    advisories, 천안시's data hub profile, a deprecation), with the automated review checks on."""
+    from registry.ops.demo import load_demo
+
+    app = _migrated_app(tmp_path_factory.mktemp("demo"), REVIEW_CODE_CHECKS=True)
+    with app.app_context():
+        load_demo(echo=lambda *_: None)
+    yield from _serve(app)
+
+
+@pytest.fixture(scope="module")
+def module_browser():
+    """One Chromium for a whole module (the page walks open many pages: no launch per test)."""
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _serve(app: Flask) -> Iterator[LiveServer]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -170,7 +205,8 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:
     """Run axe-core's WCAG 2.1 A/AA rules on the page as it is now; the violations of these impacts."""
-    page.add_script_tag(url=AXE_SCRIPT)
+    if not page.evaluate("typeof axe !== 'undefined'"):  # once per page load
+        page.add_script_tag(url=AXE_SCRIPT)
     result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
     return [v for v in result["violations"] if v["impact"] in impacts]
 
@@ -196,8 +232,8 @@ def publish_live(live_server):
             tokens[org] = live_server.token(f"{org}-owner", org, ["publish", "yank", "read"])
         release = live_server.upload(tokens[org], archive(name, version, **changes), name)
         if not pending:
-            from registry.releases.service import get_release
             from registry.releases import states
+            from registry.releases.service import get_release
 
             live_server.seed(lambda: states.transition_release(get_release(name, version), "approve"))
         release["token"] = tokens[org]

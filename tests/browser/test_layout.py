@@ -8,7 +8,7 @@ import pytest
 from tests.browser.conftest import sign_in
 
 WIDTHS = [(1280, 800), (390, 844)]
-COMMON = ["/", "/search?q=주차", "/solutions/parking-share", "/solutions/missing-solution"]
+COMMON = ["/", "/search?q=주차", "/solutions/parking-share", "/solutions/missing-solution", "/reuse", "/transparency"]
 BY_ROLE = {
     "anonymous": COMMON,
     "municipality": [*COMMON, "/orgs/cheonan/datahub", "/account", "/notifications"],

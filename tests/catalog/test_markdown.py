@@ -49,3 +49,9 @@ def test_table_alignment_uses_classes_not_inline_styles():
                  '<td class="align-center">없음</td>'):
         assert cell in html
 
+
+
+def test_code_blocks_scroll_from_the_keyboard_and_raw_pre_stays_text():
+    html = render_markdown("설치:\n\n```sh\ndocker compose -f deploy/compose.yaml up -d\n```\n\n`<pre>` 태그 <pre tabindex=5>")
+    assert html.count('<pre tabindex="0">') == 1 and "<pre tabindex=5" not in html
+    assert "&lt;pre&gt;" in html
