@@ -24,7 +24,7 @@ from registry.releases.inspection import server_limits
 from registry.releases.models import Release
 from registry.spec.archive import ArchiveContents, read_archive
 from registry.spec.files import path_fault
-from registry.spec.members import (  # noqa: F401
+from registry.spec.members import (
     FileEntry,
     ReleaseFiles,
     classify,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import Final
 
-from registry.review.files import FileEntry, ReleaseFiles, decode
+from registry.spec.members import FileEntry, ReleaseFiles, decode
 
 CONTEXT: Final = 3
 MAX_ROWS: Final = 2_000  # diff rows shown per file; the rest is cut with a note

@@ -119,9 +119,7 @@ def demo_server(tmp_path_factory) -> Iterator[LiveServer]:
     yield from _serve(app)
 
 
-@pytest.fixture(scope="module")
-def module_browser():
-    """One Chromium for a whole module (the page walks open many pages: no launch per test)."""
+def _chromium():
     _require_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -131,6 +129,12 @@ def module_browser():
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture(scope="module")
+def module_browser():
+    """One Chromium for a whole module (the page walks open many pages: no launch per test)."""
+    yield from _chromium()
 
 
 def _serve(app: Flask) -> Iterator[LiveServer]:
@@ -148,15 +152,7 @@ def _serve(app: Flask) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def browser():
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    yield from _chromium()
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from registry.review.files import classify, decode, is_generated, release_files, tree, view_file
+from registry.review.files import release_files, tree, view_file
+from registry.spec.members import classify, decode, is_generated
 from registry.review.sourcediff import file_diff, line_diff, source_diff
 from tests.helpers import login
 from tests.review.conftest import auth
@@ -201,7 +202,7 @@ def test_diff_lists_removed_added_changed_and_renamed_files(two_versions):
 
 
 def test_similar_rename_is_detected():
-    from registry.review.files import FileEntry, ReleaseFiles
+    from registry.spec.members import FileEntry, ReleaseFiles
 
     body = "".join(f"줄 {i}\n" for i in range(40)).encode()
     edited = body.replace("줄 7\n".encode(), "줄 일곱\n".encode())
@@ -258,7 +259,8 @@ def test_public_compare_of_published_versions(client, two_versions, reviewer_tok
 
 
 def test_archive_cache_is_bounded_by_bytes():
-    from registry.review.files import FileEntry, ReleaseFiles, _ArchiveCache
+    from registry.review.files import _ArchiveCache
+    from registry.spec.members import FileEntry, ReleaseFiles
 
     def files(size: int) -> ReleaseFiles:
         return ReleaseFiles([FileEntry("a.py", size, "0" * 64, False, "text")], {"a.py": b"x" * size})
