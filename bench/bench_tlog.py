@@ -76,16 +76,19 @@ def _sign_rate() -> float:
     return count / (time.perf_counter() - start)
 
 
-def bench_mirror(total_mb: int = 200, per_release_mb: int = 10) -> str:
-    """Export a bundle of `total_mb` of releases from one registry and import it into another (SQLite, local blobs)."""
+def bench_mirror(total_mb: int = 1024, per_release_mb: int = 64) -> str:
+    """Export a bundle of `total_mb` of releases from one registry and import it into another (SQLite, local
+    blobs), beside the floor of the same disk: copying the same bytes once and hashing them once."""
+    import resource
+
     from flask_migrate import upgrade
 
     from registry import create_app
     from registry.accounts import service as accounts
     from registry.db import db
+    from registry.mirror import service as mirror
     from registry.releases.models import Artifact, Release, Solution
     from registry.storage import storage
-    from registry.mirror import service as mirror
     from registry.transparency import service
 
     root = Path(tempfile.mkdtemp(prefix="bench-mirror-"))
@@ -105,7 +108,7 @@ def bench_mirror(total_mb: int = 200, per_release_mb: int = 10) -> str:
         org = accounts.create_org("hanbit", "한빛", "vendor")
         solution = Solution(name="bench-solution", normalized_name="bench-solution", org=org)
         for i in range(count):
-            blob = os.urandom(per_release_mb << 20)
+            blob = os.urandom(per_release_mb << 20)  # incompressible, as a packed archive is
             digest = hashlib.sha256(blob).hexdigest()
             storage().put(io.BytesIO(blob), digest)
             release = Release(solution=solution, version=f"1.0.{i}", state="published", manifest={}, sha256=digest,
@@ -114,21 +117,44 @@ def bench_mirror(total_mb: int = 200, per_release_mb: int = 10) -> str:
             db.session.add(release)
             db.session.flush()
             service.release_published(release, user)
+            del blob
         db.session.commit()
+        os.sync()
         start = time.perf_counter()
         summary = mirror.export_bundle(root / "bundle.tar")
         export_s = time.perf_counter() - start
+    floor_s = _copy_and_hash_floor(root / "bundle.tar", root / "floor.copy")
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with copy.app_context():
         start = time.perf_counter()
         mirror.import_bundle(root / "bundle.tar")
         import_s = time.perf_counter() - start
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     mb = summary.blob_bytes / (1 << 20)
     rows = [("bundle", f"{summary.releases} releases, {mb:,.0f} MiB of artifacts"),
             ("export (read blobs, write tar)", f"{mb / export_s:,.0f} MiB/s ({export_s:.1f} s)"),
-            ("import (hash + stage, verify, store, one commit)", f"{mb / import_s:,.0f} MiB/s ({import_s:.1f} s)")]
+            ("import (hash + stage, verify, store, one commit)", f"{mb / import_s:,.0f} MiB/s ({import_s:.1f} s)"),
+            ("floor: cp the bundle + sha256 it once", f"{mb / floor_s:,.0f} MiB/s ({floor_s:.1f} s)"),
+            ("import / floor", f"{floor_s / import_s:.2f}× (the import reads the bytes twice and writes them twice)"),
+            ("peak RSS growth during the import", f"{max(0, rss_after - rss_before) / 1024:,.0f} MiB "
+                                                  f"(process peak {rss_after / 1024:,.0f} MiB)")]
     print("\n".join(f"{k}  {v}" for k, v in rows))
     shutil.rmtree(root)
     return "| mirror bundle | value |\n|---|---|\n" + "".join(f"| {k} | {v} |\n" for k, v in rows)
+
+
+def _copy_and_hash_floor(source: Path, target: Path) -> float:
+    """What the disk allows for the same bytes: one copy (as `cp`) and one SHA-256 pass (as `sha256sum`)."""
+    start = time.perf_counter()
+    shutil.copyfile(source, target)
+    digest = hashlib.sha256()
+    with open(target, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    os.sync()
+    elapsed = time.perf_counter() - start
+    target.unlink()
+    return elapsed
 
 
 if __name__ == "__main__":
@@ -144,6 +170,7 @@ if __name__ == "__main__":
                    "cached tree by the new leaf hashes only, so a request costs O(log n) hashes beyond its reads.\n"
                    "\n`flask mirror export` / `import` of a bundle between two registries (SQLite, local blob "
                    "storage, same disk); the import hashes every blob while staging it, checks the whole log and "
-                   "every proof, then copies the blobs into storage, so it reads the data twice; 1 GB scales "
-                   "linearly (about five times these times).\n\n" + mirror_table,
+                   "every proof, then copies the blobs into storage, so it reads the data twice. Measured "
+                   f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, beside the other agents' work on the "
+                   "same machine: compare the ratio to the floor, not the absolute numbers.\n\n" + mirror_table,
                    encoding="utf-8")

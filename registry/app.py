@@ -69,9 +69,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     from registry import events, handlers, jobs
 
-    from registry.audit.head import register_head_publishing
-
-    register_head_publishing(app)
     jobs.init_app(app, handlers)
     # Services flush, the request (or job, or command) commits; what it emitted is enqueued when it ends.
     app.teardown_request(events.dispatch_if_emitted)
@@ -101,7 +98,6 @@ def select_locale() -> str:
 def _register_blueprints(app: Flask) -> None:
     from registry.accounts.views import bp as accounts_bp
     from registry.audit.views import bp as audit_bp
-    from registry.audit.views import keys_bp
     from registry.catalog.views import bp as catalog_bp
     from registry.notifications.views import bp as notifications_bp
     from registry.ops.views import bp as ops_bp
@@ -124,7 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
     limiter.limit(lambda: app.config["RATELIMIT_API"], key_func=api_rate_key)(api_bp)
-    for bp in (ops_bp, accounts_bp, catalog_bp, review_bp, sbom_bp, notifications_bp, audit_bp, keys_bp, transparency_bp,
+    for bp in (ops_bp, accounts_bp, catalog_bp, review_bp, sbom_bp, notifications_bp, audit_bp, transparency_bp,
                api_bp):
         app.register_blueprint(bp)
 
@@ -161,12 +157,14 @@ def api_rate_key() -> str:
 
 def _register_cli(app: Flask) -> None:
     from registry.accounts.cli import orgs_cli, tokens_cli, users_cli
-    from registry.audit.cli import audit_cli
     from registry.ops.demo import demo_command
     from registry.sbom.cli import osv_cli
     from registry.ops.storage_cli import storage_cli
     from registry.mirror.cli import mirror_cli
-    from registry.transparency.cli import log_cli
+    from registry.releases.backfill import backfill_command
+    from registry.transparency.cli import audit_cli, log_cli
+
+    log_cli.add_command(backfill_command)  # it logs releases, a domain above the log's own
 
     for command in (users_cli, orgs_cli, tokens_cli, storage_cli, audit_cli, osv_cli, demo_command, log_cli, mirror_cli):
         app.cli.add_command(command)

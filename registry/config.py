@@ -46,7 +46,6 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,  # also REMEMBER_COOKIE_SECURE; true in production (https)
     "PROXY_FIX": 0,  # how many reverse proxies in front set X-Forwarded-For/-Proto
     "REQUIRE_2FA_FOR_STAFF": True,  # reviewers and admins must enrol in TOTP two-factor sign-in
-    "SIGNING_KEY_PATH": None,  # default: generated once into <instance>/registry-signing-key.pem
     "LOG_ORIGIN": None,  # the transparency log's name in its checkpoints; default: <SERVER_NAME or solreg.local>/log
     "LOG_KEY_PATH": None,  # the log's Ed25519 signer key; default: generated once into <instance>/log_key
     "QUEUE_URL": None,  # default: SQLite file <instance>/queue.db; redis://host:6379/0; immediate (tests)
@@ -101,7 +100,6 @@ def load_settings(instance_path: str, overrides: dict[str, Any] | None) -> dict[
         settings["DATABASE_URL"] or f"sqlite:///{instance / 'registry.db'}"
     )
     settings["STORAGE_PATH"] = settings["STORAGE_PATH"] or str(instance / "blobs")
-    settings["SIGNING_KEY_PATH"] = settings["SIGNING_KEY_PATH"] or str(instance / "registry-signing-key.pem")
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = _persistent_secret(instance / "secret_key")
 

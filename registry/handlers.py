@@ -110,6 +110,13 @@ def drain() -> None:
     sweep()
 
 
+def anchor_audit() -> None:
+    """Periodic, every minute: the audit chain's head into the transparency log, when it grew."""
+    from registry.transparency.anchor import anchor_audit_head
+
+    anchor_audit_head()
+
+
 def sweep() -> None:
     """Periodic: deliveries whose job was lost, and mail that could not be sent yet."""
     from registry.notifications import deliveries

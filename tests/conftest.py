@@ -145,7 +145,7 @@ def app(app_config, request):
         if db.engine.dialect.name == "postgresql":
             _truncate_all(db.engine)
         engine = db.engine
-    # After the context's teardown, which may still connect (the signed audit head is written there):
+    # After the context's teardown, which may still connect (events it emitted are dispatched there):
     # disposing inside it left one PostgreSQL connection open per test, until the server refused more.
     engine.dispose()
 

@@ -90,7 +90,7 @@ def demo_registry() -> Iterator[str]:
         folder = Path(scratch)
         app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'demo.db'}", "STORAGE_PATH": str(folder / "blobs"),
                           "SECRET_KEY": "screenshots", "QUEUE_URL": "immediate", "RATELIMIT_ENABLED": False,
-                          "SIGNING_KEY_PATH": str(folder / "signing-key.pem"), "LOG_KEY_PATH": str(folder / "log_key")})
+                          "LOG_KEY_PATH": str(folder / "log_key")})
         with app.app_context():
             upgrade(directory=app.extensions["migrate"].directory)
             load_demo(echo=print)

@@ -1,15 +1,13 @@
 """The audit log for admins."""
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from registry.audit.head import public_key_info
 from registry.audit.models import AuditEvent
 from registry.db import db
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
-keys_bp = Blueprint("registry_key", __name__)
 PAGE_SIZE = 50
 
 
@@ -31,10 +29,3 @@ def log():
     return render_template("audit/log.html", events=events, actions=actions, action=action, page=page,
                            pages=pages, total=total)
 
-
-@keys_bp.get("/.well-known/registry-key")
-def registry_key():
-    """The public half of the key that signs the audit chain head, for anyone checking a copy of it."""
-    response = jsonify(public_key_info())
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response

@@ -39,6 +39,7 @@ class Jobs:
     handle: Any  # huey TaskWrapper: handle(event_id, handler)
     deliver_webhook: Any  # deliver_webhook(delivery_id), also scheduled for retries
     drain: Any  # periodic, every minute: stragglers of the event outbox, lost deliveries, unsent mail
+    anchor_audit: Any  # periodic, every minute: the audit chain's head anchored in the transparency log
     refresh_osv: Any  # periodic, hourly: the OSV data again when REGISTRY_OSV_REFRESH_HOURS have passed
     clean_spool: Any  # periodic, hourly: upload spool files left by interrupted requests
     remind_reviewers: Any  # periodic, hourly: releases waiting for review too long, at most daily each
@@ -97,6 +98,7 @@ def init_app(app: Flask, handlers: Any) -> None:
         handle=huey.task(name="handle")(in_app_context(handlers.run)),
         deliver_webhook=huey.task(name="deliver_webhook")(in_app_context(handlers.deliver_webhook)),
         drain=huey.periodic_task(crontab(minute="*"), name="drain")(in_app_context(handlers.drain)),
+        anchor_audit=huey.periodic_task(crontab(minute="*"), name="anchor_audit")(in_app_context(handlers.anchor_audit)),
         # Minutes apart, so one worker's threads do not start them all at once.
         refresh_osv=scheduled("refresh_osv", crontab(minute="5"), handlers.refresh_osv),
         clean_spool=scheduled("clean_spool", crontab(minute="25"), handlers.clean_spool),

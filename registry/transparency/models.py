@@ -20,7 +20,7 @@ class LeafKind(StrEnum):
     SOLUTION_ACTIVE = "solution.active"
     KEY_REGISTERED = "key.registered"
     KEY_REVOKED = "key.revoked"
-
+    AUDIT_ANCHOR = "audit.anchor"  # the audit chain's head: {count, last_id, last_hash}, no personal data
 
 
 class LogLeaf(db.Model):

@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
@@ -117,17 +118,27 @@ def _synced(cache: _TreeCache, size: int, *, appending: bool) -> TreeHashes:
     return tree
 
 
-def append(kind: LeafKind, fields: dict, *, release_id: int | None = None) -> LogLeaf:
+def lock_log() -> None:
+    """Hold the log's head for the rest of the transaction (again in the same one is harmless)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(f"SELECT pg_advisory_xact_lock({LOCK_KEY})"))
+    else:
+        begin_write()  # SQLite: the write lock serialises appenders from here to the commit
+
+
+def append(kind: LeafKind, fields: dict, *, release_id: int | None = None, backfilled: bool = False,
+           happened_at: datetime | None = None) -> LogLeaf:
     """Add one leaf and the checkpoint of the grown tree to the current transaction.
 
     Call it after audit.record in the same transaction, so both locks are always taken in that order.
+    `backfilled` marks a leaf logged late (`flask log backfill`): the change predates the log, and the
+    leaf says so, with when it happened where that is known, rather than pretend the log saw it then.
     """
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"SELECT pg_advisory_xact_lock({LOCK_KEY})"))
-    else:
-        begin_write()  # SQLite: the write lock serialises appenders from here to the commit
+    lock_log()
     now = utcnow()
+    if backfilled:
+        fields = {**fields, "backfilled": True, "happened_at": happened_at.isoformat() if happened_at else None}
     data = canonical_json({"v": LEAF_FORMAT, "kind": str(kind), "time": now.isoformat(), **fields})
     digest = leaf_hash(data.encode())
     cache = _cache()
@@ -154,37 +165,50 @@ def release_published(release, approver) -> LogLeaf | None:
     """Log a release that a review decision has just published; nothing for any other decision."""
     if release.state != "published":
         return None
+    return release_approved(release, approver.username)
+
+
+def release_approved(release, approver: str | None, *, backfilled: bool = False) -> LogLeaf:
     provenance, signature = release.artifact("provenance"), release.artifact("signature")
     return append(LeafKind.RELEASE_PUBLISHED, {
         **_release_fields(release),
         "provenance_sha256": provenance.sha256 if provenance else None,
         "signature_sha256": signature.sha256 if signature else None,
         "signer_keyid": release.signer_key.keyid if release.signer_key else None,
-        "approver": approver.username,
-    }, release_id=release.id)
+        "approver": approver,
+    }, release_id=release.id, backfilled=backfilled, happened_at=release.published_at if backfilled else None)
 
 
-def release_yanked(release) -> LogLeaf:
+def release_yanked(release, *, backfilled: bool = False) -> LogLeaf:
     return append(LeafKind.RELEASE_YANKED, {**_release_fields(release), "reason": release.yank_reason},
-                  release_id=release.id)
+                  release_id=release.id, backfilled=backfilled)
 
 
 def release_unyanked(release) -> LogLeaf:
     return append(LeafKind.RELEASE_UNYANKED, _release_fields(release), release_id=release.id)
 
 
-def solution_state_changed(solution) -> LogLeaf:
+def solution_state_changed(solution, *, backfilled: bool = False) -> LogLeaf:
     return append(LeafKind(f"solution.{solution.state}"), {
-        "solution": solution.name, "successor": solution.successor.name if solution.successor else None})
+        "solution": solution.name, "successor": solution.successor.name if solution.successor else None},
+        backfilled=backfilled)
 
 
-def key_registered(key) -> LogLeaf:
+def key_registered(key, *, backfilled: bool = False) -> LogLeaf:
     return append(LeafKind.KEY_REGISTERED, {"keyid": key.keyid, "username": key.user.username,
-                                            "public_key": key.public_key_pem})
+                                            "public_key": key.public_key_pem},
+                  backfilled=backfilled, happened_at=key.created_at if backfilled else None)
 
 
-def key_revoked(key) -> LogLeaf:
-    return append(LeafKind.KEY_REVOKED, {"keyid": key.keyid, "username": key.user.username})
+def key_revoked(key, *, backfilled: bool = False) -> LogLeaf:
+    return append(LeafKind.KEY_REVOKED, {"keyid": key.keyid, "username": key.user.username},
+                  backfilled=backfilled, happened_at=key.revoked_at if backfilled else None)
+
+
+def logged(kinds: tuple[LeafKind, ...], field: str) -> set[tuple[str, str]]:
+    """(kind, value of `field`) of every leaf of these kinds: what the log already says happened."""
+    rows = db.session.scalars(select(LogLeaf.data).where(LogLeaf.kind.in_([k.value for k in kinds])))
+    return {(body["kind"], str(body.get(field))) for body in map(json.loads, rows)}
 
 
 # --- blob storage copies ---------------------------------------------------------------------

@@ -44,7 +44,7 @@ class Registry:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or its first answer is slow
                 time.sleep(0.1)
         raise RuntimeError("registry did not start: " + self.process.stderr.read().decode() if self.process.stderr else "")
 

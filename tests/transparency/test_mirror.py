@@ -288,3 +288,24 @@ def test_an_unknown_key_is_refused_on_first_import_when_the_key_is_given(app, pu
     assert result.exit_code == 1 and "signed by the unknown key" in result.output
     assert import_into(mirror_app, tmp_path / "bundle.tar", "--origin-key",
                        service.verifier().encode()).exit_code == 0
+
+
+def test_audit_anchors_travel_in_the_bundle_and_are_checked_like_any_leaf(app, publish, mirror_app, tmp_path):
+    from registry.transparency.anchor import anchor_audit_head
+
+    publish()
+    assert anchor_audit_head() is not None  # the origin's worker anchored its audit chain
+    db.session.commit()
+    release = publish("1.3.0")
+    bundle = tmp_path / "bundle.tar"
+    export(app, bundle)
+
+    result = import_into(mirror_app, bundle)
+    assert result.exit_code == 0, result.output
+    assert "imported 2 releases and 3 leaves" in result.output
+    with mirror_app.app_context():
+        kinds = db.session.scalars(select(MirrorLeaf.kind).order_by(MirrorLeaf.index)).all()
+        assert kinds == ["release.published", "audit.anchor", "release.published"]
+        assert db.session.scalar(select(MirrorLeaf.release_id).where(MirrorLeaf.index == 2)) is not None
+    served = mirror_app.test_client().get("/api/v1/solutions/parking-share/releases/1.3.0").json["release"]
+    assert served["sha256"] == release.sha256 and served["transparency"]["leaf_index"] == 2
