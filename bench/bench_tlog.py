@@ -180,6 +180,7 @@ if __name__ == "__main__":
                    "\n`flask mirror export` / `import` of a bundle between two registries (SQLite, local blob "
                    "storage, same disk); the import hashes every blob while staging it, checks the whole log and "
                    "every proof, then copies the blobs into storage, so it reads the data twice. Measured "
-                   f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, on a shared machine under other load (load average about 10)"
+                   f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, with a load average of "
+                   f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
                    ": compare the ratio to the floor, not the absolute numbers.\n\n" + mirror_table,
                    encoding="utf-8")
