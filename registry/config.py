@@ -46,6 +46,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,  # also REMEMBER_COOKIE_SECURE; true in production (https)
     "PROXY_FIX": 0,  # how many reverse proxies in front set X-Forwarded-For/-Proto
     "REQUIRE_2FA_FOR_STAFF": True,  # reviewers and admins must enrol in TOTP two-factor sign-in
+    # A read replica of DATABASE_URL (PostgreSQL streaming replication): anonymous catalog reads go there.
+    "DATABASE_REPLICA_URL": None,
     "LOG_ORIGIN": None,  # the transparency log's name in its checkpoints; default: <SERVER_NAME or solreg.local>/log
     "LOG_KEY_PATH": None,  # the log's Ed25519 signer key; default: generated once into <instance>/log_key
     "QUEUE_URL": None,  # default: SQLite file <instance>/queue.db; redis://host:6379/0; immediate (tests)
@@ -104,6 +106,8 @@ def load_settings(instance_path: str, overrides: dict[str, Any] | None) -> dict[
         settings["SECRET_KEY"] = _persistent_secret(instance / "secret_key")
 
     settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
+    if settings["DATABASE_REPLICA_URL"]:
+        settings["SQLALCHEMY_BINDS"] = {"replica": normalize_database_url(settings["DATABASE_REPLICA_URL"])}
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     # Flask refuses larger bodies before reading them; multipart overhead is small.
     settings["MAX_CONTENT_LENGTH"] = int(settings["MAX_UPLOAD_MB"]) * 1024 * 1024 + 8 * 1024 * 1024

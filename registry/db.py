@@ -1,10 +1,14 @@
 """The database handle and the declarative base every model derives from."""
 
+import functools
+from collections.abc import Callable
 from datetime import datetime, timezone
 from enum import StrEnum
 
+from flask import g, has_request_context, request, session
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, CheckConstraint, DateTime, Executable, MetaData
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import JSON, CheckConstraint, DateTime, Executable, MetaData, Select
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import registry as orm_registry
@@ -43,7 +47,45 @@ class Base(DeclarativeBase):
     )
 
 
-db = SQLAlchemy(model_class=Base)
+REPLICA = "replica"  # the bind of REGISTRY_DATABASE_REPLICA_URL, when one is configured
+
+
+class RoutingSession(FlaskSession):
+    """Sends the SELECTs of a view marked `replica_reads` to the read replica, everything else to the primary.
+
+    Once such a request asks for anything but a SELECT (a write, or a connection to write on), the rest
+    of it reads the primary too, so it never reads around its own writes.
+    """
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None and has_request_context() and g.get("replica_reads"):
+            engines = db.engines
+            if isinstance(clause, Select) and REPLICA in engines:
+                return engines[REPLICA]
+            if mapper is not None or clause is not None:  # not a SELECT; a bare get_bind() only asks the dialect
+                g.replica_reads = False
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
+
+
+def reading_replica() -> bool:
+    """Whether this request's SELECTs go to the replica: caches of what was read must be kept apart by it."""
+    return has_request_context() and bool(g.get("replica_reads")) and REPLICA in db.engines
+
+
+def replica_reads(view: Callable) -> Callable:
+    """A public catalog read: its anonymous GETs may be served from the replica (a little behind the primary).
+
+    Signed-in users and API tokens read the primary, so what they just did is there when they look.
+    """
+    @functools.wraps(view)
+    def routed(*args, **kwargs):
+        g.replica_reads = (request.method in ("GET", "HEAD") and "Authorization" not in request.headers
+                           and "_user_id" not in session)
+        return view(*args, **kwargs)
+    return routed
 
 
 def one_of(column: str, values: type[StrEnum]) -> CheckConstraint:

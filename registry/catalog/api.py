@@ -18,7 +18,7 @@ from registry.accounts.auth import current_token, optional_token
 from registry.web import iso, json_body, localized_for_reader, reader_locale
 from registry.catalog import whereused
 from registry.catalog import adoption, dashboard, fit, search, service
-
+from registry.db import replica_reads
 from registry.errors import InvalidInput, NotFound
 from registry.releases.service import can_see, get_release, get_solution, release_link
 from registry.releases.versions import latest_published
@@ -57,6 +57,7 @@ def _token_profile(token: ApiToken | None):
 
 
 @bp.get("/solutions")
+@replica_reads
 def search_solutions():
     query = search.SearchQuery.from_args(request.args)
     token = optional_token()
@@ -103,6 +104,7 @@ def _search_json(result: search.SearchResult) -> dict:
 
 
 @bp.get("/catalog")
+@replica_reads
 def catalog_home():
     data = service.home_data()
     lang = reader_locale()
@@ -126,6 +128,7 @@ def catalog_home():
 
 
 @bp.get("/reuse")
+@replica_reads
 def reuse_dashboard():
     """The reuse dashboard as JSON: the summary and every table, or the one asked for (?table=)."""
     table = request.args.get("table")
@@ -138,6 +141,7 @@ def reuse_dashboard():
 
 
 @bp.get("/solutions/<name>/releases/<version>/publiccode.yml")
+@replica_reads
 def publiccode_yml(name: str, version: str):
     release = get_release(name, version)
     if not can_see(release, None, optional_token()):
@@ -154,6 +158,7 @@ def publiccode_yml(name: str, version: str):
 
 
 @bp.get("/solutions/<name>/overview")
+@replica_reads
 def solution_overview(name: str):
     """The solution page as JSON: versions, adopters, requirements, install steps, SBOM, provenance, fit."""
     solution = get_solution(name)

@@ -49,7 +49,7 @@ from sqlalchemy.dialects import postgresql
 
 from registry.accounts.models import Organization
 from registry.catalog.models import SearchDocument, SearchFacet
-from registry.db import db
+from registry.db import db, reading_replica
 from registry.errors import InvalidInput
 from registry.spec.deploy import DEPLOY_KIND_NAMES
 from registry.spec.vocabulary import CATEGORIES, DEVELOPMENT_STATUSES, MAINTENANCE_TYPES, PROGRAMMES
@@ -356,10 +356,12 @@ def index_changed() -> None:
 
 
 def _caches() -> dict[str, Any]:
-    """This app's search caches (each app its own: a test's fresh app starts empty)."""
-    caches = current_app.extensions.get("search_caches")
+    """This app's search caches (each app its own: a test's fresh app starts empty), one set per database
+    read: the replica may be a little behind the primary."""
+    name = "search_caches:replica" if reading_replica() else "search_caches"
+    caches = current_app.extensions.get(name)
     if caches is None:
-        caches = current_app.extensions["search_caches"] = {
+        caches = current_app.extensions[name] = {
             "version": _IndexVersion(), "results": OrderedDict(), "rendered": OrderedDict()}
     return caches
 
@@ -389,6 +391,7 @@ def rendered_cache() -> OrderedDict:
 def reset_caches() -> None:
     """Forget everything cached for this app (the benchmark measures cold searches with it)."""
     current_app.extensions.pop("search_caches", None)
+    current_app.extensions.pop("search_caches:replica", None)
 
 
 def remember(cache: OrderedDict, key: Any, value: Any) -> None:

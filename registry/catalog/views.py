@@ -24,7 +24,7 @@ from registry.catalog.forms import (
     state_actions,
 )
 from registry.catalog.markdown import render_markdown
-from registry.db import db
+from registry.db import db, replica_reads
 from registry.errors import InvalidInput, RegistryError
 from registry.notifications import deliveries
 from registry.releases.service import (
@@ -84,11 +84,13 @@ def _catalog_helpers() -> dict[str, Any]:
 # --- home and search ------------------------------------------------------------------------
 
 @bp.get("/")
+@replica_reads
 def home():
     return render_template("catalog/home.html", **service.home_data())
 
 
 @bp.get("/search")
+@replica_reads
 def search_page():
     try:
         query = search.SearchQuery.from_args(request.args)
@@ -179,6 +181,7 @@ def _shown_release(solution: Solution) -> tuple[Release, list[Release]]:
 
 
 @bp.get("/solutions/<name>")
+@replica_reads
 def solution_page(name: str):
     solution = get_solution(name)
     return _render_solution(solution, *_shown_release(solution))
@@ -216,6 +219,7 @@ def change_solution_state(name: str):
 
 
 @bp.get("/solutions/<name>/<version>")
+@replica_reads
 def release_page(name: str, version: str):
     release = get_release(name, version)
     if not can_see(release, current_user, None):
@@ -224,6 +228,7 @@ def release_page(name: str, version: str):
 
 
 @bp.get("/solutions/<name>/compare/<old>...<new>")
+@replica_reads
 def compare(name: str, old: str, new: str):
     """The source diff between two versions the reader may see (the public: published or yanked)."""
     base, release = get_release(name, old), get_release(name, new)
@@ -364,6 +369,7 @@ def save_webhook(slug: str):
 # --- the reuse dashboard --------------------------------------------------------------------
 
 @bp.get("/reuse")
+@replica_reads
 def reuse():
     data = dashboard.reuse_dashboard()
     levels, legend = koreamap.shading({row.key: row.adoptions for row in data.by_province
@@ -374,6 +380,7 @@ def reuse():
 
 
 @bp.get("/reuse.csv")
+@replica_reads
 def reuse_csv():
     table = request.args.get("table", "")
     if table not in dashboard.TABLES:
@@ -397,11 +404,13 @@ def _atom(category: str | None) -> Response:
 
 
 @bp.get("/feeds/releases.atom")
+@replica_reads
 def releases_feed():
     return _atom(None)
 
 
 @bp.get("/feeds/categories/<category>.atom")
+@replica_reads
 def category_feed(category: str):
     if category not in CATEGORIES:
         abort(404, description=_("No category %(category)s.", category=category))
@@ -420,6 +429,7 @@ def resend_delivery(slug: str, delivery_id: int):
 
 
 @bp.get("/components")
+@replica_reads
 def components():
     purl = (request.args.get("purl") or "").strip()
     usages, error = [], None

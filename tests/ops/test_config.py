@@ -44,7 +44,7 @@ def sample_environment(key: str, tmp_path: Path) -> dict[str, str]:
         value = str(not default).lower()
     elif isinstance(default, (int, float)):
         value = str(default + 1)
-    elif key == "DATABASE_URL":
+    elif key in ("DATABASE_URL", "DATABASE_REPLICA_URL"):
         value = f"sqlite:///{tmp_path / 'other.db'}"
     elif key.endswith("_PATH"):
         value = str(tmp_path / "other")
