@@ -21,6 +21,22 @@ workers = multiprocessing.cpu_count() * 2 + 1
 # long is stuck and is replaced. nginx's proxy_read_timeout is a little longer.
 timeout = 120
 graceful_timeout = 30
+# Load the app (and warm it up, deploy/wsgi.py) once in the master: workers are forked ready, the
+# first upload in a new worker costs what any other does, and the compiled schemas' pages are shared.
+preload_app = True
+
+
+def post_fork(server, worker):
+    """The master made the database engines: a forked worker must not reuse their pooled connections."""
+    from wsgi import application
+
+    from registry.db import db
+
+    with application.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)
+
+
 # Recycle workers now and then so a slow leak cannot grow without bound.
 max_requests = 2000
 max_requests_jitter = 200

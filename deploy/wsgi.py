@@ -7,9 +7,13 @@ otherwise). Without it every request would come from 127.0.0.1: one stranger's f
 would throttle everyone, the audit log would name no one, and HSTS would never be sent.
 """
 
+import logging
 import os
 
 from registry import create_app
+from registry.ops.warmup import warm_up
 
 os.environ.setdefault("REGISTRY_PROXY_FIX", "1")
 application = create_app()
+# In gunicorn's master (preload_app): the workers are forked warm (registry/ops/warmup.py).
+logging.getLogger("registry").info("warmed up in %.1f s", warm_up())

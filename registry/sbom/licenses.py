@@ -15,9 +15,10 @@ from functools import lru_cache
 from typing import Iterable, Mapping
 
 from boolean.boolean import AND, OR, Expression
-from license_expression import ExpressionError, LicenseSymbol, LicenseWithExceptionSymbol, get_spdx_licensing
+from license_expression import ExpressionError, LicenseSymbol, LicenseWithExceptionSymbol
 
 from registry.sbom.models import LicenseVerdict, PolicyRuleKind
+from registry.spec.spdxlicensing import spdx_licensing
 
 VERDICTS = tuple(LicenseVerdict)
 ACTIONS = (LicenseVerdict.ALLOW, LicenseVerdict.WARN, LicenseVerdict.DENY)  # "review" only for unknown licences
@@ -120,15 +121,10 @@ def _name_key(name: str) -> str:
     return re.sub(r"[\s,]+", " ", key).strip()
 
 
-@lru_cache(maxsize=1)
-def _licensing():
-    return get_spdx_licensing()
-
-
 @lru_cache(maxsize=20_000)
 def _parse(expression: str) -> Expression | None:
     try:
-        parsed = _licensing().parse(expression, validate=False, strict=False)
+        parsed = spdx_licensing().parse(expression, validate=False, strict=False)
     except (ExpressionError, Exception):  # the library raises several unrelated types on garbage
         return None
     return parsed
@@ -143,7 +139,7 @@ def normalize_entry(entry: Mapping[str, str]) -> str | None:
         if not text:
             # Some generators put an SPDX id or expression in the name field.
             parsed = _parse(name.strip())
-            if parsed is not None and not _licensing().unknown_license_keys(parsed):
+            if parsed is not None and not spdx_licensing().unknown_license_keys(parsed):
                 text = name.strip()
             else:
                 return f"LicenseRef-unknown-{re.sub(r'[^A-Za-z0-9.]+', '-', name.strip()).strip('-')[:60]}"

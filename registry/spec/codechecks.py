@@ -32,6 +32,7 @@ import yaml
 
 from registry.spec.archive import ArchiveContents
 from registry.spec.members import FileEntry, ReleaseFiles, decode, entries_of
+from registry.spec.spdxlicensing import spdx_licensing
 
 SECONDS: Final = 20.0  # per check
 BYTES: Final = 64 * 1024 * 1024  # read per check
@@ -185,9 +186,7 @@ def license_family(spdx_id: str) -> str:
 
 
 def declared_licenses(expression: str) -> list[str]:
-    from license_expression import get_spdx_licensing
-
-    keys = get_spdx_licensing().license_keys(expression)
+    keys = spdx_licensing().license_keys(expression)
     return [k for k in keys if "exception" not in k.lower()]
 
 

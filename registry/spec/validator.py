@@ -19,6 +19,7 @@ from registry.spec.names import SOLUTION_NAME_RULE, is_solution_name
 from registry.spec.problems import Problem, Report, Severity, did_you_mean
 from registry.spec.ranges import RangeError, is_semver, parse_range
 from registry.spec.sbomfile import SBOM_MAX_BYTES
+from registry.spec.spdxlicensing import spdx_licensing
 from registry.spec.yamlload import MANIFEST_LIMITS, LoadedYaml, YamlLoadError, child_path, load_yaml_mapping
 
 MANIFEST_FILE_NAME = "solution.yaml"
@@ -544,11 +545,6 @@ class LicenseCheck:
         return not any(severity == "error" for severity, *_ in self.findings)
 
 
-@cache
-def _spdx_licensing() -> Any:
-    from license_expression import get_spdx_licensing  # ~50 ms: load only when a licence is checked
-
-    return get_spdx_licensing()
 
 
 _LICENSE_TOKEN = re.compile(r"[()\s]+")
@@ -559,7 +555,7 @@ def check_license(expression: str) -> LicenseCheck:
 
     For ``OR`` one acceptable option suffices; for ``AND`` every part must be acceptable.
     """
-    licensing = _spdx_licensing()
+    licensing = spdx_licensing()
     hint_syntax = "Write an SPDX expression such as 'Apache-2.0', 'MIT OR Apache-2.0' or 'EUPL-1.2'."
     if not expression.strip():
         return LicenseCheck(None, [("error", "license-invalid", "The licence is empty.", hint_syntax)])
@@ -608,7 +604,7 @@ def _acceptable(node: Any, licensing: Any) -> bool:
 
 @cache
 def _known_license_keys() -> tuple[str, ...]:
-    return tuple(symbol.key for symbol in _spdx_licensing().known_symbols.values() if not symbol.is_exception)
+    return tuple(symbol.key for symbol in spdx_licensing().known_symbols.values() if not symbol.is_exception)
 
 
 # -- entry points ---------------------------------------------------------------------
