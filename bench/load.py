@@ -334,6 +334,10 @@ def report_run(setup: str, users: int, args, stats: Stats, wall: float, own_cpu:
         f"CPU: web workers {cpu[0]:.0%} of one core in total, job worker {cpu[1]:.0%}, the load generator "
         f"{own_cpu:.0%} (one asyncio process; {os.cpu_count()} cores in all, shared with other work). "
         f"Queue at the end: {queue.get('pending', '?')} pending, worker {queue.get('worker', '?')}.",
+        # The web workers' CPU per answer does not depend on how much of the machine others took.
+        f"Web CPU per request (this mix, uploads included): **{cpu[0] * wall / max(total, 1) * 1000:.0f} ms**, so "
+        f"one core given wholly to the web workers would answer about {max(total, 1) / (cpu[0] * wall or 1):.0f} "
+        "requests/s of it.",
     ]
     if stats.samples:
         lines.append("First error of each action: " + "; ".join(f"{a}: `{s}`" for a, s in stats.samples.items()))
