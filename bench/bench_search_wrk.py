@@ -35,6 +35,15 @@ from bench_search_load import measure_throughput, postgres_url, wrk  # noqa: E40
 from common import markdown_table, write_report  # noqa: E402
 from node import Nginx  # noqa: E402
 
+NOTE = ('What misses, said plainly: **both targets, on both engines.** Uncached, every request runs `search()'
+        '`, which costs tens of milliseconds of CPU at this size (bench/results/search.md has the per-query l'
+        'atency), so two sync workers answer a few dozen a second. Cached, a cProfile of the same request in-'
+        'process (test client, 200 requests, SQLite) puts only about a quarter of it in the search endpoint ('
+        "the cache hit and the answer); the rest is spread over the app's per-request hooks: the unit-of-work"
+        ' commit (a database transaction even on a cache hit), session and sign-in loading, the two-factor an'
+        'd locale hooks, the input guards, the security headers and the ETag handling. No single hook dominat'
+        'es, and none was changed here.')
+
 
 def wrk_ceiling(work: Path, size: int, seconds: int) -> float:
     """wrk against nginx serving a static body of `size` bytes: what wrk -t2 -c16 can drive here."""
@@ -109,7 +118,8 @@ def main() -> None:
             + "\n\n".join(sections)
             + f"\n\n**wrk's own ceiling**: the same wrk -t2 -c16 against nginx (1 worker) serving a static "
               f"{max(sizes)}-byte file: **{ceiling:.0f} requests/s**, so wrk is not what limits the Flask numbers "
-              "above (it shares the 2 cores with the servers, which both sides pay alike).")
+              "above (it shares the 2 cores with the servers, which both sides pay alike)."
+            "\n\n" + NOTE)
     write_report("search_wrk", "Search throughput with wrk (bench/bench_search_wrk.py)", body)
 
 
