@@ -17,6 +17,8 @@ Sentences are stored as their English msgid with parameters and translated when 
 
 from __future__ import annotations
 
+import functools
+import json
 import posixpath
 import re
 import tempfile
@@ -409,7 +411,7 @@ def _kube_version(target: dict) -> str | None:
 
 def check_deploy_files(code: CodeInput, budget: Budget) -> CheckResult:
     findings: list[Finding] = []
-    checked = 0
+    checked = compose_files = 0
     for target in (code.manifest.get("deploy") or {}).get("targets") or []:
         kind = target.get("kind")
         rules = KIND_FINDINGS.get(kind)
@@ -421,6 +423,7 @@ def check_deploy_files(code: CodeInput, budget: Budget) -> CheckResult:
             if text is None:
                 continue
             checked += 1
+            compose_files += kind == "compose"
             try:
                 documents = _documents(text)
             except yaml.YAMLError as exc:
@@ -429,15 +432,23 @@ def check_deploy_files(code: CodeInput, budget: Budget) -> CheckResult:
                 continue
             for document in documents:
                 findings += rules(entry, document, target)
+    extra = {"compose_schema": COMPOSE_SPEC_SOURCE} if compose_files else {}
     if not findings:
+        if compose_files:
+            return CheckResult("deploy-files", "pass", _l("%(n)s deploy file(s) valid, %(compose)s of them against "
+                                                          "the Compose specification; every image pinned by digest."),
+                               {"n": checked, "compose": compose_files}, extra=extra)
         return CheckResult("deploy-files", "pass", _l("%(n)s deploy file(s) valid; every image pinned by digest."),
                            {"n": checked})
     status = max((f.severity for f in findings), key=STATUS_ORDER.get)
+    off_spec = sorted({f.path for f in findings if f.message.endswith(COMPOSE_SPEC_LABEL)})
+    if off_spec:
+        return CheckResult("deploy-files", status, _l("%(n)s problem(s) in %(files)s deploy file(s); %(compose)s "
+                                                      "compose file(s) break the Compose specification."),
+                           {"n": len(findings), "files": checked, "compose": len(off_spec)}, _kept(findings), extra)
     return CheckResult("deploy-files", status, _l("%(n)s problem(s) in %(files)s deploy file(s): unpinned images "
                                                   "or invalid manifests."),
-                       {"n": len(findings), "files": checked}, _kept(findings),
-                       {"compose_schema": "not checked: no Compose specification schema is available offline; "
-                                          "services are checked for an image or a build"})
+                       {"n": len(findings), "files": checked}, _kept(findings), extra)
 
 
 def _image_findings(path: str, document: yaml.Node, references: Iterable[tuple[yaml.Node, str]]) -> list[Finding]:
@@ -488,6 +499,79 @@ def _compose_findings(entry: FileEntry, document: yaml.Node, target: dict) -> li
         if not keys & {"image", "build"}:
             findings.append(Finding(path, name.start_mark.line + 1, f"service {name.value}: neither image nor build",
                                     "fail"))
+    return findings + _compose_schema_findings(path, document)
+
+
+# The Compose specification's JSON schema (compose-spec/compose-spec `schema/compose-spec.json`,
+# Apache-2.0), kept as data because no Python package ships a current one: this is the copy the npm
+# package dclint 3.1.0 ships, byte for byte the upstream file at commit 58a2548 (2025-07-21).
+# registry/spec/data/SOURCES.md says how to refresh it.
+COMPOSE_SPEC_PATH: Final = Path(__file__).with_name("data") / "compose-spec.json"
+COMPOSE_SPEC_SOURCE: Final = "Compose specification schema, compose-spec/compose-spec 58a2548 (2025-07-21)"
+COMPOSE_SPEC_LABEL: Final = "(Compose specification)"
+SCHEMA_ERRORS_KEPT: Final = 20  # per document: past a few, the rest repeat one mistake
+
+
+@functools.cache
+def _compose_validator() -> Any:
+    from jsonschema import Draft7Validator
+
+    return Draft7Validator(json.loads(COMPOSE_SPEC_PATH.read_text(encoding="utf-8")))
+
+
+def _line_at(document: yaml.Node, keys: tuple) -> int | None:
+    """The line of the value at `keys`, else of its nearest parent (a path through a YAML merge key
+    has no node of its own)."""
+    lines = {k: n.start_mark.line + 1 for k, n in _nodes(document)}
+    return next((lines[keys[:end]] for end in range(len(keys), -1, -1) if keys[:end] in lines), None)
+
+
+def _key_line(document: yaml.Node, keys: tuple, key: str) -> int | None:
+    """The line of the key `key` in the mapping at `keys` (where a misspelt key is to be shown)."""
+    parent = next((n for k, n in _nodes(document) if k == keys), None)
+    if isinstance(parent, yaml.MappingNode):
+        line = next((k.start_mark.line + 1 for k, _v in parent.value if k.value == key), None)
+        if line is not None:
+            return line
+    return _line_at(document, keys)
+
+
+def _unexpected_keys(instance: dict, schema: dict) -> list[str]:
+    """The keys `additionalProperties: false` refused: neither a property nor matching a pattern (`x-`)."""
+    known, patterns = schema.get("properties") or {}, schema.get("patternProperties") or {}
+    return sorted(str(k) for k in instance if k not in known and not any(re.search(p, str(k)) for p in patterns))
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _compose_schema_findings(path: str, document: yaml.Node) -> list[Finding]:
+    from jsonschema.exceptions import best_match
+
+    data = yaml.safe_load(yaml.serialize(document))
+    errors = sorted(_compose_validator().iter_errors(data), key=lambda e: [str(k) for k in e.absolute_path])
+    findings = []
+    for error in errors[:SCHEMA_ERRORS_KEPT]:
+        # A oneOf (a port as a number, a string or a mapping) says only "not valid under any of the given
+        # schemas"; its closest branch says what is wrong, or, when every branch wants another type, the types.
+        error = best_match([error]) or error
+        keys = tuple(error.absolute_path)
+        where = ".".join(map(str, keys)) or "(top level)"
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            for key in _unexpected_keys(error.instance, error.schema):
+                findings.append(Finding(path, _key_line(document, keys, key),
+                                        f"{where}: unknown key {key!r} {COMPOSE_SPEC_LABEL}", "fail"))
+            continue
+        message = error.message
+        if error.validator in ("oneOf", "anyOf") and error.context and all(
+                c.validator == "type" and not c.relative_path for c in error.context):
+            wanted = " or ".join(sorted({str(t) for c in error.context for t in _as_list(c.validator_value)}))
+            message = f"{error.instance!r} is not of type {wanted}"
+        findings.append(Finding(path, _line_at(document, keys), f"{where}: {message} {COMPOSE_SPEC_LABEL}", "fail"))
+    if len(errors) > SCHEMA_ERRORS_KEPT:
+        findings.append(Finding(path, None, f"{len(errors) - SCHEMA_ERRORS_KEPT} more error(s) {COMPOSE_SPEC_LABEL}",
+                                "fail"))
     return findings
 
 

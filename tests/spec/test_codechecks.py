@@ -131,6 +131,70 @@ def test_latest_image_in_compose_fails_on_its_line():
     assert ("deploy/compose.yaml", line, "fail") in located(result)
 
 
+COMPOSE = """# 주차 공유 서비스: 단일 호스트 배포
+services:
+  parking-share:
+    build: ..
+    image: parking-share:1.2.0
+    environment:
+      NGSI_LD_HUB: ${NGSI_LD_HUB:-http://host.docker.internal:1026}
+      안내문구: "주차면이 비어 있습니다"
+    ports:
+      - "8080:8080"
+    restart: unless-stopped
+    x-담당부서: 교통정책과
+"""
+
+
+def compose_result(text: str):
+    return run("deploy-files", code_input(files={"deploy/compose.yaml": text.encode()}))
+
+
+def test_compose_file_within_the_specification_passes_its_schema():
+    result = compose_result(COMPOSE)
+    assert [f for f in result.findings if f.severity == "fail"] == []
+    assert result.status == "warn"  # the image has a tag but no digest
+    assert result.extra["compose_schema"].startswith("Compose specification schema")
+
+
+@pytest.mark.parametrize("sample", ["parking-share", "flood-alert", "smart-bus-shelter"])
+def test_sample_compose_files_pass_the_compose_specification(sample):
+    result = run("deploy-files", code_input(sample))
+    assert not [f for f in result.findings if "Compose specification" in f.message]
+    if result.status == "pass":
+        assert result.params["compose"] == 1 and "Compose specification" in result.sentence
+
+
+def test_misspelt_compose_key_fails_on_the_key_line():
+    broken = COMPOSE.replace("    restart: unless-stopped\n", "    restrat: unless-stopped\n")
+    result = compose_result(broken)
+    assert result.status == "fail"
+    line = broken.splitlines().index("    restrat: unless-stopped") + 1
+    failing = [f for f in result.findings if f.severity == "fail"]
+    assert [(f.path, f.line) for f in failing] == [("deploy/compose.yaml", line)]
+    assert failing[0].message == "services.parking-share: unknown key 'restrat' (Compose specification)"
+    assert result.params["compose"] == 1 and result.params["n"] == len(result.findings)
+    assert "break the Compose specification" in result.sentence
+
+
+def test_compose_ports_as_a_string_fails_as_a_wrong_type_on_its_line():
+    broken = COMPOSE.replace('    ports:\n      - "8080:8080"\n', '    ports: "8080"\n')
+    result = compose_result(broken)
+    assert result.status == "fail"
+    line = broken.splitlines().index('    ports: "8080"') + 1
+    failing = [f for f in result.findings if f.severity == "fail"]
+    assert [(f.path, f.line, f.message) for f in failing] == [
+        ("deploy/compose.yaml", line, "services.parking-share.ports: '8080' is not of type 'array' "
+                                      "(Compose specification)")]
+
+
+def test_compose_value_of_no_allowed_type_names_the_types():
+    result = compose_result(COMPOSE.replace("    build: ..\n", "    build: 12\n"))
+    failing = [f for f in result.findings if f.severity == "fail"]
+    assert [(f.line, f.message) for f in failing] == [
+        (4, "services.parking-share.build: 12 is not of type object or string (Compose specification)")]
+
+
 def test_kubernetes_manifest_with_a_wrong_field_fails_on_its_line():
     deployment = sample_files("smart-bus-shelter")["deploy/k8s/deployment.yaml"].decode()
     broken = deployment.replace("  replicas: 1\n", "  replicas: 1\n  replica: 2\n")
