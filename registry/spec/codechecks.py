@@ -85,13 +85,22 @@ class Budget:
         self.left = max_bytes
         self.exhausted = False
 
-    def files(self, entries: Iterable[FileEntry]) -> Iterator[FileEntry]:
+    def files(self, entries: Iterable[FileEntry], cost: Callable[[FileEntry], int] = lambda e: e.size
+              ) -> Iterator[FileEntry]:
+        """The entries while seconds and bytes last; `cost` is what looking at one reads (all of it unless
+        said otherwise: a check that only sniffs a file's first bytes is charged those)."""
         for entry in entries:
-            if time.monotonic() > self.deadline or entry.size > self.left:
+            charge = cost(entry)
+            if self.out_of_time() or charge > self.left:
                 self.exhausted = True
                 return
-            self.left -= entry.size
+            self.left -= charge
             yield entry
+
+    def out_of_time(self) -> bool:
+        if time.monotonic() > self.deadline:
+            self.exhausted = True
+        return self.exhausted
 
 
 @dataclass
@@ -102,6 +111,7 @@ class CodeInput:
     manifest: dict
     commit: str | None = None
     _workdir: tempfile.TemporaryDirectory | None = None
+    _written: set[str] = field(default_factory=set)
 
     def text(self, path: str) -> str | None:
         data = self.files.contents.get(path)
@@ -109,22 +119,37 @@ class CodeInput:
         return decoded[0] if decoded else None
 
     def texts(self, budget: Budget, keep: Callable[[str], bool] = lambda _: True) -> Iterator[tuple[FileEntry, str]]:
-        for entry in budget.files(e for e in self.files.entries if e.kind == "text" and keep(e.path)):
+        """The text files, the package's own before the vendored and generated ones, so a budget that
+        runs out leaves the latter unread."""
+        entries = sorted((e for e in self.files.entries if e.kind == "text" and keep(e.path)), key=lambda e: e.generated)
+        for entry in budget.files(entries):
             text = self.text(entry.path)
             if text is not None:
                 yield entry, text
 
-    @property
-    def workdir(self) -> Path:
-        """The kept members written as plain data (mode 0644) for the scanners that read files."""
+    def materialise(self, paths: Iterable[str]) -> Path:
+        """The kept members among `paths` written as plain data (mode 0644) under one temporary
+        directory, each once, for the scanners that read files; returns that directory. Only what a
+        scanner is about to read is written: a 20,000-file package need not be copied whole."""
         if self._workdir is None:
             self._workdir = tempfile.TemporaryDirectory(prefix="solreg-checks-")
-            root = Path(self._workdir.name)
-            for path, data in self.files.contents.items():
-                target = root / path  # paths are normalised by the archive reader: no "..", no "/"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-        return Path(self._workdir.name)
+        root = Path(self._workdir.name)
+        for path in paths:
+            if path in self._written:
+                continue
+            data = self.files.contents.get(path)
+            if data is None:
+                continue
+            target = root / path  # paths are normalised by the archive reader: no "..", no "/"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            self._written.add(path)
+        return root
+
+    @property
+    def workdir(self) -> Path:
+        """Every kept member written as plain data (see `materialise`)."""
+        return self.materialise(self.files.contents)
 
     def close(self) -> None:
         if self._workdir is not None:
@@ -231,19 +256,34 @@ def check_licenses(code: CodeInput, budget: Budget) -> CheckResult:
                        {"license": expression}, extra={"identified": found})
 
 
-def _reuse_findings(code: CodeInput, budget: Budget) -> list[Finding]:
-    """REUSE lint: files without licence or copyright information are a warning, not a failure."""
-    from reuse.project import Project
-    from reuse.report import ProjectReport
+REUSE_CONFIG = re.compile(r"^(REUSE\.toml|\.reuse/dep5|LICENSES/.*)$|\.license$")
+REUSE_IGNORED_DIRS: Final = frozenset({".git", ".hg", ".sl", "LICENSES", ".reuse"})
 
-    if time.monotonic() > budget.deadline:
-        budget.exhausted = True
+
+def _reuse_findings(code: CodeInput, budget: Budget) -> list[Finding]:
+    """REUSE lint, file by file within the budget: the package's own files without licence
+    information are a warning, not a failure. Vendored and generated files (node_modules, dist, lock
+    files, see members.is_generated) are not asked: they carry their projects' licences, which the
+    SBOM declares, and in a large package they are most of the files."""
+    from reuse.covered_files import is_path_ignored
+    from reuse.project import Project
+
+    if budget.out_of_time():
         return []
-    root = code.workdir
-    report = ProjectReport.generate(Project.from_directory(root), multiprocessing=False)
-    unlicensed = {str(Path(p).relative_to(root)) for p in report.files_without_licenses}
-    return [Finding(path, 1, "no SPDX licence information (REUSE)", "warn") for path in sorted(unlicensed)
-            if not LICENSE_NAME.match(path)]
+    own = [e.path for e in code.files.entries if not e.generated and e.path in code.files.contents
+           and not REUSE_CONFIG.search(e.path) and not LICENSE_NAME.match(e.path)]
+    root = code.materialise(p for p in code.files.contents if REUSE_CONFIG.search(p))
+    project = Project.from_directory(root)
+    findings = []
+    for path in own:
+        if budget.out_of_time():
+            break
+        code.materialise([path])
+        if is_path_ignored(root / path) or set(path.split("/")[:-1]) & REUSE_IGNORED_DIRS:
+            continue
+        if not any(info.spdx_expressions for info in project.reuse_info_of(root / path)):
+            findings.append(Finding(path, 1, "no SPDX licence information (REUSE)", "warn"))
+    return findings
 
 
 # --- binaries and blobs -------------------------------------------------------------------------
@@ -257,9 +297,14 @@ NESTED_ARCHIVE: Final = "archive"
 BUNDLE_SUFFIXES: Final = (".js", ".mjs", ".cjs", ".css")
 
 
+def _blob_cost(entry: FileEntry) -> int:
+    """A file is told by its first bytes; only a large script or stylesheet is read whole (its lines)."""
+    return entry.size if entry.path.lower().endswith(BUNDLE_SUFFIXES) and entry.size > MINIFIED_BYTES else 8
+
+
 def check_blobs(code: CodeInput, budget: Budget) -> CheckResult:
     findings = []
-    for entry in budget.files(code.files.entries):
+    for entry in budget.files(code.files.entries, _blob_cost):
         data = code.files.contents.get(entry.path)
         head = data[:8] if data is not None else b""
         lower = entry.path.lower()
@@ -304,10 +349,11 @@ def check_secrets(code: CodeInput, budget: Budget) -> CheckResult:
     from detect_secrets.settings import default_settings
 
     findings = []
-    root = code.workdir
+    root = code.materialise(())
     with _DETECT_SECRETS, default_settings():
         secrets = SecretsCollection(root=str(root))
         for entry, _text in code.texts(budget):
+            code.materialise([entry.path])
             secrets.scan_file(entry.path)
         for path, secret in secrets:
             severity = "warn" if secret.type in GUESSING_DETECTORS else "fail"
@@ -322,7 +368,9 @@ def check_secrets(code: CodeInput, budget: Budget) -> CheckResult:
 
 # --- secure coding ----------------------------------------------------------------------------
 
-BANDIT_BATCH: Final = 200  # files per bandit run, so the budget is looked at between runs
+# Files per bandit run, so the budget is looked at between runs: bandit takes tens of milliseconds a
+# file (more on a busy machine), and a run must not overshoot the budget by more than GRACE.
+BANDIT_BATCH: Final = 10
 
 
 def _test_file(path: str) -> bool:
@@ -336,15 +384,16 @@ def check_secure_coding(code: CodeInput, budget: Budget) -> CheckResult:
     from bandit.core import config, manager
 
     paths = [e.path for e in budget.files(e for e in code.files.entries if e.path.endswith(".py")
-                                          and e.path in code.files.contents)]
-    root = code.workdir
-    findings = []
+                                          and e.path in code.files.contents and not e.generated)]
+    findings, scanned = [], 0
     for start in range(0, len(paths), BANDIT_BATCH):
-        if time.monotonic() > budget.deadline:
-            budget.exhausted = True
+        if budget.out_of_time():
             break
+        batch = paths[start:start + BANDIT_BATCH]
+        scanned += len(batch)
+        root = code.materialise(batch)
         bandit = manager.BanditManager(config.BanditConfig(), "file", quiet=True)
-        bandit.discover_files([str(root / p) for p in paths[start:start + BANDIT_BATCH]])
+        bandit.discover_files([str(root / p) for p in batch])
         bandit.run_tests()
         for issue in bandit.get_issue_list():
             path = str(Path(issue.fname).relative_to(root))
@@ -355,13 +404,14 @@ def check_secure_coding(code: CodeInput, budget: Budget) -> CheckResult:
                                     severity))
     counts = Counter(f.message.split(" ", 2)[1].rstrip(":") for f in findings)
     by_severity = {s: counts.get(s, 0) for s in ("high", "medium", "low")}
+    extra = {"severity": by_severity, "scanned": scanned, "python_files": len(paths)}
     if not findings:
         return CheckResult("secure-coding", "pass", _l("bandit found nothing in %(files)s Python file(s)."),
-                           {"files": len(paths)}, extra={"severity": by_severity})
+                           {"files": len(paths)}, extra=extra)
     status = max((f.severity for f in findings), key=STATUS_ORDER.get)
     return CheckResult("secure-coding", status, _l("bandit: %(high)s high, %(medium)s medium, %(low)s low "
                                                    "severity finding(s) in %(files)s Python file(s)."),
-                       {**by_severity, "files": len(paths)}, _kept(findings), {"severity": by_severity})
+                       {**by_severity, "files": len(paths)}, _kept(findings), extra)
 
 
 # --- deploy files -----------------------------------------------------------------------------
@@ -575,9 +625,60 @@ def _compose_schema_findings(path: str, document: yaml.Node) -> list[Finding]:
     return findings
 
 
+@functools.cache
+def _kube_versions() -> tuple[str, ...]:
+    from kubernetes_validate.utils import all_versions
+
+    return tuple(all_versions())
+
+
+@functools.cache
+def _kube_definitions(schema_dir: str, desired: str) -> Any:
+    from kubernetes_validate.utils import schema_contents
+
+    return schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", desired)
+
+
+@functools.cache
+def _kube_validator(schema_dir: str, kind: str, api_version: str, desired: str) -> Any:
+    from jsonschema.validators import Draft202012Validator
+    from kubernetes_validate.utils import schema_contents
+    from referencing import Registry, Resource
+
+    schema = schema_contents(f"kubernetes-json-schema/{schema_dir}/{kind}-{api_version}.json", desired)
+    registry = Resource.from_contents(_kube_definitions(schema_dir, desired)) @ (
+        Resource.from_contents(schema) @ Registry())
+    return Draft202012Validator(schema, registry=registry)
+
+
+def _kube_validate(data: dict, desired: str) -> None:
+    """kubernetes_validate.validate(data, desired, strict=True), with its schemas loaded once per process:
+    it parses the version's whole _definitions.json (megabytes) on every call, a second a manifest on a
+    busy machine, so a package with a few dozen manifests ran out of its budget. Same choice of schema
+    version, same exceptions."""
+    import jsonschema
+    import kubernetes_validate
+    from kubernetes_validate.utils import major_minor
+
+    desired = desired.removeprefix("v")
+    versions = _kube_versions()
+    if major_minor(desired) > versions[-1]:  # compared as the library compares them
+        raise kubernetes_validate.VersionNotSupportedError(version=major_minor(desired))
+    version = [v for v in versions if major_minor(v) <= major_minor(desired)][-1]
+    api_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", data["apiVersion"])
+    try:
+        validator = _kube_validator(f"v{version}-local-strict", data["kind"].lower(), api_version, desired)
+    except FileNotFoundError:
+        raise kubernetes_validate.SchemaNotFoundError(version=major_minor(desired), kind=data["kind"],
+                                                      api_version=data["apiVersion"]) from None
+    try:
+        validator.validate(data)
+    except jsonschema.ValidationError as exc:
+        raise kubernetes_validate.ValidationError(exc, version=major_minor(version)) from None
+
+
 def _kubernetes_findings(entry: FileEntry, document: yaml.Node, target: dict) -> list[Finding]:
     import kubernetes_validate
-    from kubernetes_validate.utils import latest_version
 
     path, version = entry.path, _kube_version(target)
     findings = _image_findings(path, document, _image_keys(document))
@@ -586,7 +687,7 @@ def _kubernetes_findings(entry: FileEntry, document: yaml.Node, target: dict) ->
         return [*findings, Finding(path, document.start_mark.line + 1, "not a Kubernetes object (apiVersion and kind)",
                                    "fail")]
     try:
-        kubernetes_validate.validate(data, version or latest_version(), strict=True)
+        _kube_validate(data, version or _kube_versions()[-1])
     except kubernetes_validate.ValidationError as exc:
         keys = tuple(exc.absolute_path)
         # An unknown field is reported at its parent; the field named in the message is the line to show.

@@ -277,3 +277,34 @@ def test_a_check_that_never_comes_back_is_timed_out_after_its_budget(monkeypatch
     assert result.params == {"seconds": 0.1} and result.extra["timed_out"]["seconds"] == 0.1
 
 
+
+
+def test_vendored_files_are_not_asked_for_reuse_information():
+    own = "// 정류장 화면\nconsole.log('안녕');\n".encode()
+    result = run("license-files", code_input(files={"web/node_modules/dep/index.js": own, "web/src/view.js": own}))
+    paths = {f.path for f in result.findings}
+    assert "web/src/view.js" in paths and "web/node_modules/dep/index.js" not in paths
+
+
+def test_blobs_are_charged_the_bytes_they_sniff_not_whole_images():
+    images = {f"docs/img/map{i}.png": b"\x89PNG\r\n\x1a\n" + bytes(200_000) for i in range(5)}
+    code, budget = code_input(files={**images, "bin/helper": ELF}), Budget(max_bytes=50_000)
+    try:
+        result = CHECKS["blobs"](code, budget)
+    finally:
+        code.close()
+    assert not budget.exhausted  # a megabyte of images, told by their first bytes
+    assert ("bin/helper", None, "fail") in located(result)
+
+
+def test_secrets_scan_the_packages_own_files_before_vendored_ones():
+    vendored = {f"a/node_modules/dep{i}/index.js": b"// vendored\n" + b"x = 1\n" * 2000 for i in range(5)}
+    config = f"# 주차장 설정\naws_access_key_id = {AWS_KEY}\n".encode()
+    code = code_input(files={**vendored, "zz/settings.ini": config})
+    own_bytes = sum(e.size for e in code.files.entries if not e.generated and e.kind == "text")
+    budget = Budget(max_bytes=own_bytes + 100)  # the package's own text files, not the vendored ones
+    try:
+        result = CHECKS["secrets"](code, budget)
+    finally:
+        code.close()
+    assert budget.exhausted and ("zz/settings.ini", 2, "fail") in located(result)
