@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 GZIP_MAGIC: Final = b"\x1f\x8b"
 _CHUNK: Final = 64 * 1024
+HEAD_BYTES: Final = 16
 
 ArchiveSource = str | os.PathLike[str] | bytes | IO[bytes]
 KeepPredicate = Callable[[str], bool]
@@ -78,6 +79,7 @@ class MemberInfo:
     mode: int
     sha256: str
     offset: int = -1  # where its data starts in the uncompressed tar stream (for read_members)
+    head: bytes = b""  # its first HEAD_BYTES, kept for every member: enough to tell an executable
 
 
 @dataclass
@@ -313,12 +315,20 @@ def _read(raw: IO[bytes], limits: ArchiveLimits, keep: KeepPredicate | None,
                     and (keep is None or keep(relative))
                 )
                 kept = bytearray() if wanted else None
+                head = bytearray()
+
+                def consume(chunk: bytes, kept=kept, head=head) -> None:
+                    if len(head) < HEAD_BYTES:
+                        head.extend(chunk[:HEAD_BYTES - len(head)])
+                    if kept is not None:
+                        kept.extend(chunk)
+
                 if sink is not None and sink[0] == relative:
                     digest = _read_member(tar, member, sink[1].write)
                 else:
-                    digest = _read_member(tar, member, None if kept is None else kept.extend)
+                    digest = _read_member(tar, member, consume)
                 contents.members.append(MemberInfo(relative, member.size, member.mode & 0o7777, digest,
-                                                   member.offset_data))
+                                                   member.offset_data, bytes(head)))
                 contents.unpacked_bytes += member.size
                 if kept is not None:
                     contents.files[relative] = bytes(kept)

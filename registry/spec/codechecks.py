@@ -110,6 +110,7 @@ class CodeInput:
     files: ReleaseFiles
     manifest: dict
     commit: str | None = None
+    heads: dict[str, bytes] = field(default_factory=dict)  # every member's first bytes, kept or not
     _workdir: tempfile.TemporaryDirectory | None = None
     _written: set[str] = field(default_factory=set)
 
@@ -306,7 +307,8 @@ def check_blobs(code: CodeInput, budget: Budget) -> CheckResult:
     findings = []
     for entry in budget.files(code.files.entries, _blob_cost):
         data = code.files.contents.get(entry.path)
-        head = data[:8] if data is not None else b""
+        # A member too large to keep is still told by its first bytes: a 30 MB executable is one too.
+        head = data[:8] if data is not None else code.heads.get(entry.path, b"")[:8]
         lower = entry.path.lower()
         magic = next((label for m, label in EXECUTABLE_MAGIC if head.startswith(m)), None)
         if magic and not (magic.startswith("Windows") and entry.kind == "text"):  # "MZ" also starts text
@@ -786,4 +788,5 @@ def run_code_checks(code: CodeInput, seconds: float = SECONDS, max_bytes: int = 
 
 def code_input(contents: ArchiveContents, manifest: dict, commit: str | None = None) -> CodeInput:
     """What the checks read, from an archive read by registry/spec/archive.py."""
-    return CodeInput(ReleaseFiles(entries_of(contents), contents.files), manifest, commit)
+    return CodeInput(ReleaseFiles(entries_of(contents), contents.files), manifest, commit,
+                     {m.path: m.head for m in contents.members})

@@ -308,3 +308,15 @@ def test_secrets_scan_the_packages_own_files_before_vendored_ones():
     finally:
         code.close()
     assert budget.exhausted and ("zz/settings.ini", 2, "fail") in located(result)
+
+
+def test_an_executable_too_large_to_keep_is_still_told_by_its_first_bytes():
+    from registry.spec import codechecks
+    from registry.spec.archive import ArchiveLimits
+
+    archive = sample_package("9.9.9", files={"bin/정류장-agent": ELF + bytes(64 * 1024)})
+    contents = read_archive(io.BytesIO(archive), ArchiveLimits(max_kept_file_bytes=32 * 1024))
+    assert "bin/정류장-agent" not in contents.files  # larger than what is kept
+    code = codechecks.code_input(contents, yaml.safe_load(contents.files["solution.yaml"]))
+    result = run("blobs", code)
+    assert ("bin/정류장-agent", None, "fail") in located(result)
