@@ -18,6 +18,7 @@ Sentences are stored as their English msgid with parameters and translated when 
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import posixpath
 import re
@@ -111,6 +112,7 @@ class CodeInput:
     manifest: dict
     commit: str | None = None
     heads: dict[str, bytes] = field(default_factory=dict)  # every member's first bytes, kept or not
+    reuse_coverage: list[int] = field(default_factory=lambda: [0, 0])  # own files asked, of all own files
     _workdir: tempfile.TemporaryDirectory | None = None
     _written: set[str] = field(default_factory=set)
 
@@ -247,14 +249,15 @@ def check_licenses(code: CodeInput, budget: Budget) -> CheckResult:
                                                   "file(s) hold %(found)s."),
                            {"license": ", ".join(missing),
                             "found": ", ".join(sorted({f or "?" for f in found.values()}))},
-                           _kept([manifest_line, *findings]), {"identified": found})
+                           _kept([manifest_line, *findings]), {"identified": found, "reuse_files": code.reuse_coverage})
     if findings:
         return CheckResult("license-files", "warn", _l("The licence text of %(license)s is there; %(n)s file(s) lack "
                                                   "licence information or a text is not recognised (REUSE)."),
-                           {"license": expression, "n": len(findings)}, _kept(findings), {"identified": found})
+                           {"license": expression, "n": len(findings)}, _kept(findings),
+                           {"identified": found, "reuse_files": code.reuse_coverage})
     return CheckResult("license-files", "pass", _l("The licence text of %(license)s is in the package and every file "
                                               "has licence information (REUSE)."),
-                       {"license": expression}, extra={"identified": found})
+                       {"license": expression}, extra={"identified": found, "reuse_files": code.reuse_coverage})
 
 
 REUSE_CONFIG = re.compile(r"^(REUSE\.toml|\.reuse/dep5|LICENSES/.*)$|\.license$")
@@ -276,9 +279,11 @@ def _reuse_findings(code: CodeInput, budget: Budget) -> list[Finding]:
     root = code.materialise(p for p in code.files.contents if REUSE_CONFIG.search(p))
     project = Project.from_directory(root)
     findings = []
+    code.reuse_coverage = [0, len(own)]
     for path in own:
         if budget.out_of_time():
             break
+        code.reuse_coverage[0] += 1
         code.materialise([path])
         if is_path_ignored(root / path) or set(path.split("/")[:-1]) & REUSE_IGNORED_DIRS:
             continue
@@ -350,22 +355,26 @@ def check_secrets(code: CodeInput, budget: Budget) -> CheckResult:
     from detect_secrets import SecretsCollection
     from detect_secrets.settings import default_settings
 
-    findings = []
+    findings, scanned = [], 0
     root = code.materialise(())
+    texts = sum(1 for e in code.files.entries if e.kind == "text")
     with _DETECT_SECRETS, default_settings():
         secrets = SecretsCollection(root=str(root))
         for entry, _text in code.texts(budget):
             code.materialise([entry.path])
             secrets.scan_file(entry.path)
+            scanned += 1
         for path, secret in secrets:
             severity = "warn" if secret.type in GUESSING_DETECTORS else "fail"
             findings.append(Finding(path, secret.line_number, secret.type, severity))
+    extra = {"scanned": scanned, "text_files": texts}
     if not findings:
-        return CheckResult("secrets", "pass", _l("No committed credentials or private keys found (detect-secrets)."))
+        return CheckResult("secrets", "pass", _l("No committed credentials or private keys found (detect-secrets)."),
+                           extra=extra)
     status = max((f.severity for f in findings), key=STATUS_ORDER.get)
     return CheckResult("secrets", status, _l("%(n)s possible secret(s) committed: %(types)s (detect-secrets)."),
                        {"n": len(findings), "types": ", ".join(sorted({f.message for f in findings}))},
-                       _kept(findings))
+                       _kept(findings), extra)
 
 
 # --- secure coding ----------------------------------------------------------------------------
@@ -387,16 +396,21 @@ def check_secure_coding(code: CodeInput, budget: Budget) -> CheckResult:
 
     paths = [e.path for e in budget.files(e for e in code.files.entries if e.path.endswith(".py")
                                           and e.path in code.files.contents and not e.generated)]
-    findings, scanned = [], 0
-    for start in range(0, len(paths), BANDIT_BATCH):
-        if budget.out_of_time():
+    findings, scanned, per_file = [], 0, 0.0
+    while scanned < len(paths):
+        left = budget.deadline - time.monotonic()
+        if left <= 0 or budget.out_of_time():
             break
-        batch = paths[start:start + BANDIT_BATCH]
-        scanned += len(batch)
+        # As many files as the time left allows at the pace so far, so the last run ends near the deadline.
+        size = max(1, min(BANDIT_BATCH, int(left / per_file))) if per_file else min(2, BANDIT_BATCH)
+        batch = paths[scanned:scanned + size]
+        began = time.monotonic()
         root = code.materialise(batch)
         bandit = manager.BanditManager(config.BanditConfig(), "file", quiet=True)
         bandit.discover_files([str(root / p) for p in batch])
         bandit.run_tests()
+        scanned += len(batch)
+        per_file = (time.monotonic() - began) / len(batch)
         for issue in bandit.get_issue_list():
             path = str(Path(issue.fname).relative_to(root))
             if issue.test_id == "B101" and _test_file(path):
@@ -732,6 +746,17 @@ CHECKS: Final[dict[str, Callable[[CodeInput, Budget], CheckResult]]] = {
 }
 
 
+# The libraries each check loads: imported before its budget starts, since loading them is the
+# process's cost, not the package's (jsonschema alone compiles its URI grammars at import, seconds on
+# a busy machine).
+LIBRARIES: Final[dict[str, tuple[str, ...]]] = {
+    "license-files": ("license_expression", "reuse.project", "reuse.covered_files"),
+    "secrets": ("detect_secrets", "detect_secrets.settings"),
+    "secure-coding": ("bandit.core.manager", "bandit.core.config"),
+    "deploy-files": ("jsonschema", "kubernetes_validate", "referencing"),
+}
+
+
 def one_line(exc: BaseException) -> str:
     """An exception as one sentence: its type and the first line of its message."""
     text = str(exc).strip().splitlines()
@@ -744,6 +769,8 @@ def run_code_check(name: str, code: CodeInput, seconds: float = SECONDS, max_byt
     did not come back at all within `seconds` + GRACE; its thread is then left to end by itself), "error"
     with the exception's one line when it raised."""
     check = check or CHECKS[name]
+    for module in LIBRARIES.get(name, ()):
+        importlib.import_module(module)  # once per process, before the clock starts
     budget = Budget(seconds, max_bytes)
     outcome: dict[str, Any] = {}
 
