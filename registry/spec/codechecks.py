@@ -398,11 +398,11 @@ def check_secure_coding(code: CodeInput, budget: Budget) -> CheckResult:
                                           and e.path in code.files.contents and not e.generated)]
     findings, scanned, per_file = [], 0, 0.0
     while scanned < len(paths):
-        left = budget.deadline - time.monotonic()
-        if left <= 0 or budget.out_of_time():
+        if budget.out_of_time():  # also marks the result as cut short
             break
+        left = budget.deadline - time.monotonic()
         # As many files as the time left allows at the pace so far, so the last run ends near the deadline.
-        size = max(1, min(BANDIT_BATCH, int(left / per_file))) if per_file else min(2, BANDIT_BATCH)
+        size = max(1, min(BANDIT_BATCH, int(left / per_file))) if per_file else 2
         batch = paths[scanned:scanned + size]
         began = time.monotonic()
         root = code.materialise(batch)

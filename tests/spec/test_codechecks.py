@@ -320,3 +320,15 @@ def test_an_executable_too_large_to_keep_is_still_told_by_its_first_bytes():
     code = codechecks.code_input(contents, yaml.safe_load(contents.files["solution.yaml"]))
     result = run("blobs", code)
     assert ("bin/정류장-agent", None, "fail") in located(result)
+
+
+def test_bandit_out_of_time_says_timed_out_with_how_far_it_got():
+    source = "def free_spaces(lot):\n    # 빈 주차면 수\n    return lot['capacity'] - lot['occupied']\n"
+    many = {f"parking_share/gen/m{i:03d}.py": source.encode() for i in range(400)}
+    code = code_input(files=many)
+    try:
+        result = run_code_check("secure-coding", code, seconds=0.5)
+    finally:
+        code.close()
+    assert result.status == "timed_out"  # nothing found in what it read, which is not all: never "pass"
+    assert result.extra["timed_out"] and 0 < result.extra["scanned"] < result.extra["python_files"]
