@@ -37,7 +37,6 @@ from registry.releases.models import Check, CheckStatus, Release, ReleaseState, 
 from registry.review.service import require_independent, require_reviewer
 from registry.sbom import service as sbom
 from registry.spec import codechecks
-from registry.spec.archive import read_archive
 from registry.spec.names import normalize_name
 from registry.spec.ranges import parse_range
 from registry.storage import storage
@@ -158,8 +157,7 @@ class JobInput:
 
     def code(self) -> codechecks.CodeInput:
         if self._code is None:
-            with storage().open(self.release.sha256) as blob:
-                contents = read_archive(blob, server_limits().archive)
+            contents = codechecks.read_for_checks(lambda: storage().open(self.release.sha256), server_limits().archive)
             self._code = codechecks.code_input(contents, self.release.manifest or {}, self.release.provenance_commit)
         return self._code
 

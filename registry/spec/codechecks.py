@@ -27,14 +27,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
 import yaml
 
-from registry.spec.archive import ArchiveContents
-from registry.spec.members import FileEntry, ReleaseFiles, decode, entries_of
+from registry.spec.archive import ArchiveContents, ArchiveLimits, read_archive
+from registry.spec.members import FileEntry, ReleaseFiles, decode, entries_of, is_generated
 
 SECONDS: Final = 20.0  # per check
 BYTES: Final = 64 * 1024 * 1024  # read per check
@@ -811,6 +811,22 @@ def run_code_checks(code: CodeInput, seconds: float = SECONDS, max_bytes: int = 
         return [run_code_check(name, code, seconds, max_bytes) for name in CHECKS]
     finally:
         code.close()
+
+
+def read_for_checks(open_source: Callable[[], Any], limits: ArchiveLimits) -> ArchiveContents:
+    """The archive read for the code checks (`open_source()` gives it from its start, as a context
+    manager): the package's own files kept first, then the vendored and generated ones with what is
+    left of the limit on kept bytes. In one pass, what comes first (web/node_modules/ before
+    web/src/) would use up the limit and leave the package's own files in no check. The second pass
+    is read only when there are vendored files and room left for them."""
+    with open_source() as source:
+        contents = read_archive(source, limits, keep=lambda path: not is_generated(path))
+    spare = limits.max_kept_total_bytes - sum(map(len, contents.files.values()))
+    if spare > 0 and any(is_generated(m.path) and m.size <= limits.max_kept_file_bytes for m in contents.members):
+        with open_source() as source:
+            vendored = read_archive(source, replace(limits, max_kept_total_bytes=spare), keep=is_generated)
+        contents.files.update(vendored.files)
+    return contents
 
 
 def code_input(contents: ArchiveContents, manifest: dict, commit: str | None = None) -> CodeInput:

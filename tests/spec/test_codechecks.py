@@ -332,3 +332,22 @@ def test_bandit_out_of_time_says_timed_out_with_how_far_it_got():
         code.close()
     assert result.status == "timed_out"  # nothing found in what it read, which is not all: never "pass"
     assert result.extra["timed_out"] and 0 < result.extra["scanned"] < result.extra["python_files"]
+
+
+def test_the_packages_own_files_are_kept_before_vendored_ones_use_up_the_limit():
+    from registry.spec import codechecks
+    from registry.spec.archive import ArchiveLimits
+
+    vendored = {f"web/node_modules/dep{i}/index.js": b"// vendored\n" + b"x = 1;\n" * 1500 for i in range(10)}
+    own = f"// 정류장 화면\nconst key = '{AWS_KEY}';\n".encode() + b"render();\n" * 2000
+    archive = sample_package("9.9.9", files={**vendored, "web/src/view.js": own})
+    sizes = {m.path: m.size for m in read_archive(io.BytesIO(archive)).members}
+    # Room for the sample and the vendored files, not for the view after them as well.
+    limits = ArchiveLimits(max_kept_total_bytes=sum(sizes.values()) - sizes["web/src/view.js"] + 1000)
+    one_pass = read_archive(io.BytesIO(archive), limits)
+    assert "web/src/view.js" not in one_pass.files  # web/node_modules/ comes first and used the limit up
+    contents = codechecks.read_for_checks(lambda: io.BytesIO(archive), limits)
+    assert "web/src/view.js" in contents.files and any(p.startswith("web/node_modules/") for p in contents.files)
+    assert sum(map(len, contents.files.values())) <= limits.max_kept_total_bytes
+    result = run("secrets", codechecks.code_input(contents, yaml.safe_load(contents.files["solution.yaml"])))
+    assert ("web/src/view.js", 2, "fail") in located(result)
