@@ -6,7 +6,15 @@ from registry.catalog.models import Adoption, DataHubProfile, Subscription  # no
 from registry.notifications.models import MailOptOut, Notification, OutboxEmail, WebhookDelivery  # noqa: F401
 from registry.events import EventOutbox  # noqa: F401
 from registry.jobs.runs import ScheduledRun  # noqa: F401
-from registry.releases.models import Artifact, Check, DataHubRequirement, DeployTarget, Release, Solution  # noqa: F401
+from registry.releases.models import (  # noqa: F401
+    Artifact,
+    Check,
+    DataHubRequirement,
+    DeployTarget,
+    Release,
+    ReleaseFileIndex,
+    Solution,
+)
 from registry.review.models import Review, ReviewReason, ReviewReminder  # noqa: F401
 from registry.sbom.models import (  # noqa: F401
     Component,

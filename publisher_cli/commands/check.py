@@ -99,10 +99,10 @@ def code_checks_of(archive: Path) -> list[CodeCheck]:
     """The registry's offline code checks (registry/spec/codechecks.py) on a built archive."""
     import yaml
 
-    from registry.spec.archive import read_archive
-    from registry.spec.codechecks import code_input, run_code_checks
+    from registry.spec.archive import ArchiveLimits
+    from registry.spec.codechecks import code_input, read_for_checks, run_code_checks
 
-    contents = read_archive(archive)
+    contents = read_for_checks(lambda: open(archive, "rb"), ArchiveLimits())
     manifest = yaml.safe_load(contents.files.get("solution.yaml") or b"{}") or {}
     return [CodeCheck(r.name, r.status, r.summary, [asdict(f) for f in r.findings])
             for r in run_code_checks(code_input(contents, manifest))]

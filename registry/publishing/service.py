@@ -40,8 +40,10 @@ from registry.releases.models import (
 from registry.releases.service import find_solution, refuse_mirrored
 from registry.releases.versions import same_precedence
 from registry.review.checks import record_upload_checks, start_job_checks
+from registry.review.files import file_index
 from registry.review.models import Review, ReviewDecision
 from registry.sbom.service import store_components
+from registry.spec.members import index_columns
 from registry.spec.names import (
     SOLUTION_NAME_RULE,
     artifact_filename,
@@ -84,6 +86,7 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
             return PublishResult(identical, created=False)
 
     inspected = inspect_archive(upload.archive)
+    files = index_columns(inspected.contents)  # before the write lock: it looks into every member
     version = _new_version(inspected.manifest, name, solution, upload)
     provenance = verify_provenance(token.org, inspected.manifest["name"], version, upload.archive_sha256,
                                    upload.provenance, upload.signature)
@@ -98,7 +101,8 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
                 created_blobs.append(digest)
         for attempt in (1, 2):
             try:
-                release = _write_release(token, solution, name, version, upload, inspected, provenance, artifacts)
+                release = _write_release(token, solution, name, version, upload, inspected, provenance, artifacts,
+                                         files)
                 break
             except IntegrityError:
                 db.session.rollback()
@@ -117,7 +121,7 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
 
 
 def _write_release(token: ApiToken, solution: Solution | None, name: str, version: str, upload: Upload, inspected,
-                   provenance, artifacts: list[Artifact]) -> Release:
+                   provenance, artifacts: list[Artifact], files: dict[str, list]) -> Release:
     """The upload's one short write transaction (everything before it only read), audit record last.
     The heavy checks are not run here: they get `running` rows and run as a job after the commit
     (registry/review/checks.py)."""
@@ -127,7 +131,7 @@ def _write_release(token: ApiToken, solution: Solution | None, name: str, versio
         # committed meanwhile (1.1.0 and 1.1.0+x at once) and reindexing the solution cannot deadlock.
         db.session.execute(select(Solution.id).where(Solution.id == solution.id).with_for_update(key_share=True))
         _new_version(inspected.manifest, name, solution, upload)
-    release = _record_release(token, solution, name, version, inspected, provenance, artifacts)
+    release = _record_release(token, solution, name, version, inspected, provenance, artifacts, files)
     store_components(release, inspected.sbom)
     audit.record("release.upload", actor=token.user, org_id=token.org_id, solution_id=release.solution_id,
                  details={"version": version, "sha256": upload.archive_sha256,
@@ -195,8 +199,9 @@ def _artifacts(upload: Upload, manifest: dict, version: str, statement: bytes | 
 
 
 def _record_release(token: ApiToken, solution: Solution | None, name: str, version: str, inspected,
-                    provenance, artifacts: list[Artifact]) -> Release:
-    """Add the release (and, on a first upload, the solution it claims) to the session, with its checks."""
+                    provenance, artifacts: list[Artifact], files: dict[str, list]) -> Release:
+    """Add the release (and, on a first upload, the solution it claims) to the session, with its checks
+    and its file index (`files`, registry/spec/members.py `index_columns`)."""
     manifest = inspected.manifest
     answers_review_id = _open_change_request(solution) if solution is not None else None
     if solution is None:
@@ -211,6 +216,7 @@ def _record_release(token: ApiToken, solution: Solution | None, name: str, versi
                       provenance_tag=info.tag if info else None,
                       provenance_commit=info.commit if info else None)
     _record_requirements(release, manifest)
+    release.file_index = file_index(release, files)
     db.session.add(release)
     job_checks = record_upload_checks(release, inspected, provenance)
     db.session.flush()

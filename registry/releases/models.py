@@ -109,9 +109,24 @@ class Release(db.Model):
                                                  passive_deletes=True)
     # Read only: the upload sets answers_review_id, and two writable links between the tables would cycle.
     answers_review: Mapped[Review | None] = relationship("Review", foreign_keys=[answers_review_id], viewonly=True)
+    file_index: Mapped[ReleaseFileIndex | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
     def artifact(self, kind: ArtifactKind) -> Artifact | None:
         return next((a for a in self.artifacts if a.kind == kind), None)
+
+
+class ReleaseFileIndex(db.Model):
+    """What is in a release's archive, read once (at upload, or at the first look of a release from
+    before the index): its members by path, a list per field (`registry/spec/members.py` `index_columns`). The reviewer's file
+    tree and diff list its files from here and read only the members a page shows."""
+
+    __tablename__ = "release_file_indexes"
+
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), primary_key=True)
+    archive_sha256: Mapped[str] = mapped_column(String(64))  # of the archive it describes
+    version: Mapped[int]  # of the columns' format (members.INDEX_VERSION); another version is read again
+    members: Mapped[dict] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Artifact(db.Model):

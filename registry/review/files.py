@@ -8,6 +8,7 @@ a file is shown up to VIEW_BYTES and VIEW_LINES, and a member larger than READ_B
 
 from __future__ import annotations
 
+import logging
 import posixpath
 import threading
 from collections import OrderedDict
@@ -19,17 +20,24 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from registry.db import db, utcnow, write_apart
 from registry.releases.inspection import server_limits
-from registry.releases.models import Release
-from registry.spec.archive import ArchiveContents, read_archive
+from registry.releases.models import Release, ReleaseFileIndex
+from registry.spec import members
+from registry.spec.archive import ArchiveContents, read_archive, read_members
 from registry.spec.files import path_fault
 from registry.spec.members import (
     FileEntry,
+    LazyContents,
     ReleaseFiles,
     classify,
     decode,
+    entries_from_index,
     entries_of,
+    index_columns,
     is_generated,
 )
 from registry.storage import storage
@@ -37,8 +45,9 @@ from registry.storage import storage
 VIEW_BYTES: Final = 1024 * 1024  # shown of one file; the rest is cut with a note
 VIEW_LINES: Final = 20_000
 READ_BYTES: Final = 16 * 1024 * 1024  # a member above this is listed, never read for viewing
-KEEP_BYTES: Final = 512 * 1024  # members kept in memory for listing and diffing
-KEEP_TOTAL: Final = 64 * 1024 * 1024
+KEEP_BYTES: Final = members.KEEP_BYTES  # members kept in memory for listing and diffing
+KEEP_TOTAL: Final = members.KEEP_TOTAL
+log = logging.getLogger("registry.review")
 # Archives read recently, per process: paging through a diff or walking the tree reads each once.
 CACHE_BYTES: Final = 128 * 1024 * 1024
 
@@ -97,7 +106,7 @@ class _ArchiveCache:
             return item[0]
 
     def put(self, key: tuple, files: ReleaseFiles) -> None:
-        cost = sum(map(len, files.contents.values())) + 256 * len(files.entries)
+        cost = files.held_bytes + 256 * len(files.entries)
         if cost > self._budget:
             return
         with self._lock:
@@ -113,15 +122,59 @@ _cache = _ArchiveCache(CACHE_BYTES)
 
 
 def release_files(release: Release) -> ReleaseFiles:
-    """Every member of the release's archive, with the small ones' bytes (for listing and diffs)."""
+    """Every member of the release's archive, with the small ones' bytes (for listing and diffs).
+
+    From the release's file index when it has one: the members are listed without reading the
+    archive, and the bytes of a member are read (a forward pass to its offset, its SHA-256 checked)
+    only when a page asks for them. A release without an index has its archive read whole once,
+    and the index written for the next process."""
     key = (release.sha256, server_limits().archive)
     cached = _cache.get(key)
     if cached is not None:
         return cached
-    contents = _read(release, KEEP_BYTES)
-    files = ReleaseFiles(entries_of(contents), contents.files)
+    index = db.session.get(ReleaseFileIndex, release.id)
+    if index is not None and index.version == members.INDEX_VERSION and index.archive_sha256 == release.sha256:
+        entries = entries_from_index(index.members)  # stored by path
+        files = ReleaseFiles(entries, LazyContents(entries, _member_reader(release.sha256)))
+    else:
+        contents = _read(release, KEEP_BYTES)
+        files = ReleaseFiles(entries_of(contents), contents.files)
+        _remember_index(release, contents, stale=index is not None)
     _cache.put(key, files)
     return files
+
+
+def file_index(release: Release, columns: dict[str, list]) -> ReleaseFileIndex:
+    """The index row of a release whose archive was just read (the upload adds it with the release)."""
+    return ReleaseFileIndex(archive_sha256=release.sha256, version=members.INDEX_VERSION, members=columns,
+                            created_at=utcnow())
+
+
+def _remember_index(release: Release, contents: ArchiveContents, stale: bool) -> None:
+    """Written apart from the request: a page that only looks must not hold the write lock, and two
+    first looks at once both try; the second one's row is not needed. The index only saves time, so
+    a write that fails is logged and the page is shown all the same."""
+    table = ReleaseFileIndex.__table__
+    try:
+        if stale:
+            write_apart(table.delete().where(table.c.release_id == release.id))
+        write_apart(insert(table).values(release_id=release.id, archive_sha256=release.sha256,
+                                         version=members.INDEX_VERSION, members=index_columns(contents),
+                                         created_at=utcnow()))
+    except IntegrityError:
+        pass
+    except SQLAlchemyError:
+        log.warning("the file index of release %s was not written", release.id, exc_info=True)
+
+
+def _member_reader(sha256: str):
+    limits = server_limits().archive
+
+    def read(entries: list[FileEntry]) -> dict[str, bytes]:
+        with storage().open(sha256) as blob:
+            return read_members(blob, [(e.path, e.offset, e.size, e.sha256) for e in entries], limits)
+
+    return read
 
 
 def tree(entries: list[FileEntry]) -> Directory:
@@ -149,7 +202,10 @@ def view_file(release: Release, path: str) -> FileView | None:
         return None
     data = files.contents.get(path)
     if data is None and entry.size <= READ_BYTES:  # too large to keep for diffs, small enough to show
-        data = _read(release, READ_BYTES, keep=lambda p: p == path).files.get(path)
+        if entry.offset >= 0:
+            data = _member_reader(release.sha256)([entry]).get(path)
+        else:
+            data = _read(release, READ_BYTES, keep=lambda p: p == path).files.get(path)
         entry = replace(entry, kind=classify(path, data))
     if data is None:
         return FileView(entry, entry.kind, too_large=True)

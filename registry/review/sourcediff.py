@@ -129,6 +129,8 @@ def _renames(removed: dict[str, FileEntry], added: dict[str, FileEntry], old: Re
     candidates = [(p, e) for p, e in added.items() if e.kind == "text" and e.size <= RENAME_MAX_BYTES]
     if not small or len(small) * len(candidates) > RENAME_MAX_PAIRS:
         return renames
+    old.prefetch(p for p, _e in small)
+    new.prefetch(p for p, _e in candidates)
     for old_path, old_entry in small:
         old_lines = _lines(old.contents.get(old_path))
         best: tuple[float, str] | None = None

@@ -275,6 +275,9 @@ def render_source_diff(template: str, base: Release | None, release: Release, en
         if not 1 <= page <= pages:
             abort(404)
         shown = reviewable[(page - 1) * FILES_PER_PAGE:page * FILES_PER_PAGE]
+    if old is not None:
+        old.prefetch(c.old.path for c in shown if c.old is not None)  # the page's files, one pass per archive
+    new.prefetch(c.new.path for c in shown if c.new is not None)
     return render_template(template, release=release, solution=release.solution, base=base, changes=changes,
                            shown=[(c, file_diff(c, old, new)) for c in shown], selected=selected, view=view,
                            page=page, pages=pages, endpoint=endpoint, args=args, generated_listed=GENERATED_LISTED,

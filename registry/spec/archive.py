@@ -23,7 +23,7 @@ import io
 import os
 import tarfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Final
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 GZIP_MAGIC: Final = b"\x1f\x8b"
 _CHUNK: Final = 64 * 1024
+HEAD_BYTES: Final = 16
 
 ArchiveSource = str | os.PathLike[str] | bytes | IO[bytes]
 KeepPredicate = Callable[[str], bool]
@@ -77,6 +78,8 @@ class MemberInfo:
     size: int
     mode: int
     sha256: str
+    offset: int = -1  # where its data starts in the uncompressed tar stream (for read_members)
+    head: bytes = b""  # its first HEAD_BYTES, kept for every member: enough to tell an executable
 
 
 @dataclass
@@ -133,6 +136,45 @@ def read_archive(
         with open(source, "rb") as handle:
             return _read(handle, limits, keep)
     return _read(source, limits, keep)
+
+
+def read_members(source: IO[bytes], wanted: Iterable[tuple[str, int, int, str]],
+                 limits: ArchiveLimits = ArchiveLimits()) -> dict[str, bytes]:
+    """The bytes of a few members of an archive that ``read_archive`` read before, each given as
+    (path, offset, size, sha256) from its ``MemberInfo``: one forward pass of the decompressed stream
+    to each offset, without parsing the tar headers between. Each member read must have its SHA-256,
+    so a wrong offset or another archive is refused (``corrupt``), never returned."""
+    stream = _GzipStream(source, limits)
+    position, found = 0, {}
+    for path, offset, size, sha256 in sorted(wanted, key=lambda w: w[1]):
+        if offset < position:
+            raise ArchiveError("corrupt", f"{path!r} overlaps another member in the file index", path)
+        _skip(stream, offset - position)
+        data = _exactly(stream, size)
+        if len(data) != size or hashlib.sha256(data).hexdigest() != sha256:
+            raise ArchiveError("corrupt", f"{path!r} is not at offset {offset} of this archive with its SHA-256", path)
+        found[path] = data
+        position = offset + size
+    return found
+
+
+def _skip(stream: _GzipStream, count: int) -> None:
+    while count:
+        chunk = stream.read(min(count, 16 * _CHUNK))
+        if not chunk:
+            raise ArchiveError("truncated", "the archive ends before a member the file index names")
+        count -= len(chunk)
+
+
+def _exactly(stream: _GzipStream, count: int) -> bytes:
+    parts, left = [], count
+    while left:
+        chunk = stream.read(min(left, 16 * _CHUNK))
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
 
 
 class _GzipStream(io.RawIOBase):
@@ -273,11 +315,20 @@ def _read(raw: IO[bytes], limits: ArchiveLimits, keep: KeepPredicate | None,
                     and (keep is None or keep(relative))
                 )
                 kept = bytearray() if wanted else None
+                head = bytearray()
+
+                def consume(chunk: bytes, kept=kept, head=head) -> None:
+                    if len(head) < HEAD_BYTES:
+                        head.extend(chunk[:HEAD_BYTES - len(head)])
+                    if kept is not None:
+                        kept.extend(chunk)
+
                 if sink is not None and sink[0] == relative:
                     digest = _read_member(tar, member, sink[1].write)
                 else:
-                    digest = _read_member(tar, member, None if kept is None else kept.extend)
-                contents.members.append(MemberInfo(relative, member.size, member.mode & 0o7777, digest))
+                    digest = _read_member(tar, member, consume)
+                contents.members.append(MemberInfo(relative, member.size, member.mode & 0o7777, digest,
+                                                   member.offset_data, bytes(head)))
                 contents.unpacked_bytes += member.size
                 if kept is not None:
                     contents.files[relative] = bytes(kept)

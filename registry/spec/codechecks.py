@@ -17,6 +17,9 @@ Sentences are stored as their English msgid with parameters and translated when 
 
 from __future__ import annotations
 
+import functools
+import importlib
+import json
 import posixpath
 import re
 import tempfile
@@ -24,14 +27,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
 import yaml
 
-from registry.spec.archive import ArchiveContents
-from registry.spec.members import FileEntry, ReleaseFiles, decode, entries_of
+from registry.spec.archive import ArchiveContents, ArchiveLimits, read_archive
+from registry.spec.members import FileEntry, ReleaseFiles, decode, entries_of, is_generated
 from registry.spec.spdxlicensing import spdx_licensing
 
 SECONDS: Final = 20.0  # per check
@@ -84,13 +87,22 @@ class Budget:
         self.left = max_bytes
         self.exhausted = False
 
-    def files(self, entries: Iterable[FileEntry]) -> Iterator[FileEntry]:
+    def files(self, entries: Iterable[FileEntry], cost: Callable[[FileEntry], int] = lambda e: e.size
+              ) -> Iterator[FileEntry]:
+        """The entries while seconds and bytes last; `cost` is what looking at one reads (all of it unless
+        said otherwise: a check that only sniffs a file's first bytes is charged those)."""
         for entry in entries:
-            if time.monotonic() > self.deadline or entry.size > self.left:
+            charge = cost(entry)
+            if self.out_of_time() or charge > self.left:
                 self.exhausted = True
                 return
-            self.left -= entry.size
+            self.left -= charge
             yield entry
+
+    def out_of_time(self) -> bool:
+        if time.monotonic() > self.deadline:
+            self.exhausted = True
+        return self.exhausted
 
 
 @dataclass
@@ -100,7 +112,10 @@ class CodeInput:
     files: ReleaseFiles
     manifest: dict
     commit: str | None = None
+    heads: dict[str, bytes] = field(default_factory=dict)  # every member's first bytes, kept or not
+    reuse_coverage: list[int] = field(default_factory=lambda: [0, 0])  # own files asked, of all own files
     _workdir: tempfile.TemporaryDirectory | None = None
+    _written: set[str] = field(default_factory=set)
 
     def text(self, path: str) -> str | None:
         data = self.files.contents.get(path)
@@ -108,22 +123,37 @@ class CodeInput:
         return decoded[0] if decoded else None
 
     def texts(self, budget: Budget, keep: Callable[[str], bool] = lambda _: True) -> Iterator[tuple[FileEntry, str]]:
-        for entry in budget.files(e for e in self.files.entries if e.kind == "text" and keep(e.path)):
+        """The text files, the package's own before the vendored and generated ones, so a budget that
+        runs out leaves the latter unread."""
+        entries = sorted((e for e in self.files.entries if e.kind == "text" and keep(e.path)), key=lambda e: e.generated)
+        for entry in budget.files(entries):
             text = self.text(entry.path)
             if text is not None:
                 yield entry, text
 
-    @property
-    def workdir(self) -> Path:
-        """The kept members written as plain data (mode 0644) for the scanners that read files."""
+    def materialise(self, paths: Iterable[str]) -> Path:
+        """The kept members among `paths` written as plain data (mode 0644) under one temporary
+        directory, each once, for the scanners that read files; returns that directory. Only what a
+        scanner is about to read is written: a 20,000-file package need not be copied whole."""
         if self._workdir is None:
             self._workdir = tempfile.TemporaryDirectory(prefix="solreg-checks-")
-            root = Path(self._workdir.name)
-            for path, data in self.files.contents.items():
-                target = root / path  # paths are normalised by the archive reader: no "..", no "/"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-        return Path(self._workdir.name)
+        root = Path(self._workdir.name)
+        for path in paths:
+            if path in self._written:
+                continue
+            data = self.files.contents.get(path)
+            if data is None:
+                continue
+            target = root / path  # paths are normalised by the archive reader: no "..", no "/"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            self._written.add(path)
+        return root
+
+    @property
+    def workdir(self) -> Path:
+        """Every kept member written as plain data (see `materialise`)."""
+        return self.materialise(self.files.contents)
 
     def close(self) -> None:
         if self._workdir is not None:
@@ -218,29 +248,47 @@ def check_licenses(code: CodeInput, budget: Budget) -> CheckResult:
                                                   "file(s) hold %(found)s."),
                            {"license": ", ".join(missing),
                             "found": ", ".join(sorted({f or "?" for f in found.values()}))},
-                           _kept([manifest_line, *findings]), {"identified": found})
+                           _kept([manifest_line, *findings]), {"identified": found, "reuse_files": code.reuse_coverage})
     if findings:
         return CheckResult("license-files", "warn", _l("The licence text of %(license)s is there; %(n)s file(s) lack "
                                                   "licence information or a text is not recognised (REUSE)."),
-                           {"license": expression, "n": len(findings)}, _kept(findings), {"identified": found})
+                           {"license": expression, "n": len(findings)}, _kept(findings),
+                           {"identified": found, "reuse_files": code.reuse_coverage})
     return CheckResult("license-files", "pass", _l("The licence text of %(license)s is in the package and every file "
                                               "has licence information (REUSE)."),
-                       {"license": expression}, extra={"identified": found})
+                       {"license": expression}, extra={"identified": found, "reuse_files": code.reuse_coverage})
+
+
+REUSE_CONFIG = re.compile(r"^(REUSE\.toml|\.reuse/dep5|LICENSES/.*)$|\.license$")
+REUSE_IGNORED_DIRS: Final = frozenset({".git", ".hg", ".sl", "LICENSES", ".reuse"})
 
 
 def _reuse_findings(code: CodeInput, budget: Budget) -> list[Finding]:
-    """REUSE lint: files without licence or copyright information are a warning, not a failure."""
+    """REUSE lint, file by file within the budget: the package's own files without licence
+    information are a warning, not a failure. Vendored and generated files (node_modules, dist, lock
+    files, see members.is_generated) are not asked: they carry their projects' licences, which the
+    SBOM declares, and in a large package they are most of the files."""
+    from reuse.covered_files import is_path_ignored
     from reuse.project import Project
-    from reuse.report import ProjectReport
 
-    if time.monotonic() > budget.deadline:
-        budget.exhausted = True
+    if budget.out_of_time():
         return []
-    root = code.workdir
-    report = ProjectReport.generate(Project.from_directory(root), multiprocessing=False)
-    unlicensed = {str(Path(p).relative_to(root)) for p in report.files_without_licenses}
-    return [Finding(path, 1, "no SPDX licence information (REUSE)", "warn") for path in sorted(unlicensed)
-            if not LICENSE_NAME.match(path)]
+    own = [e.path for e in code.files.entries if not e.generated and e.path in code.files.contents
+           and not REUSE_CONFIG.search(e.path) and not LICENSE_NAME.match(e.path)]
+    root = code.materialise(p for p in code.files.contents if REUSE_CONFIG.search(p))
+    project = Project.from_directory(root)
+    findings = []
+    code.reuse_coverage = [0, len(own)]
+    for path in own:
+        if budget.out_of_time():
+            break
+        code.reuse_coverage[0] += 1
+        code.materialise([path])
+        if is_path_ignored(root / path) or set(path.split("/")[:-1]) & REUSE_IGNORED_DIRS:
+            continue
+        if not any(info.spdx_expressions for info in project.reuse_info_of(root / path)):
+            findings.append(Finding(path, 1, "no SPDX licence information (REUSE)", "warn"))
+    return findings
 
 
 # --- binaries and blobs -------------------------------------------------------------------------
@@ -254,11 +302,17 @@ NESTED_ARCHIVE: Final = "archive"
 BUNDLE_SUFFIXES: Final = (".js", ".mjs", ".cjs", ".css")
 
 
+def _blob_cost(entry: FileEntry) -> int:
+    """A file is told by its first bytes; only a large script or stylesheet is read whole (its lines)."""
+    return entry.size if entry.path.lower().endswith(BUNDLE_SUFFIXES) and entry.size > MINIFIED_BYTES else 8
+
+
 def check_blobs(code: CodeInput, budget: Budget) -> CheckResult:
     findings = []
-    for entry in budget.files(code.files.entries):
+    for entry in budget.files(code.files.entries, _blob_cost):
         data = code.files.contents.get(entry.path)
-        head = data[:8] if data is not None else b""
+        # A member too large to keep is still told by its first bytes: a 30 MB executable is one too.
+        head = data[:8] if data is not None else code.heads.get(entry.path, b"")[:8]
         lower = entry.path.lower()
         magic = next((label for m, label in EXECUTABLE_MAGIC if head.startswith(m)), None)
         if magic and not (magic.startswith("Windows") and entry.kind == "text"):  # "MZ" also starts text
@@ -300,26 +354,33 @@ def check_secrets(code: CodeInput, budget: Budget) -> CheckResult:
     from detect_secrets import SecretsCollection
     from detect_secrets.settings import default_settings
 
-    findings = []
-    root = code.workdir
+    findings, scanned = [], 0
+    root = code.materialise(())
+    texts = sum(1 for e in code.files.entries if e.kind == "text")
     with _DETECT_SECRETS, default_settings():
         secrets = SecretsCollection(root=str(root))
         for entry, _text in code.texts(budget):
+            code.materialise([entry.path])
             secrets.scan_file(entry.path)
+            scanned += 1
         for path, secret in secrets:
             severity = "warn" if secret.type in GUESSING_DETECTORS else "fail"
             findings.append(Finding(path, secret.line_number, secret.type, severity))
+    extra = {"scanned": scanned, "text_files": texts}
     if not findings:
-        return CheckResult("secrets", "pass", _l("No committed credentials or private keys found (detect-secrets)."))
+        return CheckResult("secrets", "pass", _l("No committed credentials or private keys found (detect-secrets)."),
+                           extra=extra)
     status = max((f.severity for f in findings), key=STATUS_ORDER.get)
     return CheckResult("secrets", status, _l("%(n)s possible secret(s) committed: %(types)s (detect-secrets)."),
                        {"n": len(findings), "types": ", ".join(sorted({f.message for f in findings}))},
-                       _kept(findings))
+                       _kept(findings), extra)
 
 
 # --- secure coding ----------------------------------------------------------------------------
 
-BANDIT_BATCH: Final = 200  # files per bandit run, so the budget is looked at between runs
+# Files per bandit run, so the budget is looked at between runs: bandit takes tens of milliseconds a
+# file (more on a busy machine), and a run must not overshoot the budget by more than GRACE.
+BANDIT_BATCH: Final = 10
 
 
 def _test_file(path: str) -> bool:
@@ -333,16 +394,22 @@ def check_secure_coding(code: CodeInput, budget: Budget) -> CheckResult:
     from bandit.core import config, manager
 
     paths = [e.path for e in budget.files(e for e in code.files.entries if e.path.endswith(".py")
-                                          and e.path in code.files.contents)]
-    root = code.workdir
-    findings = []
-    for start in range(0, len(paths), BANDIT_BATCH):
-        if time.monotonic() > budget.deadline:
-            budget.exhausted = True
+                                          and e.path in code.files.contents and not e.generated)]
+    findings, scanned, per_file = [], 0, 0.0
+    while scanned < len(paths):
+        if budget.out_of_time():  # also marks the result as cut short
             break
+        left = budget.deadline - time.monotonic()
+        # As many files as the time left allows at the pace so far, so the last run ends near the deadline.
+        size = max(1, min(BANDIT_BATCH, int(left / per_file))) if per_file else 2
+        batch = paths[scanned:scanned + size]
+        began = time.monotonic()
+        root = code.materialise(batch)
         bandit = manager.BanditManager(config.BanditConfig(), "file", quiet=True)
-        bandit.discover_files([str(root / p) for p in paths[start:start + BANDIT_BATCH]])
+        bandit.discover_files([str(root / p) for p in batch])
         bandit.run_tests()
+        scanned += len(batch)
+        per_file = (time.monotonic() - began) / len(batch)
         for issue in bandit.get_issue_list():
             path = str(Path(issue.fname).relative_to(root))
             if issue.test_id == "B101" and _test_file(path):
@@ -352,13 +419,14 @@ def check_secure_coding(code: CodeInput, budget: Budget) -> CheckResult:
                                     severity))
     counts = Counter(f.message.split(" ", 2)[1].rstrip(":") for f in findings)
     by_severity = {s: counts.get(s, 0) for s in ("high", "medium", "low")}
+    extra = {"severity": by_severity, "scanned": scanned, "python_files": len(paths)}
     if not findings:
         return CheckResult("secure-coding", "pass", _l("bandit found nothing in %(files)s Python file(s)."),
-                           {"files": len(paths)}, extra={"severity": by_severity})
+                           {"files": len(paths)}, extra=extra)
     status = max((f.severity for f in findings), key=STATUS_ORDER.get)
     return CheckResult("secure-coding", status, _l("bandit: %(high)s high, %(medium)s medium, %(low)s low "
                                                    "severity finding(s) in %(files)s Python file(s)."),
-                       {**by_severity, "files": len(paths)}, _kept(findings), {"severity": by_severity})
+                       {**by_severity, "files": len(paths)}, _kept(findings), extra)
 
 
 # --- deploy files -----------------------------------------------------------------------------
@@ -408,7 +476,7 @@ def _kube_version(target: dict) -> str | None:
 
 def check_deploy_files(code: CodeInput, budget: Budget) -> CheckResult:
     findings: list[Finding] = []
-    checked = 0
+    checked = compose_files = 0
     for target in (code.manifest.get("deploy") or {}).get("targets") or []:
         kind = target.get("kind")
         rules = KIND_FINDINGS.get(kind)
@@ -420,6 +488,7 @@ def check_deploy_files(code: CodeInput, budget: Budget) -> CheckResult:
             if text is None:
                 continue
             checked += 1
+            compose_files += kind == "compose"
             try:
                 documents = _documents(text)
             except yaml.YAMLError as exc:
@@ -428,15 +497,23 @@ def check_deploy_files(code: CodeInput, budget: Budget) -> CheckResult:
                 continue
             for document in documents:
                 findings += rules(entry, document, target)
+    extra = {"compose_schema": COMPOSE_SPEC_SOURCE} if compose_files else {}
     if not findings:
+        if compose_files:
+            return CheckResult("deploy-files", "pass", _l("%(n)s deploy file(s) valid, %(compose)s of them against "
+                                                          "the Compose specification; every image pinned by digest."),
+                               {"n": checked, "compose": compose_files}, extra=extra)
         return CheckResult("deploy-files", "pass", _l("%(n)s deploy file(s) valid; every image pinned by digest."),
                            {"n": checked})
     status = max((f.severity for f in findings), key=STATUS_ORDER.get)
+    off_spec = sorted({f.path for f in findings if f.message.endswith(COMPOSE_SPEC_LABEL)})
+    if off_spec:
+        return CheckResult("deploy-files", status, _l("%(n)s problem(s) in %(files)s deploy file(s); %(compose)s "
+                                                      "compose file(s) break the Compose specification."),
+                           {"n": len(findings), "files": checked, "compose": len(off_spec)}, _kept(findings), extra)
     return CheckResult("deploy-files", status, _l("%(n)s problem(s) in %(files)s deploy file(s): unpinned images "
                                                   "or invalid manifests."),
-                       {"n": len(findings), "files": checked}, _kept(findings),
-                       {"compose_schema": "not checked: no Compose specification schema is available offline; "
-                                          "services are checked for an image or a build"})
+                       {"n": len(findings), "files": checked}, _kept(findings), extra)
 
 
 def _image_findings(path: str, document: yaml.Node, references: Iterable[tuple[yaml.Node, str]]) -> list[Finding]:
@@ -487,12 +564,136 @@ def _compose_findings(entry: FileEntry, document: yaml.Node, target: dict) -> li
         if not keys & {"image", "build"}:
             findings.append(Finding(path, name.start_mark.line + 1, f"service {name.value}: neither image nor build",
                                     "fail"))
+    return findings + _compose_schema_findings(path, document)
+
+
+# The Compose specification's JSON schema (compose-spec/compose-spec `schema/compose-spec.json`,
+# Apache-2.0), kept as data because no Python package ships a current one: this is the copy the npm
+# package dclint 3.1.0 ships, byte for byte the upstream file at commit 58a2548 (2025-07-21).
+# registry/spec/data/SOURCES.md says how to refresh it.
+COMPOSE_SPEC_PATH: Final = Path(__file__).with_name("data") / "compose-spec.json"
+COMPOSE_SPEC_SOURCE: Final = "Compose specification schema, compose-spec/compose-spec 58a2548 (2025-07-21)"
+COMPOSE_SPEC_LABEL: Final = "(Compose specification)"
+SCHEMA_ERRORS_KEPT: Final = 20  # per document: past a few, the rest repeat one mistake
+
+
+@functools.cache
+def _compose_validator() -> Any:
+    from jsonschema import Draft7Validator
+
+    return Draft7Validator(json.loads(COMPOSE_SPEC_PATH.read_text(encoding="utf-8")))
+
+
+def _line_at(document: yaml.Node, keys: tuple) -> int | None:
+    """The line of the value at `keys`, else of its nearest parent (a path through a YAML merge key
+    has no node of its own)."""
+    lines = {k: n.start_mark.line + 1 for k, n in _nodes(document)}
+    return next((lines[keys[:end]] for end in range(len(keys), -1, -1) if keys[:end] in lines), None)
+
+
+def _key_line(document: yaml.Node, keys: tuple, key: str) -> int | None:
+    """The line of the key `key` in the mapping at `keys` (where a misspelt key is to be shown)."""
+    parent = next((n for k, n in _nodes(document) if k == keys), None)
+    if isinstance(parent, yaml.MappingNode):
+        line = next((k.start_mark.line + 1 for k, _v in parent.value if k.value == key), None)
+        if line is not None:
+            return line
+    return _line_at(document, keys)
+
+
+def _unexpected_keys(instance: dict, schema: dict) -> list[str]:
+    """The keys `additionalProperties: false` refused: neither a property nor matching a pattern (`x-`)."""
+    known, patterns = schema.get("properties") or {}, schema.get("patternProperties") or {}
+    return sorted(str(k) for k in instance if k not in known and not any(re.search(p, str(k)) for p in patterns))
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _compose_schema_findings(path: str, document: yaml.Node) -> list[Finding]:
+    from jsonschema.exceptions import best_match
+
+    data = yaml.safe_load(yaml.serialize(document))
+    errors = sorted(_compose_validator().iter_errors(data), key=lambda e: [str(k) for k in e.absolute_path])
+    findings = []
+    for error in errors[:SCHEMA_ERRORS_KEPT]:
+        # A oneOf (a port as a number, a string or a mapping) says only "not valid under any of the given
+        # schemas"; its closest branch says what is wrong, or, when every branch wants another type, the types.
+        error = best_match([error]) or error
+        keys = tuple(error.absolute_path)
+        where = ".".join(map(str, keys)) or "(top level)"
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            for key in _unexpected_keys(error.instance, error.schema):
+                findings.append(Finding(path, _key_line(document, keys, key),
+                                        f"{where}: unknown key {key!r} {COMPOSE_SPEC_LABEL}", "fail"))
+            continue
+        message = error.message
+        if error.validator in ("oneOf", "anyOf") and error.context and all(
+                c.validator == "type" and not c.relative_path for c in error.context):
+            wanted = " or ".join(sorted({str(t) for c in error.context for t in _as_list(c.validator_value)}))
+            message = f"{error.instance!r} is not of type {wanted}"
+        findings.append(Finding(path, _line_at(document, keys), f"{where}: {message} {COMPOSE_SPEC_LABEL}", "fail"))
+    if len(errors) > SCHEMA_ERRORS_KEPT:
+        findings.append(Finding(path, None, f"{len(errors) - SCHEMA_ERRORS_KEPT} more error(s) {COMPOSE_SPEC_LABEL}",
+                                "fail"))
     return findings
+
+
+@functools.cache
+def _kube_versions() -> tuple[str, ...]:
+    from kubernetes_validate.utils import all_versions
+
+    return tuple(all_versions())
+
+
+@functools.cache
+def _kube_definitions(schema_dir: str, desired: str) -> Any:
+    from kubernetes_validate.utils import schema_contents
+
+    return schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", desired)
+
+
+@functools.cache
+def _kube_validator(schema_dir: str, kind: str, api_version: str, desired: str) -> Any:
+    from jsonschema.validators import Draft202012Validator
+    from kubernetes_validate.utils import schema_contents
+    from referencing import Registry, Resource
+
+    schema = schema_contents(f"kubernetes-json-schema/{schema_dir}/{kind}-{api_version}.json", desired)
+    registry = Resource.from_contents(_kube_definitions(schema_dir, desired)) @ (
+        Resource.from_contents(schema) @ Registry())
+    return Draft202012Validator(schema, registry=registry)
+
+
+def _kube_validate(data: dict, desired: str) -> None:
+    """kubernetes_validate.validate(data, desired, strict=True), with its schemas loaded once per process:
+    it parses the version's whole _definitions.json (megabytes) on every call, a second a manifest on a
+    busy machine, so a package with a few dozen manifests ran out of its budget. Same choice of schema
+    version, same exceptions."""
+    import jsonschema
+    import kubernetes_validate
+    from kubernetes_validate.utils import major_minor
+
+    desired = desired.removeprefix("v")
+    versions = _kube_versions()
+    if major_minor(desired) > versions[-1]:  # compared as the library compares them
+        raise kubernetes_validate.VersionNotSupportedError(version=major_minor(desired))
+    version = [v for v in versions if major_minor(v) <= major_minor(desired)][-1]
+    api_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", data["apiVersion"])
+    try:
+        validator = _kube_validator(f"v{version}-local-strict", data["kind"].lower(), api_version, desired)
+    except FileNotFoundError:
+        raise kubernetes_validate.SchemaNotFoundError(version=major_minor(desired), kind=data["kind"],
+                                                      api_version=data["apiVersion"]) from None
+    try:
+        validator.validate(data)
+    except jsonschema.ValidationError as exc:
+        raise kubernetes_validate.ValidationError(exc, version=major_minor(version)) from None
 
 
 def _kubernetes_findings(entry: FileEntry, document: yaml.Node, target: dict) -> list[Finding]:
     import kubernetes_validate
-    from kubernetes_validate.utils import latest_version
 
     path, version = entry.path, _kube_version(target)
     findings = _image_findings(path, document, _image_keys(document))
@@ -501,7 +702,7 @@ def _kubernetes_findings(entry: FileEntry, document: yaml.Node, target: dict) ->
         return [*findings, Finding(path, document.start_mark.line + 1, "not a Kubernetes object (apiVersion and kind)",
                                    "fail")]
     try:
-        kubernetes_validate.validate(data, version or latest_version(), strict=True)
+        _kube_validate(data, version or _kube_versions()[-1])
     except kubernetes_validate.ValidationError as exc:
         keys = tuple(exc.absolute_path)
         # An unknown field is reported at its parent; the field named in the message is the line to show.
@@ -544,6 +745,17 @@ CHECKS: Final[dict[str, Callable[[CodeInput, Budget], CheckResult]]] = {
 }
 
 
+# The libraries each check loads: imported before its budget starts, since loading them is the
+# process's cost, not the package's (jsonschema alone compiles its URI grammars at import, seconds on
+# a busy machine).
+LIBRARIES: Final[dict[str, tuple[str, ...]]] = {
+    "license-files": ("license_expression", "reuse.project", "reuse.covered_files"),
+    "secrets": ("detect_secrets", "detect_secrets.settings"),
+    "secure-coding": ("bandit.core.manager", "bandit.core.config"),
+    "deploy-files": ("jsonschema", "kubernetes_validate", "referencing"),
+}
+
+
 def one_line(exc: BaseException) -> str:
     """An exception as one sentence: its type and the first line of its message."""
     text = str(exc).strip().splitlines()
@@ -556,6 +768,8 @@ def run_code_check(name: str, code: CodeInput, seconds: float = SECONDS, max_byt
     did not come back at all within `seconds` + GRACE; its thread is then left to end by itself), "error"
     with the exception's one line when it raised."""
     check = check or CHECKS[name]
+    for module in LIBRARIES.get(name, ()):
+        importlib.import_module(module)  # once per process, before the clock starts
     budget = Budget(seconds, max_bytes)
     outcome: dict[str, Any] = {}
 
@@ -598,6 +812,23 @@ def run_code_checks(code: CodeInput, seconds: float = SECONDS, max_bytes: int = 
         code.close()
 
 
+def read_for_checks(open_source: Callable[[], Any], limits: ArchiveLimits) -> ArchiveContents:
+    """The archive read for the code checks (`open_source()` gives it from its start, as a context
+    manager): the package's own files kept first, then the vendored and generated ones with what is
+    left of the limit on kept bytes. In one pass, what comes first (web/node_modules/ before
+    web/src/) would use up the limit and leave the package's own files in no check. The second pass
+    is read only when there are vendored files and room left for them."""
+    with open_source() as source:
+        contents = read_archive(source, limits, keep=lambda path: not is_generated(path))
+    spare = limits.max_kept_total_bytes - sum(map(len, contents.files.values()))
+    if spare > 0 and any(is_generated(m.path) and m.size <= limits.max_kept_file_bytes for m in contents.members):
+        with open_source() as source:
+            vendored = read_archive(source, replace(limits, max_kept_total_bytes=spare), keep=is_generated)
+        contents.files.update(vendored.files)
+    return contents
+
+
 def code_input(contents: ArchiveContents, manifest: dict, commit: str | None = None) -> CodeInput:
     """What the checks read, from an archive read by registry/spec/archive.py."""
-    return CodeInput(ReleaseFiles(entries_of(contents), contents.files), manifest, commit)
+    return CodeInput(ReleaseFiles(entries_of(contents), contents.files), manifest, commit,
+                     {m.path: m.head for m in contents.members})

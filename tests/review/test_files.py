@@ -273,3 +273,92 @@ def test_archive_cache_is_bounded_by_bytes():
     assert cache.get(("b",)) is None and cache.get(("a",)) and cache.get(("c",))
     cache.put(("huge",), files(5000))
     assert cache.get(("huge",)) is None
+
+
+# --- the file index ----------------------------------------------------------------------------
+
+def _read_whole(release):
+    from registry.review import files
+
+    contents = files._read(release, files.KEEP_BYTES)
+    return files.ReleaseFiles(files.entries_of(contents), contents.files)
+
+
+def test_upload_stores_a_file_index_that_lists_what_a_whole_read_lists(sample_release, monkeypatch):
+    from registry.db import db
+    from registry.releases.models import ReleaseFileIndex
+    from registry.review import files
+    from registry.spec.members import LazyContents
+
+    release = sample_release("0.1.0", files={"docs/안내.md": "# 주차 공유 안내\n".encode(), "bin/agent": ELF})
+    index = db.session.get(ReleaseFileIndex, release.id)
+    assert index is not None and index.archive_sha256 == release.sha256
+    monkeypatch.setattr(files, "_cache", files._ArchiveCache(files.CACHE_BYTES))
+    listed, whole = release_files(release), _read_whole(release)
+    assert isinstance(listed.contents, LazyContents)
+    assert [(e.path, e.size, e.sha256, e.executable, e.kind) for e in listed.entries] == \
+        [(e.path, e.size, e.sha256, e.executable, e.kind) for e in whole.entries]
+    assert set(listed.contents) == set(whole.contents)
+    listed.prefetch(["docs/안내.md", "solution.yaml"])
+    assert listed.contents["docs/안내.md"] == "# 주차 공유 안내\n".encode()
+    assert all(listed.contents[p] == whole.contents[p] for p in whole.contents)
+
+
+def test_diff_page_reads_only_the_shown_files(client, two_versions, signed_in, monkeypatch):
+    from registry.review import files
+
+    base, update, *_ = two_versions
+    changes = source_diff(release_files(base), release_files(update))
+    unchanged = {e.path for e in release_files(update).entries} - {c.path for c in changes.changes}
+    assert "parking_share/__init__.py" in unchanged
+    monkeypatch.setattr(files, "_cache", files._ArchiveCache(files.CACHE_BYTES))  # a new process
+    read_whole, read_some = [], []
+    whole, some = files._read, files._member_reader
+
+    def counting_reader(sha256):
+        reader = some(sha256)
+        return lambda entries: read_some.append([e.path for e in entries]) or reader(entries)
+
+    monkeypatch.setattr(files, "_read", lambda *a, **k: read_whole.append(a) or whole(*a, **k))
+    monkeypatch.setattr(files, "_member_reader", counting_reader)
+    body = text(signed_in("reviewer"), f"/review/releases/{update.id}/diff")
+    assert "parking_share/finder.py" in body
+    assert read_whole == []  # both releases have an index: no archive is read whole
+    read = {path for paths in read_some for path in paths}
+    assert "parking_share/finder.py" in read and not read & unchanged  # only the page's changed files
+
+
+def test_release_without_an_index_gets_one_at_the_first_look(sample_release, monkeypatch):
+    from registry.db import db
+    from registry.releases.models import ReleaseFileIndex
+    from registry.review import files
+
+    release = sample_release("0.1.0")
+    db.session.execute(ReleaseFileIndex.__table__.delete())  # as for a release uploaded before the index
+    db.session.commit()
+    monkeypatch.setattr(files, "_cache", files._ArchiveCache(files.CACHE_BYTES))
+    first = release_files(release)
+    db.session.expire_all()
+    index = db.session.get(ReleaseFileIndex, release.id)
+    assert index is not None and index.members["path"] == [e.path for e in first.entries]
+    monkeypatch.setattr(files, "_cache", files._ArchiveCache(files.CACHE_BYTES))
+    again = release_files(release)
+    assert again.entries == first.entries and again.contents["solution.yaml"] == first.contents["solution.yaml"]
+
+
+def test_an_index_that_does_not_fit_the_archive_is_refused_not_shown(sample_release, monkeypatch):
+    from registry.db import db
+    from registry.releases.models import ReleaseFileIndex
+    from registry.review import files
+    from registry.spec.archive import ArchiveError
+
+    release = sample_release("0.1.0")
+    index = db.session.get(ReleaseFileIndex, release.id)
+    offsets = list(index.members["offset"])
+    offsets[index.members["path"].index("solution.yaml")] += 512
+    index.members = {**index.members, "offset": offsets}
+    db.session.commit()
+    monkeypatch.setattr(files, "_cache", files._ArchiveCache(files.CACHE_BYTES))
+    with pytest.raises(ArchiveError) as refused:
+        release_files(release).contents["solution.yaml"]
+    assert refused.value.code == "corrupt"

@@ -13,7 +13,7 @@ from typing import IO
 
 import pytest
 
-from registry.spec.archive import ArchiveError, ArchiveLimits, copy_member, read_archive
+from registry.spec.archive import ArchiveError, ArchiveLimits, copy_member, read_archive, read_members
 from registry.spec.files import FileTooLargeError
 
 Entry = tuple[tarfile.TarInfo, bytes | None]
@@ -373,3 +373,17 @@ def test_refusal_message_names_the_member(tmp_path: Path) -> None:
     error = refused(build(tmp_path, [file_entry("pkg-1.0.0/../x", b"x")]), "path-traversal")
     assert "pkg-1.0.0/../x" in str(error) and "[path-traversal]" in str(error)
 
+
+
+def test_members_are_read_again_at_their_offsets_and_checked():
+    long_name = "docs/" + "아주-긴-안내문-이름" * 12 + ".md"  # a GNU long-name header before its data
+    data = gzip.compress(tar_bytes([*good_entries(), file_entry(f"parking-share-1.2.0/{long_name}", "# 안내\n".encode())]))
+    members = {m.path: m for m in read_archive(data).members}
+    wanted = [members["bin/run.sh"], members[long_name], members["README.md"]]
+    found = read_members(io.BytesIO(data), [(m.path, m.offset, m.size, m.sha256) for m in wanted])
+    assert found == {"bin/run.sh": GOOD_FILES["bin/run.sh"], long_name: "# 안내\n".encode(),
+                     "README.md": GOOD_FILES["README.md"]}
+    readme = members["README.md"]
+    with pytest.raises(ArchiveError) as info:
+        read_members(io.BytesIO(data), [(readme.path, readme.offset + 512, readme.size, readme.sha256)])
+    assert info.value.code == "corrupt"

@@ -131,6 +131,70 @@ def test_latest_image_in_compose_fails_on_its_line():
     assert ("deploy/compose.yaml", line, "fail") in located(result)
 
 
+COMPOSE = """# 주차 공유 서비스: 단일 호스트 배포
+services:
+  parking-share:
+    build: ..
+    image: parking-share:1.2.0
+    environment:
+      NGSI_LD_HUB: ${NGSI_LD_HUB:-http://host.docker.internal:1026}
+      안내문구: "주차면이 비어 있습니다"
+    ports:
+      - "8080:8080"
+    restart: unless-stopped
+    x-담당부서: 교통정책과
+"""
+
+
+def compose_result(text: str):
+    return run("deploy-files", code_input(files={"deploy/compose.yaml": text.encode()}))
+
+
+def test_compose_file_within_the_specification_passes_its_schema():
+    result = compose_result(COMPOSE)
+    assert [f for f in result.findings if f.severity == "fail"] == []
+    assert result.status == "warn"  # the image has a tag but no digest
+    assert result.extra["compose_schema"].startswith("Compose specification schema")
+
+
+@pytest.mark.parametrize("sample", ["parking-share", "flood-alert", "smart-bus-shelter"])
+def test_sample_compose_files_pass_the_compose_specification(sample):
+    result = run("deploy-files", code_input(sample))
+    assert not [f for f in result.findings if "Compose specification" in f.message]
+    if result.status == "pass":
+        assert result.params["compose"] == 1 and "Compose specification" in result.sentence
+
+
+def test_misspelt_compose_key_fails_on_the_key_line():
+    broken = COMPOSE.replace("    restart: unless-stopped\n", "    restrat: unless-stopped\n")
+    result = compose_result(broken)
+    assert result.status == "fail"
+    line = broken.splitlines().index("    restrat: unless-stopped") + 1
+    failing = [f for f in result.findings if f.severity == "fail"]
+    assert [(f.path, f.line) for f in failing] == [("deploy/compose.yaml", line)]
+    assert failing[0].message == "services.parking-share: unknown key 'restrat' (Compose specification)"
+    assert result.params["compose"] == 1 and result.params["n"] == len(result.findings)
+    assert "break the Compose specification" in result.sentence
+
+
+def test_compose_ports_as_a_string_fails_as_a_wrong_type_on_its_line():
+    broken = COMPOSE.replace('    ports:\n      - "8080:8080"\n', '    ports: "8080"\n')
+    result = compose_result(broken)
+    assert result.status == "fail"
+    line = broken.splitlines().index('    ports: "8080"') + 1
+    failing = [f for f in result.findings if f.severity == "fail"]
+    assert [(f.path, f.line, f.message) for f in failing] == [
+        ("deploy/compose.yaml", line, "services.parking-share.ports: '8080' is not of type 'array' "
+                                      "(Compose specification)")]
+
+
+def test_compose_value_of_no_allowed_type_names_the_types():
+    result = compose_result(COMPOSE.replace("    build: ..\n", "    build: 12\n"))
+    failing = [f for f in result.findings if f.severity == "fail"]
+    assert [(f.line, f.message) for f in failing] == [
+        (4, "services.parking-share.build: 12 is not of type object or string (Compose specification)")]
+
+
 def test_kubernetes_manifest_with_a_wrong_field_fails_on_its_line():
     deployment = sample_files("smart-bus-shelter")["deploy/k8s/deployment.yaml"].decode()
     broken = deployment.replace("  replicas: 1\n", "  replicas: 1\n  replica: 2\n")
@@ -213,3 +277,77 @@ def test_a_check_that_never_comes_back_is_timed_out_after_its_budget(monkeypatch
     assert result.params == {"seconds": 0.1} and result.extra["timed_out"]["seconds"] == 0.1
 
 
+
+
+def test_vendored_files_are_not_asked_for_reuse_information():
+    own = "// 정류장 화면\nconsole.log('안녕');\n".encode()
+    result = run("license-files", code_input(files={"web/node_modules/dep/index.js": own, "web/src/view.js": own}))
+    paths = {f.path for f in result.findings}
+    assert "web/src/view.js" in paths and "web/node_modules/dep/index.js" not in paths
+
+
+def test_blobs_are_charged_the_bytes_they_sniff_not_whole_images():
+    images = {f"docs/img/map{i}.png": b"\x89PNG\r\n\x1a\n" + bytes(200_000) for i in range(5)}
+    code, budget = code_input(files={**images, "bin/helper": ELF}), Budget(max_bytes=50_000)
+    try:
+        result = CHECKS["blobs"](code, budget)
+    finally:
+        code.close()
+    assert not budget.exhausted  # a megabyte of images, told by their first bytes
+    assert ("bin/helper", None, "fail") in located(result)
+
+
+def test_secrets_scan_the_packages_own_files_before_vendored_ones():
+    vendored = {f"a/node_modules/dep{i}/index.js": b"// vendored\n" + b"x = 1\n" * 2000 for i in range(5)}
+    config = f"# 주차장 설정\naws_access_key_id = {AWS_KEY}\n".encode()
+    code = code_input(files={**vendored, "zz/settings.ini": config})
+    own_bytes = sum(e.size for e in code.files.entries if not e.generated and e.kind == "text")
+    budget = Budget(max_bytes=own_bytes + 100)  # the package's own text files, not the vendored ones
+    try:
+        result = CHECKS["secrets"](code, budget)
+    finally:
+        code.close()
+    assert budget.exhausted and ("zz/settings.ini", 2, "fail") in located(result)
+
+
+def test_an_executable_too_large_to_keep_is_still_told_by_its_first_bytes():
+    from registry.spec import codechecks
+    from registry.spec.archive import ArchiveLimits
+
+    archive = sample_package("9.9.9", files={"bin/정류장-agent": ELF + bytes(64 * 1024)})
+    contents = read_archive(io.BytesIO(archive), ArchiveLimits(max_kept_file_bytes=32 * 1024))
+    assert "bin/정류장-agent" not in contents.files  # larger than what is kept
+    code = codechecks.code_input(contents, yaml.safe_load(contents.files["solution.yaml"]))
+    result = run("blobs", code)
+    assert ("bin/정류장-agent", None, "fail") in located(result)
+
+
+def test_bandit_out_of_time_says_timed_out_with_how_far_it_got():
+    source = "def free_spaces(lot):\n    # 빈 주차면 수\n    return lot['capacity'] - lot['occupied']\n"
+    many = {f"parking_share/gen/m{i:03d}.py": source.encode() for i in range(400)}
+    code = code_input(files=many)
+    try:
+        result = run_code_check("secure-coding", code, seconds=0.5)
+    finally:
+        code.close()
+    assert result.status == "timed_out"  # nothing found in what it read, which is not all: never "pass"
+    assert result.extra["timed_out"] and 0 < result.extra["scanned"] < result.extra["python_files"]
+
+
+def test_the_packages_own_files_are_kept_before_vendored_ones_use_up_the_limit():
+    from registry.spec import codechecks
+    from registry.spec.archive import ArchiveLimits
+
+    vendored = {f"web/node_modules/dep{i}/index.js": b"// vendored\n" + b"x = 1;\n" * 1500 for i in range(10)}
+    own = f"// 정류장 화면\nconst key = '{AWS_KEY}';\n".encode() + b"render();\n" * 2000
+    archive = sample_package("9.9.9", files={**vendored, "web/src/view.js": own})
+    sizes = {m.path: m.size for m in read_archive(io.BytesIO(archive)).members}
+    # Room for the sample and the vendored files, not for the view after them as well.
+    limits = ArchiveLimits(max_kept_total_bytes=sum(sizes.values()) - sizes["web/src/view.js"] + 1000)
+    one_pass = read_archive(io.BytesIO(archive), limits)
+    assert "web/src/view.js" not in one_pass.files  # web/node_modules/ comes first and used the limit up
+    contents = codechecks.read_for_checks(lambda: io.BytesIO(archive), limits)
+    assert "web/src/view.js" in contents.files and any(p.startswith("web/node_modules/") for p in contents.files)
+    assert sum(map(len, contents.files.values())) <= limits.max_kept_total_bytes
+    result = run("secrets", codechecks.code_input(contents, yaml.safe_load(contents.files["solution.yaml"])))
+    assert ("web/src/view.js", 2, "fail") in located(result)
