@@ -36,6 +36,7 @@ EVENTS = {
     "key.revoke": _l("Signing key revoked"),
     "license_policy.changed": _l("Licence policy changed"),
     "log.witness_add": _l("Transparency log witness added"),
+    "log.backfill": _l("Changes from before the transparency log were logged"),
     "org.create": _l("Organisation created"),
     "org.member_add": _l("Member added to the organisation"),
     "org.webhook": _l("Alert webhook changed"),

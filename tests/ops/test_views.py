@@ -73,7 +73,8 @@ def test_storage_down_is_a_korean_page_without_a_traceback(app, client, upload, 
     db.session.commit()
     (Path(app.config["STORAGE_PATH"]) / blob_key(release.sha256)).unlink()
     monkeypatch.setattr(files, "_cache", files._ArchiveCache(files.CACHE_BYTES))  # nothing read before
-    page = client.get(f"/review/releases/{release.id}/files", headers={"Accept": "text/html"})
+    # A file's page reads the archive (the tree is listed from the release's file index).
+    page = client.get(f"/review/releases/{release.id}/files/solution.yaml", headers={"Accept": "text/html"})
     html = page.get_data(as_text=True)
     assert page.status_code == 503 and page.mimetype == "text/html"
     assert "파일 저장소에 접근할 수 없습니다" in html
