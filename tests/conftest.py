@@ -68,6 +68,16 @@ def migrated_postgres_database(suffix: str, tmp_path_factory) -> str:
     return url
 
 
+def second_database_url(request, name: str, postgres_fixture: str) -> str:
+    """Another migrated database on the test's engine, for a second app: a copy of the SQLite
+    template, or the PostgreSQL database that the session fixture `postgres_fixture` made."""
+    if request.getfixturevalue("db_url").startswith("sqlite"):
+        path = request.getfixturevalue("tmp_path") / f"{name}.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    return request.getfixturevalue(postgres_fixture)
+
+
 @pytest.fixture(scope="session")
 def postgres_url(tmp_path_factory, worker_id) -> str:
     """A database of this test worker's own on the configured server, migrated once."""

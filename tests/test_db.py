@@ -8,14 +8,12 @@ replica holds a published solution the primary does not), so each answer shows w
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from registry.accounts import service as accounts
 from registry.db import REPLICA, db
 from registry.review import service as review
-from tests.conftest import _truncate_all, migrated_postgres_database
+from tests.conftest import _truncate_all, migrated_postgres_database, second_database_url
 from tests.helpers import login
 from tests.review.conftest import package, release_of, reviewer  # noqa: F401  (fixtures reused)
 
@@ -26,18 +24,13 @@ def postgres_primary_url(tmp_path_factory, worker_id) -> str:
 
 
 @pytest.fixture
-def routed(app, app_config, db_url, make_app, request, tmp_path, release_of, reviewer):  # noqa: F811
+def routed(app, app_config, db_url, make_app, request, release_of, reviewer):  # noqa: F811
     """The test's `app` database becomes the replica, holding parking-share 1.2.0 published; the routed
     app's primary is an empty database of the same engine."""
     release = release_of("1.2.0")
     assert review.decide(reviewer, release, "approve").published
     db.session.commit()
-    if db_url.startswith("sqlite"):
-        primary = tmp_path / "primary.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), primary)
-        primary_url = f"sqlite:///{primary}"
-    else:
-        primary_url = request.getfixturevalue("postgres_primary_url")
+    primary_url = second_database_url(request, "primary", "postgres_primary_url")
     routed_app = make_app({**app_config, "DATABASE_URL": primary_url, "DATABASE_REPLICA_URL": db_url})
     yield routed_app
     with routed_app.app_context():

@@ -48,22 +48,27 @@ def latest_anchor() -> ChainHead | None:
     return _head(leaf) if leaf else None
 
 
+def _not_covered() -> tuple[ChainHead, ChainHead | None] | None:
+    """The chain's head and the latest anchor, when that anchor does not cover the head yet."""
+    head, latest = audit.chain_head(), latest_anchor()
+    if head is None or (latest is not None and latest.last_id >= head.last_id):
+        return None
+    return head, latest
+
+
 def anchor_audit_head() -> LogLeaf | None:
     """Append an anchor for the committed chain head, unless the latest anchor covers it already.
 
     Never anchors a chain that no longer contains the previous anchor: that is a rewrite, and the
     old anchor stays in the log as the evidence `audit verify` shows.
     """
-    def covered() -> bool:
-        head, latest = audit.chain_head(), latest_anchor()
-        return head is None or (latest is not None and latest.last_id >= head.last_id)
-
-    if covered():  # the common case, every minute: no lock taken
+    if _not_covered() is None:  # the common case, every minute: no lock taken
         return None
     lock_log()  # then again under the lock, so two workers racing append one anchor
-    if covered():
+    pending = _not_covered()
+    if pending is None:
         return None
-    head, latest = audit.chain_head(), latest_anchor()
+    head, latest = pending
     problem = audit.head_problem(latest) if latest else None
     if problem:
         log.error("audit chain not anchored, it no longer contains the last anchor: %s", problem)

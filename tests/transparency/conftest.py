@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
 from registry import create_app
 from registry.db import db
 from registry.review import service as review
-from tests.conftest import _truncate_all, migrated_postgres_database
+from tests.conftest import _truncate_all, migrated_postgres_database, second_database_url
 from tests.review.conftest import package, release_of, reviewer  # noqa: F401  (fixtures reused)
 
 
@@ -38,14 +37,9 @@ def postgres_mirror_url(tmp_path_factory, worker_id) -> str:
 
 
 @pytest.fixture
-def mirror_app(app_config, db_url, request, tmp_path):
+def mirror_app(app_config, request, tmp_path):
     """A second registry, the mirror, on the origin's engine: a database, blob storage and log key of its own."""
-    if db_url.startswith("sqlite"):
-        path = tmp_path / "mirror.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-    else:
-        url = request.getfixturevalue("postgres_mirror_url")
+    url = second_database_url(request, "mirror", "postgres_mirror_url")
     mirror = create_app({**app_config, "DATABASE_URL": url, "STORAGE_PATH": str(tmp_path / "mblobs"),
                          "LOG_KEY_PATH": str(tmp_path / "mirror_key"), "LOG_ORIGIN": "mirror.test/log"})
     with mirror.app_context():
