@@ -52,6 +52,19 @@ def json_body() -> dict:
     return body
 
 
+def int_arg(name: str, *, default: int | None = None, minimum: int = 0, maximum: int | None = None) -> int:
+    """A whole-number query argument of the API; a missing one takes `default`, a bad one is a 400."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        if default is None:
+            raise InvalidInput(f"give {name} as a whole number", field=name)
+        return default
+    if not raw.isdigit() or int(raw) < minimum or (maximum is not None and int(raw) > maximum):
+        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+        raise InvalidInput(f"{name} must be a whole number {bounds}, not {raw[:40]!r}", field=name)
+    return int(raw)
+
+
 def _depth(value, level: int = 0) -> int:
     if level > MAX_JSON_DEPTH:
         return level

@@ -18,7 +18,9 @@ from registry.review import service
 from registry.review.diff import release_diff
 from registry.review.models import Review
 from registry.web import api_bp as bp
-from registry.web import iso, json_body
+from registry.web import int_arg, iso, json_body
+
+MAX_PER_PAGE = 200
 
 
 def _reviewer() -> User:
@@ -46,7 +48,9 @@ def _claim_json(release) -> dict:
 @bp.get("/reviews/queue")
 def review_queue():
     _reviewer()
-    entries = service.queue(service.QueueFilters.parse(request.args))
+    result = service.queue(service.QueueFilters.parse(request.args), page=int_arg("page", default=1, minimum=1),
+                           per_page=int_arg("per_page", default=service.QUEUE_PAGE_SIZE, minimum=1,
+                                            maximum=MAX_PER_PAGE))
     return {"queue": [{
         "release_id": e.release.id, "position": e.position, "name": e.release.solution.name,
         "version": e.release.version, "org": e.release.solution.org.slug, "programme": e.programme,
@@ -54,7 +58,8 @@ def review_queue():
         "waiting_seconds": int(e.waited.total_seconds()), "created_at": iso(e.release.created_at),
         "claimed_by": e.holder.username if e.holder else None, "claim_expires_at": iso(e.claim_expires_at),
         "approvals": e.approvals, "answers_review_id": e.release.answers_review_id,
-    } for e in entries]}
+    } for e in result.entries], "total": result.total, "pending": result.pending, "page": result.page,
+        "per_page": result.per_page, "pages": result.pages, "has_next": result.has_next}
 
 
 @bp.get("/reviews/<int:release_id>")

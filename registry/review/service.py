@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from registry.accounts.models import User
+from registry.accounts.models import Organization, User
 from registry.audit import service as audit
 from registry.db import db, utcnow
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -316,6 +316,13 @@ def _notify_in_locale(release: Release, review: Review, event: str) -> None:
 
 # --- the queue ------------------------------------------------------------------------------
 
+QUEUE_PAGE_SIZE = 50
+
+
+def _programme_of(release=Release):
+    return release.manifest["funding"]["programme"].as_string()
+
+
 @dataclass
 class QueueFilters:
     programme: str | None = None
@@ -333,21 +340,29 @@ class QueueFilters:
                 raise InvalidInput(f"unknown {name} {value!r}; choose one of {', '.join(allowed)}", field=name)
         return filters
 
-    def matches(self, entry: QueueEntry) -> bool:
-        statuses = {c.status for c in entry.release.checks}
-        if self.programme and entry.programme != self.programme:
-            return False
-        if self.org and entry.release.solution.org.slug != self.org.lower():
-            return False
-        if self.checks == CheckStatus.FAIL and CheckStatus.FAIL not in statuses:
-            return False
-        if self.checks == CheckStatus.WARN and CheckStatus.WARN not in statuses:
-            return False
-        if self.checks == CheckStatus.PASS and statuses - {CheckStatus.PASS}:
-            return False
-        if self.kind and (self.kind == "first") != entry.first_release:
-            return False
-        return True
+    def conditions(self) -> list:
+        """The filters as SQL conditions on `Release`, so the database filters and pages the queue."""
+        where = []
+        if self.programme:
+            where.append(_programme_of() == self.programme)
+        if self.org:
+            where.append(Release.solution_id.in_(
+                select(Solution.id).join(Organization).where(Organization.slug == self.org.lower())))
+        if self.checks:
+            with_status = select(Check.id).where(Check.release_id == Release.id)
+            if self.checks == CheckStatus.PASS:
+                where.append(~with_status.where(Check.status != CheckStatus.PASS).exists())
+            else:
+                where.append(with_status.where(Check.status == self.checks).exists())
+        if self.kind:
+            where.append(_has_published_sibling() if self.kind == "update" else ~_has_published_sibling())
+        return where
+
+
+def _has_published_sibling():
+    # A pending release has never been published itself (no state leads back to pending), so
+    # "another release of its solution was published" is "its solution has a published release".
+    return Release.solution_id.in_(select(Release.solution_id).where(Release.published_at.is_not(None)))
 
 
 @dataclass
@@ -366,28 +381,64 @@ class QueueEntry:
         return ((self.release.manifest or {}).get("funding") or {}).get("programme")
 
 
-def queue(filters: QueueFilters | None = None) -> list[QueueEntry]:
-    """Pending releases, oldest first (the order publishers see as their queue position)."""
+@dataclass
+class QueuePage:
+    entries: list[QueueEntry]
+    total: int  # pending releases that match the filters
+    pending: int  # all pending releases
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def queue(filters: QueueFilters | None = None, *, page: int = 1, per_page: int | None = None) -> QueuePage:
+    """One page of pending releases, oldest first; `position` is the place in the whole queue
+    (what publishers see), whatever the filters. The database filters, counts and pages."""
     filters = filters or QueueFilters()
+    per_page = per_page or QUEUE_PAGE_SIZE
     now = utcnow()
-    pending = db.session.scalars(
-        select(Release).where(Release.state == ReleaseState.PENDING_REVIEW).order_by(Release.created_at, Release.id)
+    position = func.row_number().over(order_by=(Release.created_at, Release.id)).label("position")
+    ranked = select(Release.id, position).where(Release.state == ReleaseState.PENDING_REVIEW).subquery()
+    matching = (select(ranked.c.id, ranked.c.position).join(Release, Release.id == ranked.c.id)
+                .where(*filters.conditions()))
+    total = db.session.scalar(select(func.count()).select_from(matching.subquery()))
+    pending = db.session.scalar(select(func.count()).select_from(ranked))
+    rows = db.session.execute(matching.order_by(ranked.c.position)
+                              .limit(per_page).offset((page - 1) * per_page)).all()
+    ids = [row.id for row in rows]
+    releases = {r.id: r for r in db.session.scalars(
+        select(Release).where(Release.id.in_(ids))
         .options(selectinload(Release.checks), selectinload(Release.solution).selectinload(Solution.org),
-                 selectinload(Release.solution).selectinload(Solution.releases), selectinload(Release.claimed_by)))
+                 selectinload(Release.claimed_by)))}
+    updates = set(db.session.scalars(select(Release.id).where(Release.id.in_(ids), _has_published_sibling())))
     approval_counts = dict(db.session.execute(
-        select(Review.release_id, func.count(Review.id)).join(Release, Review.release_id == Release.id)
-        .where(Release.state == ReleaseState.PENDING_REVIEW, Review.decision == ReviewDecision.APPROVE)
+        select(Review.release_id, func.count(Review.id))
+        .where(Review.release_id.in_(ids), Review.decision == ReviewDecision.APPROVE)
         .group_by(Review.release_id)).all())
     entries = []
-    for position, release in enumerate(pending, start=1):
+    for row in rows:
+        release = releases[row.id]
         holder = active_claim_holder(release, now)
-        entry = QueueEntry(release=release, position=position, waited=now - release.created_at,
-                           check_status=check_status(release), first_release=is_first_release(release),
-                           holder=holder, claim_expires_at=claim_expires_at(release) if holder else None,
-                           approvals=approval_counts.get(release.id, 0))
-        if filters.matches(entry):
-            entries.append(entry)
-    return entries
+        entries.append(QueueEntry(release=release, position=row.position, waited=now - release.created_at,
+                                  check_status=check_status(release), first_release=release.id not in updates,
+                                  holder=holder, claim_expires_at=claim_expires_at(release) if holder else None,
+                                  approvals=approval_counts.get(release.id, 0)))
+    return QueuePage(entries=entries, total=total, pending=pending, page=page, per_page=per_page)
+
+
+def queue_orgs() -> list[Organization]:
+    """Organizations with a release waiting for review (the queue's organization filter)."""
+    return list(db.session.scalars(
+        select(Organization).where(Organization.id.in_(
+            select(Solution.org_id).join(Release).where(Release.state == ReleaseState.PENDING_REVIEW)))
+        .order_by(Organization.slug)))
 
 
 # --- the publisher's side -------------------------------------------------------------------

@@ -61,10 +61,10 @@ def waited(delta) -> str:
 def queue():
     service.require_reviewer(current_user)
     filters = service.QueueFilters.parse(request.args)
-    pending = service.queue()
-    orgs = sorted({e.release.solution.org for e in pending}, key=lambda o: o.slug)
-    return render_template("review/queue.html", entries=[e for e in pending if filters.matches(e)], total=len(pending),
-                           filters=filters, orgs=orgs, programmes=PROGRAMME_LABELS)
+    page = request.args.get("page", "1")
+    result = service.queue(filters, page=int(page) if page.isdigit() and int(page) > 0 else 1)
+    return render_template("review/queue.html", result=result, filters=filters, orgs=service.queue_orgs(),
+                           programmes=PROGRAMME_LABELS)
 
 
 def _render_release(release: Release, form: DecisionForm | None = None, error: str | None = None,

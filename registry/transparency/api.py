@@ -8,20 +8,10 @@ from __future__ import annotations
 from flask import Response, request
 
 from registry.web import api_bp as bp
+from registry.web import int_arg
 from registry.errors import InvalidInput, PayloadTooLarge
 from registry.spec.note import MAX_NOTE
 from registry.transparency import mirrored as mirror, service, witnesses
-
-
-def _int_arg(name: str, *, default: int | None = None, minimum: int = 0) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        if default is None:
-            raise InvalidInput(f"give {name} as a whole number", field=name)
-        return default
-    if not raw.isdigit() or int(raw) < minimum:
-        raise InvalidInput(f"{name} must be a whole number of at least {minimum}, not {raw[:40]!r}", field=name)
-    return int(raw)
 
 
 def _hexes(hashes: list[bytes]) -> list[str]:
@@ -65,8 +55,8 @@ def log_key():
 
 @bp.get("/log/leaves")
 def log_leaves():
-    start = _int_arg("start", default=0)
-    limit = _int_arg("limit", default=100, minimum=1)
+    start = int_arg("start", default=0)
+    limit = int_arg("limit", default=100, minimum=1)
     if limit > service.MAX_PAGE:
         raise InvalidInput(f"limit is at most {service.MAX_PAGE}", field="limit")
     origin = _mirrored()
@@ -81,14 +71,14 @@ def log_inclusion_proof():
     origin = _mirrored()
     if origin:
         return _mirrored_inclusion(origin)
-    size = _int_arg("size", default=service.log_size(), minimum=1)
+    size = int_arg("size", default=service.log_size(), minimum=1)
     digest = (request.args.get("hash") or "").strip()
     if digest:
         if len(digest) != 64 or any(c not in "0123456789abcdefABCDEF" for c in digest):
             raise InvalidInput("hash is a leaf hash in 64 hex digits", field="hash")
         index = service.leaf_by_hash(digest).index
     else:
-        index = _int_arg("index")
+        index = int_arg("index")
     proof = service.inclusion_proof(index, size)
     leaf = service.leaves(index, 1)[0]
     return {"index": index, "size": size, "leaf_hash": leaf.leaf_hash, "proof": _hexes(proof)}
@@ -96,7 +86,7 @@ def log_inclusion_proof():
 
 @bp.get("/log/proof/consistency")
 def log_consistency_proof():
-    old, new = _int_arg("old"), _int_arg("new")
+    old, new = int_arg("old"), int_arg("new")
     origin = _mirrored()
     if origin:
         tree = mirror.tree(origin)
@@ -109,7 +99,7 @@ def log_consistency_proof():
 def _mirrored_inclusion(origin: str):
     """Proofs from the origin's leaves as imported (by index; the local log also finds leaves by hash)."""
     tree = mirror.tree(origin)
-    size, index = _int_arg("size", default=tree.size, minimum=1), _int_arg("index")
+    size, index = int_arg("size", default=tree.size, minimum=1), int_arg("index")
     if not 0 <= index < size <= tree.size:
         raise InvalidInput(f"leaf {index} is not in a tree of {size} leaves of {tree.size}", field="index")
     return {"index": index, "size": size, "leaf_hash": tree.leaf(index).hex(), "origin": origin,

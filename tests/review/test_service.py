@@ -87,6 +87,27 @@ def test_queue_is_oldest_first_and_filters(client, mixed_queue, reviewer_token):
     assert all(e["waiting_seconds"] >= 0 for e in entries)
 
 
+def test_queue_pages_keep_the_whole_queue_positions_under_filters(client, mixed_queue, release_of, reviewer_token):
+    release_of("1.4.0")  # a third pending release: parking-share 1.3.0, bus-shelter 0.1.0, parking-share 1.4.0
+    first = client.get("/api/v1/reviews/queue?per_page=2", headers=auth(reviewer_token)).json
+    assert [(e["name"], e["position"]) for e in first["queue"]] == [("parking-share", 1), ("bus-shelter", 2)]
+    assert (first["total"], first["pending"], first["pages"], first["has_next"]) == (3, 3, 2, True)
+    second = client.get("/api/v1/reviews/queue?per_page=2&page=2", headers=auth(reviewer_token)).json
+    assert [(e["version"], e["position"]) for e in second["queue"]] == [("1.4.0", 3)] and not second["has_next"]
+    updates = client.get("/api/v1/reviews/queue?kind=update&per_page=1&page=2", headers=auth(reviewer_token)).json
+    assert [(e["version"], e["position"]) for e in updates["queue"]] == [("1.4.0", 3)]
+    assert (updates["total"], updates["pending"]) == (2, 3)
+    past_the_end = client.get("/api/v1/reviews/queue?page=9", headers=auth(reviewer_token)).json
+    assert past_the_end["queue"] == [] and past_the_end["total"] == 3
+
+
+@pytest.mark.parametrize("query,field", [("?page=0", "page"), ("?page=-1", "page"), ("?page=두", "page"),
+                                         ("?per_page=201", "per_page"), ("?per_page=0", "per_page")])
+def test_queue_refuses_bad_pages(client, reviewer_token, query, field):
+    response = client.get(f"/api/v1/reviews/queue{query}", headers=auth(reviewer_token))
+    assert response.status_code == 400 and response.json["errors"][0]["field"] == field
+
+
 @pytest.mark.parametrize("query,field", [("?checks=red", "checks"), ("?kind=newest", "kind"),
                                          ("?programme=moonshot", "programme")])
 def test_queue_refuses_unknown_filter_values(client, reviewer_token, query, field):

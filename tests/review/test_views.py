@@ -49,6 +49,21 @@ def test_queue_is_for_reviewers_only(app, client, pending, make_user, signed_in)
     page(signed_in("vendor"), f"/review/releases/{pending.id}", 403)
 
 
+def test_the_queue_page_pages_and_keeps_its_filters(client, release_of, reviewer_token, signed_in, monkeypatch):
+    assert decide(client, reviewer_token, release_of("1.2.0").id).status_code == 200
+    release_of("1.3.0")
+    release_of("1.4.0")
+    monkeypatch.setattr(service, "QUEUE_PAGE_SIZE", 1)
+    reviewer = signed_in("reviewer")
+    html = page(reviewer, "/review/?kind=update&page=2")
+    rows = re.findall(r'<tr class="queue-entry[^"]*" data-release-id="\d+">(.*?)</tr>', html, re.S)
+    assert len(rows) == 1 and "1.4.0" in rows[0]
+    previous = re.search(r'<a rel="prev" href="([^"]+)"', html).group(1)
+    assert "kind=update" in previous and "page=1" in previous
+    assert "2 of 2 pending releases shown" in html
+    assert len(re.findall(r'class="queue-entry', page(reviewer, "/review/?page=abc"))) == 1  # a bad page: the first
+
+
 def test_queue_marks_failing_checks_and_shows_waiting_time_and_holder(release_of, reviewer, signed_in):
     ok = release_of("1.2.0")
     failing = release_of("1.3.0", BUSL)
