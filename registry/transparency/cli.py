@@ -17,10 +17,17 @@ log_cli.add_command(witness_cli)
 def _verify_log_and_audit() -> None:
     """The log first (the anchors are worth what the log is), then the audit chain against its anchors."""
     try:
-        leaves, checkpoints = verify_log()
+        log = verify_log()
     except LogDamaged as exc:
         raise failure(f"transparency log damaged: {exc.detail}", exc.hint) from None
-    click.echo(f"transparency log intact: {leaves} leaves, {checkpoints} checkpoints, key {verifier().encode()}")
+    if log.copying_stalled:
+        raise failure(f"{log.uncopied} checkpoints, the oldest from {log.uncopied_since:%Y-%m-%d %H:%M} UTC, are not "
+                      "copied to blob storage: the worker that copies them is not running",
+                      "start `flask --app registry worker`; it copies them first")
+    line = f"transparency log intact: {log.leaves} leaves, {log.checkpoints} checkpoints, key {verifier().encode()}"
+    if log.uncopied:
+        line += f"; the {log.uncopied} newest checkpoints are not copied to blob storage yet (the worker copies them)"
+    click.echo(line)
     audit = verify_audit()
     problems = audit.problems
     for problem in problems[1:]:

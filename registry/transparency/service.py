@@ -17,7 +17,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -305,10 +305,28 @@ class LogDamaged(Damaged):
             "one backup; the message names the first difference")
 
 
-def verify_log() -> tuple[int, int]:
+# The worker copies new checkpoints to blob storage right after their commit; a newest checkpoint
+# without its copy is "not copied yet" this long, then a worker that is not running.
+COPY_GRACE = timedelta(minutes=10)
+
+
+@dataclass
+class LogCheck:
+    leaves: int
+    checkpoints: int  # checked against their copies in blob storage
+    uncopied: int = 0  # the newest checkpoints, not copied to blob storage yet
+    uncopied_since: datetime | None = None
+
+    @property
+    def copying_stalled(self) -> bool:
+        return self.uncopied_since is not None and utcnow() - self.uncopied_since > COPY_GRACE
+
+
+def verify_log() -> LogCheck:
     """Rebuild the tree from the stored leaves and hold it against every stored checkpoint.
 
-    Returns (leaves, checkpoints) checked; raises LogDamaged naming the first leaf or row that differs.
+    Raises LogDamaged naming the first leaf or row that differs. The newest checkpoints may lack
+    their copy in blob storage (the worker has not copied them yet): they are counted, not damage.
     """
     from registry.storage import storage
 
@@ -331,24 +349,32 @@ def verify_log() -> tuple[int, int]:
     rows = {row.tree_size: row for row in db.session.scalars(select(Checkpoint).order_by(Checkpoint.tree_size))}
     latest = store.get_document(checkpoint_document("latest"))
     sizes = sorted(set(rows) | set(range(1, tree.size + 2)))
+    copies = {size: store.get_document(checkpoint_document(size)) for size in sizes}
+    last_copied = max((size for size, copy in copies.items() if copy is not None), default=0)
+    result = LogCheck(leaves=tree.size, checkpoints=0)
     previous: tuple[int, bytes] | None = None
-    checked = 0
     for size in sizes:
-        copy = store.get_document(checkpoint_document(size))
-        row = rows.get(size)
+        copy, row = copies[size], rows.get(size)
         if row is None and copy is None:
             continue
         if row is None:
             raise LogDamaged(f"checkpoint {size} is in blob storage but not in the database "
                              f"({'leaves and checkpoints deleted' if size > tree.size else 'row deleted'})")
+        if copy is None and size < last_copied:
+            raise LogDamaged(f"checkpoint {size} is in the database but missing from blob storage "
+                             f"(a later one, {last_copied}, is there)")
         if copy is None:
-            raise LogDamaged(f"checkpoint {size} is in the database but missing from blob storage")
-        checked += 1
-        for where, signed in (("database", row.note), ("blob storage", copy.decode())):
+            result.uncopied += 1
+            result.uncopied_since = result.uncopied_since or row.created_at
+        else:
+            result.checkpoints += 1
+        for where, signed in (("database", row.note), ("blob storage", copy.decode() if copy else None)):
+            if signed is None:
+                continue
             checkpoint = _open(signed, key, f"checkpoint {size} ({where})")
             if checkpoint.size != size or (where == "database" and checkpoint.root.hex() != row.root_hash):
                 raise LogDamaged(f"checkpoint {size} ({where}): its size or root differs from the row (row edited)")
-        if copy.decode() != row.note:
+        if copy is not None and copy.decode() != row.note:
             raise LogDamaged(f"checkpoint {size}: the database and blob storage hold different signed heads (forked)")
         if size > tree.size:
             raise LogDamaged(f"checkpoint {size} signed {size} leaves but the log has {tree.size} "
@@ -369,7 +395,7 @@ def verify_log() -> tuple[int, int]:
         if head.size > tree.size or tree.root(head.size) != head.root:
             raise LogDamaged(f"the latest checkpoint in blob storage ({head.size} leaves) does not match the log "
                              f"of {tree.size} leaves")
-    return tree.size, checked
+    return result
 
 
 def _open(signed: str, key: note.Verifier, what: str) -> note.Checkpoint:

@@ -113,6 +113,26 @@ def test_a_checkpoint_missing_from_blob_storage_is_reported(app, log_of_three, a
     assert code == 1 and "checkpoint 2 is in the database but missing from blob storage" in output
 
 
+def test_the_newest_checkpoints_not_copied_yet_are_not_damage_until_the_worker_is_late(app, log_of_three, app_config):
+    from datetime import timedelta
+    from pathlib import Path
+
+    from registry.db import utcnow
+
+    copies = Path(app_config["STORAGE_PATH"]) / "meta/transparency/checkpoints"
+    (copies / "3").unlink()
+    (copies / "latest").write_bytes((copies / "2").read_bytes())  # as if the worker had stopped after 2
+    code, output = verify(app)
+    assert code == 0, output
+    assert "3 leaves, 2 checkpoints" in output and "the 1 newest checkpoints are not copied to blob storage yet" in output
+    db.session.execute(update(Checkpoint).where(Checkpoint.tree_size == 3)
+                       .values(created_at=utcnow() - timedelta(minutes=11)))
+    db.session.commit()
+    code, output = verify(app)
+    assert code == 1 and "1 checkpoints, the oldest from" in output and "the worker that copies them is not running" in output
+    assert "start `flask --app registry worker`" in output
+
+
 def test_a_non_canonical_leaf_is_caught(app, log_of_three):
     leaf = db.session.scalar(select(LogLeaf).where(LogLeaf.index == 0))
     leaf.data = json.dumps(json.loads(leaf.data), sort_keys=True, ensure_ascii=False)  # same content, other bytes
