@@ -84,7 +84,7 @@ def test_demo_tells_its_stories_and_is_idempotent(runner):
         Notification.kind == "adoption.vulnerability", Notification.message.contains("parking-share 1.1.0")))}
     assert told == {cheonan.id, gwangmyeong.id}
 
-    [failing] = queue(QueueFilters(checks="fail"))
+    [failing] = queue(QueueFilters(checks="fail")).entries
     assert (failing.release.solution.name, failing.release.version) == ("drt-ageing-town", "1.1.0")
     check = next(c for c in failing.release.checks if c.name == "vulnerabilities")
     assert check.status == "fail" and check.details["findings"][0]["id"] == "GHSA-8q59-q68h-6hv4"

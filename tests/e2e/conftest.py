@@ -36,22 +36,31 @@ class Registry:
         return result.stdout
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "registry", "run", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Its output goes to a file: a pipe nobody reads would block the server once it fills.
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.log = self.root / "server.log"
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "registry", "run", "--host", "127.0.0.1",
+                 "--port", str(self.port)], env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return
             except (requests.ConnectionError, requests.Timeout):  # not up yet, or its first answer is slow
                 time.sleep(0.1)
-        raise RuntimeError("registry did not start: " + self.process.stderr.read().decode() if self.process.stderr else "")
+        self.stop()  # never leave a half-started server behind
+        raise RuntimeError(f"registry did not start:\n{self.log.read_text(errors='replace')[-4000:]}")
 
     def stop(self) -> None:
-        if self.process:
+        if self.process and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(timeout=10)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 @pytest.fixture
