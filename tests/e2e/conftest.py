@@ -35,6 +35,18 @@ class Registry:
         assert result.returncode == 0, result.stderr
         return result.stdout
 
+    def flask_many(self, *commands: tuple[tuple[str, ...], str | None]) -> None:
+        """Run several `flask` commands, each (args, input), in one process: the app is imported once."""
+        script = (
+            "import io, sys\n"
+            "from flask.cli import cli\n"
+            "for args, given in COMMANDS:\n"
+            "    sys.stdin = io.StringIO(given or '')\n"
+            "    cli.main(['--app', 'registry', *args], prog_name='flask', standalone_mode=False)\n")
+        result = subprocess.run([sys.executable, "-c", f"COMMANDS = {list(commands)!r}\n{script}"], env=self.env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+
     def start(self) -> None:
         # Its output goes to a file: a pipe nobody reads would block the server once it fills.
         self.root.mkdir(parents=True, exist_ok=True)
@@ -65,18 +77,21 @@ class Registry:
 
 @pytest.fixture
 def registry_server(tmp_path):
-    """Migrated, seeded with a vendor (owner of hanbit) and a reviewer, serving on 127.0.0.1.
+    """Migrated, seeded with a vendor (owner of hanbit) and a reviewer (of agency), serving on 127.0.0.1.
 
     SQLite only: the same API runs on PostgreSQL in tests/publishing; here the point is the
     real CLI talking to a real server process.
     """
     server = Registry(tmp_path / "registry", f"sqlite:///{tmp_path / 'registry.db'}")
-    server.flask("db", "upgrade")
-    server.flask("users", "create", "vendor", "--email", "vendor@example.org", input="vendor-password\n")
-    server.flask("users", "create", "reviewer", "--email", "reviewer@example.org", "--role", "reviewer",
-                 input="reviewer-password\n")
-    server.flask("orgs", "create", "hanbit", "--kind", "vendor", "--name", "한빛소프트")
-    server.flask("orgs", "add-member", "hanbit", "vendor", "--role", "owner")
+    server.flask_many(
+        (("db", "upgrade"), None),
+        (("users", "create", "vendor", "--email", "vendor@example.org"), "vendor-password\n"),
+        (("users", "create", "reviewer", "--email", "reviewer@example.org", "--role", "reviewer"),
+         "reviewer-password\n"),
+        (("orgs", "create", "hanbit", "--kind", "vendor", "--name", "한빛소프트"), None),
+        (("orgs", "add-member", "hanbit", "vendor", "--role", "owner"), None),
+        (("orgs", "create", "agency", "--kind", "agency", "--name", "검토기관"), None),
+        (("orgs", "add-member", "agency", "reviewer"), None))
     server.start()
     yield server
     server.stop()

@@ -36,8 +36,6 @@ def review(server, release_id: int, decision: str, comment: str = "") -> request
 
 def approve_uploaded(server, tmp_path: Path) -> None:
     """A reviewer of an agency approves the release of parking-share the vendor uploaded, through the API."""
-    server.flask("orgs", "create", "agency", "--kind", "agency", "--name", "검토기관")
-    server.flask("orgs", "add-member", "agency", "reviewer")
     solution = requests.get(f"{server.url}/api/v1/solutions/parking-share",
                             headers={"Authorization": "Bearer " + _stored_token(tmp_path)}, timeout=10).json()
     assert review(server, solution["solution"]["releases"][0]["id"], "approve", "좋습니다").status_code == 200
@@ -76,8 +74,6 @@ def test_publish_download_verify(logged_in, solreg, tmp_path):
     assert status.returncode == 0 and "pending" in status.stdout.lower()
 
     # The reviewer (of another org) approves through the API.
-    server.flask("orgs", "create", "agency", "--kind", "agency", "--name", "검토기관")
-    server.flask("orgs", "add-member", "agency", "reviewer")
     release = requests.get(f"{server.url}/api/v1/solutions/parking-share",
                            headers={"Authorization": "Bearer " + _stored_token(tmp_path)}, timeout=10).json()
     release_id = release["solution"]["releases"][0]["id"]
@@ -142,8 +138,6 @@ def test_a_city_without_an_account_downloads_and_verifies_a_published_release(lo
     error, hint = pending.stderr.splitlines()
     assert error.startswith("error: registry refused (404)") and "solreg login" in hint
 
-    server.flask("orgs", "create", "agency", "--kind", "agency", "--name", "검토기관")
-    server.flask("orgs", "add-member", "agency", "reviewer")
     release = requests.get(f"{server.url}/api/v1/solutions/parking-share",
                            headers={"Authorization": "Bearer " + _stored_token(tmp_path)}, timeout=10).json()
     assert review(server, release["solution"]["releases"][0]["id"], "approve", "재사용 가능합니다").status_code == 200

@@ -29,8 +29,6 @@ def test_a_bundle_carried_to_a_mirror_verifies_there_and_one_changed_byte_is_ref
     assert solreg("keygen").returncode == 0
     assert solreg("keys", "register", "--name", "laptop").returncode == 0
     assert solreg("publish", str(repo)).returncode == 0
-    origin.flask("orgs", "create", "agency", "--kind", "agency", "--name", "검토기관")
-    origin.flask("orgs", "add-member", "agency", "reviewer")
     solution = requests.get(f"{origin.url}/api/v1/solutions/parking-share",
                             headers={"Authorization": "Bearer " + _stored_token(tmp_path)}, timeout=10).json()
     assert review(origin, solution["solution"]["releases"][0]["id"], "approve", "좋습니다").status_code == 200

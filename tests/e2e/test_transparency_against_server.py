@@ -17,8 +17,6 @@ def test_publish_approve_verify_with_proofs_then_a_rewritten_head_fails(logged_i
     assert solreg("keygen").returncode == 0
     assert solreg("keys", "register", "--name", "laptop").returncode == 0
     assert solreg("publish", str(repo)).returncode == 0
-    server.flask("orgs", "create", "agency", "--kind", "agency", "--name", "검토기관")
-    server.flask("orgs", "add-member", "agency", "reviewer")
     solution = requests.get(f"{server.url}/api/v1/solutions/parking-share",
                             headers={"Authorization": "Bearer " + _stored_token(tmp_path)}, timeout=10).json()
     assert review(server, solution["solution"]["releases"][0]["id"], "approve", "좋습니다").status_code == 200
