@@ -7,16 +7,17 @@ deploy/nginx.conf writes one line per answer of `location /files/` in the format
 e.g. `files1 1764710400.123 200 OK GET /files/ab/cd/<sha256>/parking-share-1.2.0.tar.gz`. A download
 counts when it is a whole 200 answer to a GET (`OK`: nginx sent the last byte) of a key of a public
 release. The periodic task `count_downloads` reads the lines written since its saved place (inode and
-offset, kept in its scheduled_runs row and committed with the counts, so no line counts twice) and
-adds the counts, one UPDATE per release, in one transaction. Rotation: when the file at the path is a
-new one (another inode), the rest of the old one is read from `<path>.1` first (logrotate's name) when
-it is that inode; a file shorter than the saved offset was truncated (copytruncate) and is read from
-its start. Lines that are not of this format, cut short, or forged (the URI is the client's, and nginx
+offset, and a hash of the file's first bytes, kept in its scheduled_runs row and committed with the
+counts, so no line counts twice) and adds the counts, one UPDATE per release, in one transaction.
+Rotation: when the file at the path is a new one (another inode), the rest of the old one is read from
+`<path>.1` first (logrotate's name) when it is that inode; a file shorter than the saved offset, or
+whose first bytes changed, was truncated (copytruncate) and is read from its start. Lines that are not of this format, cut short, or forged (the URI is the client's, and nginx
 leaves spaces in it unescaped) are skipped and counted as such, never an error.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections import Counter
@@ -30,6 +31,7 @@ from registry.releases.models import Release
 
 FORMAT = "files1"
 MAX_READ = 64 * 1024 * 1024  # bytes one run reads at most; the next run goes on from there
+HEAD = 4096  # the file's first bytes, hashed: a file truncated and written again past the offset starts otherwise
 _LINE = re.compile(r"files1 \d+\.\d{3} (\d{3}) (OK|-) ([A-Z]+) /files/"
                    r"([0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}/[A-Za-z0-9][A-Za-z0-9.+_-]{0,199})")
 
@@ -55,8 +57,14 @@ def _read_from(path: Path, offset: int) -> tuple[list[str], int]:
     return data[:end].decode("utf-8", "replace").splitlines(), offset + end
 
 
-def new_lines(path: Path, inode: int | None, offset: int) -> tuple[list[str], int, int]:
-    """Lines written since (inode, offset), and where the next run starts: (lines, inode, offset)."""
+def _head(path: Path, length: int) -> str:
+    with open(path, "rb") as log:
+        return hashlib.sha256(log.read(min(length, HEAD))).hexdigest()
+
+
+def new_lines(path: Path, state: dict) -> tuple[list[str], dict]:
+    """Lines written since the place `state` saved, and the place the next run starts from."""
+    inode, offset, head = state.get("inode"), int(state.get("offset") or 0), state.get("head")
     current = os.stat(path)
     lines: list[str] = []
     if inode is not None and current.st_ino != inode:  # rotated: the old file's rest, then the new one
@@ -67,20 +75,18 @@ def new_lines(path: Path, inode: int | None, offset: int) -> tuple[list[str], in
         except FileNotFoundError:
             pass
         offset = 0
-    elif current.st_size < offset:  # truncated in place
-        offset = 0
+    elif current.st_size < offset or (offset and head and _head(path, offset) != head):
+        offset = 0  # truncated in place (copytruncate), maybe already longer again: its start is not ours
     more, offset = _read_from(path, offset)
-    return lines + more, current.st_ino, offset
+    return lines + more, {"inode": current.st_ino, "offset": offset, "head": _head(path, offset) if offset else None}
 
 
 def count(path: Path, state: dict) -> dict | None:
     """Count the downloads logged since `state` (the last run's summary); the new state (the summary of
     this run)."""
     try:
-        lines, inode, offset = new_lines(path, state.get("inode"), int(state.get("offset") or 0))
+        lines, place = new_lines(path, state)
     except FileNotFoundError:  # nginx has not written it yet
-        return {**state, "lines": 0, "counted": 0, "skipped": 0}
-    if not lines and (inode, offset) == (state.get("inode"), state.get("offset")):
         return {**state, "lines": 0, "counted": 0, "skipped": 0}
     keys: Counter[str] = Counter()
     skipped = 0
@@ -96,5 +102,4 @@ def count(path: Path, state: dict) -> dict | None:
     for release_id, downloads in sorted(per_release.items()):
         db.session.execute(update(Release).where(Release.id == release_id)
                            .values(download_count=Release.download_count + downloads))
-    return {"inode": inode, "offset": offset, "lines": len(lines), "counted": sum(per_release.values()),
-            "skipped": skipped}
+    return {**place, "lines": len(lines), "counted": sum(per_release.values()), "skipped": skipped}
