@@ -33,26 +33,27 @@ def file_key(artifact: Artifact) -> str:
     return public_key(artifact.sha256, artifact.download_name)
 
 
-def public_url(artifact: Artifact) -> str:
+def public_url(artifact: Artifact, external: bool = True) -> str:
     """The file's public URL: below REGISTRY_PUBLIC_FILES_URL when set (a CDN, the bucket), else the
     registry's own /files/ (nginx, or the fallback route)."""
     base = current_app.config["PUBLIC_FILES_URL"]
     key = file_key(artifact)
     if base:
         return base.rstrip("/") + "/" + key
-    return url_for("files.public_file", key=key, _external=True)
+    return url_for("files.public_file", key=key, _external=external)
 
 
-def download_url(release: Release, kind: str) -> str | None:
+def download_url(release: Release, kind: str, external: bool = True) -> str | None:
     """Where a client downloads the release's `kind`: the public URL of a published release; the API
-    route otherwise (pending ones behind its access check, yanked ones with its warning headers)."""
+    route otherwise (pending ones behind its access check, yanked ones with its warning headers).
+    `external=False`: a path when the link stays on the registry (pages)."""
     artifact = release.artifact(kind)
     if artifact is None:
         return None
     if release.state == ReleaseState.PUBLISHED:
-        return public_url(artifact)
+        return public_url(artifact, external)
     return url_for("api.download_artifact", name=release.solution.name, version=release.version, kind=kind,
-                   _external=True)
+                   _external=external)
 
 
 def sync_release(release_id: int) -> dict:
