@@ -134,7 +134,7 @@ def public_file(key: str):
         response = send_file(local or store.open(artifact.sha256), mimetype=artifact.media_type, as_attachment=True,
                              download_name=parts[3], etag=artifact.sha256, conditional=True)
         response.headers["Cache-Control"] = PUBLIC_CACHE_CONTROL
-    if response.status_code in (200, 302):
+    if response.status_code in (200, 302) and request.method == "GET":  # as nginx's log is counted: no HEAD
         _after_sent(response, _count_download(release_id))
     response.headers["Repr-Digest"] = f"sha-256=:{_b64_digest(artifact.sha256)}:"
     return response
