@@ -149,8 +149,8 @@ class LocalStorage(BlobStorage):
 
     def _publish(self, digest: str, key: str) -> bool:
         source, target = self.local_path(digest), self.public_root / key
-        if target.exists() and target.samefile(source):
-            return False
+        if target.exists() and (target.samefile(source) or target.stat().st_size == os.stat(source).st_size):
+            return False  # the link, or the copy made across file systems
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.parent / f".incoming-{os.getpid()}-{target.name}"
         tmp.unlink(missing_ok=True)
