@@ -64,7 +64,7 @@ def _head(path: Path, length: int) -> str:
 
 def new_lines(path: Path, state: dict) -> tuple[list[str], dict]:
     """Lines written since the place `state` saved, and the place the next run starts from."""
-    inode, offset, head = state.get("inode"), int(state.get("offset") or 0), state.get("head")
+    inode, offset, head = state.get("_inode"), int(state.get("_offset") or 0), state.get("_head")
     current = os.stat(path)
     lines: list[str] = []
     if inode is not None and current.st_ino != inode:  # rotated: the old file's rest, then the new one
@@ -78,7 +78,8 @@ def new_lines(path: Path, state: dict) -> tuple[list[str], dict]:
     elif current.st_size < offset or (offset and head and _head(path, offset) != head):
         offset = 0  # truncated in place (copytruncate), maybe already longer again: its start is not ours
     more, offset = _read_from(path, offset)
-    return lines + more, {"inode": current.st_ino, "offset": offset, "head": _head(path, offset) if offset else None}
+    # "_": the place is the task's own, kept out of the public /healthz (registry/jobs/runs.py last_runs).
+    return lines + more, {"_inode": current.st_ino, "_offset": offset, "_head": _head(path, offset) if offset else None}
 
 
 def count(path: Path, state: dict) -> dict | None:
@@ -97,7 +98,7 @@ def count(path: Path, state: dict) -> dict | None:
         elif _LINE.fullmatch(line) is None:
             skipped += 1  # not a line of ours: malformed, cut, forged
     per_release: Counter[int] = Counter()
-    for key, release_id in releases_by_key(set(keys)).items():
+    for key, release_id in (releases_by_key(set(keys)) if keys else {}).items():
         per_release[release_id] += keys[key]
     for release_id, downloads in sorted(per_release.items()):
         db.session.execute(update(Release).where(Release.id == release_id)

@@ -78,6 +78,8 @@ def test_the_task_counts_new_lines_once_and_skips_forged_ones(app, upload, vendo
     summary = run(app)
     assert downloads() == 3 and summary["counted"] == 3 and summary["skipped"] == 2 and summary["lines"] == 7
     assert run(app)["counted"] == 0 and downloads() == 3  # nothing new: nothing counted twice
+    shown = app.test_client().get("/healthz").json["scheduled"]["count_downloads"]
+    assert shown["counted"] == 0 and not any(k.startswith("_") for k in shown)  # its place is not public
     with open(log, "a") as out:
         partial = line(key)
         out.write(line(key) + partial[:20])  # the second still being written
