@@ -29,7 +29,6 @@ from registry.db import db
 from registry.releases.files import releases_by_key
 from registry.releases.models import Release
 
-FORMAT = "files1"
 MAX_READ = 64 * 1024 * 1024  # bytes one run reads at most; the next run goes on from there
 HEAD = 4096  # the file's first bytes, hashed: a file truncated and written again past the offset starts otherwise
 _LINE = re.compile(r"files1 \d+\.\d{3} (\d{3}) (OK|-) ([A-Z]+) /files/"
@@ -82,9 +81,9 @@ def new_lines(path: Path, state: dict) -> tuple[list[str], dict]:
     return lines + more, {"_inode": current.st_ino, "_offset": offset, "_head": _head(path, offset) if offset else None}
 
 
-def count(path: Path, state: dict) -> dict | None:
-    """Count the downloads logged since `state` (the last run's summary); the new state (the summary of
-    this run)."""
+def count(path: Path, state: dict) -> dict:
+    """Count the downloads logged since `state` (the last run's summary); returns this run's summary,
+    which is the next run's state."""
     try:
         lines, place = new_lines(path, state)
     except FileNotFoundError:  # nginx has not written it yet
