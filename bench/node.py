@@ -166,20 +166,36 @@ class Node:
         self.processes.clear()
 
 
+def deploy_files_location(tree: Path, log: Path) -> tuple[str, str]:
+    """deploy/nginx.conf's log_format registry_files and `location /files/`, with this run's tree and log."""
+    import re
+
+    text = (ROOT / "deploy" / "nginx.conf").read_text()
+    log_format = re.search(r"^log_format registry_files [^;]+;", text, re.MULTILINE).group(0)
+    location = re.search(r"^    location /files/ \{.*?^    \}", text, re.MULTILINE | re.DOTALL).group(0)
+    location = location.replace("/var/lib/registry/blobs/public/", f"{tree}/").replace(
+        "/var/log/nginx/registry-files.log", str(log))
+    return log_format, location
+
+
 class Nginx:
     """nginx as a non-daemon child with its config, logs and temp files in `prefix`, on a free 127.0.0.1 port.
 
     Either a static root, or a proxy to `upstream_port` with the internal /_blobs/ location of
-    deploy/nginx.conf (alias `blobs`) for X-Accel-Redirect."""
+    deploy/nginx.conf (alias `blobs`) for X-Accel-Redirect, and, with `public_files` (the tree, the log),
+    deploy/nginx.conf's own `location /files/` (its access log included) with those two paths."""
 
     def __init__(self, prefix: Path, static_root: Path | None = None, upstream_port: int | None = None,
-                 blobs: Path | None = None) -> None:
+                 blobs: Path | None = None, public_files: tuple[Path, Path] | None = None) -> None:
         self.prefix, self.port = prefix, free_port()
         prefix.mkdir(parents=True, exist_ok=True)
+        log_format = ""
         if static_root is not None:
             locations = f"location / {{ root {static_root}; }}"
         else:
-            locations = f"""
+            if public_files:
+                log_format, files = deploy_files_location(*public_files)
+            locations = (files if public_files else "") + f"""
         location /_blobs/ {{
             internal;
             alias {blobs}/;
@@ -203,6 +219,7 @@ error_log {prefix}/error.log warn;
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
+    {log_format}
     sendfile on;
     tcp_nopush on;
     keepalive_requests 100000;

@@ -112,7 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from registry.mirror import api as _mirror_api  # noqa: F401
     from registry.notifications import api as _notifications_api  # noqa: F401
     from registry.ops import openapi as _openapi  # noqa: F401
-    from registry.publishing import api as _publishing_api  # noqa: F401
+    from registry.publishing.api import files_bp
     from registry.review import api as _review_api  # noqa: F401
     from registry.sbom import api as _sbom_api  # noqa: F401
     from registry.transparency import api as _transparency_api  # noqa: F401
@@ -121,7 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)
     limiter.limit(lambda: app.config["RATELIMIT_API"], key_func=api_rate_key)(api_bp)
     for bp in (ops_bp, accounts_bp, catalog_bp, review_bp, sbom_bp, notifications_bp, audit_bp, transparency_bp,
-               api_bp):
+               api_bp, files_bp):
         app.register_blueprint(bp)
 
 

@@ -59,6 +59,10 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_CACHE_SIZE": 512,  # searches (and their encoded JSON answers) each process keeps, least recent dropped
     "ACCEL_REDIRECT_PREFIX": "",  # e.g. /_blobs/: nginx serves published public local blobs (X-Accel-Redirect)
     "S3_PRESIGNED_DOWNLOADS": False,  # redirect downloads of published public releases to presigned S3 URLs
+    # The public tree of published files, /files/ab/cd/<sha256>/<name> (docs/operations.md "Public files").
+    "PUBLIC_FILES_PATH": None,  # local storage: the tree nginx serves /files/ from; default <STORAGE_PATH>/public
+    "PUBLIC_FILES_URL": "",  # where links point for /files/ (a CDN, the bucket); default: the registry's own /files/
+    "DOWNLOAD_LOG_PATH": "",  # nginx's access log of /files/ that the worker counts downloads from; empty: off
     # Scheduled work (registry/jobs, run by the worker; docs/operations.md "Scheduled work").
     "OSV_SOURCE": "",  # a directory, an all.zip path or an http(s) URL of an OSV zip; empty: no refresh
     "OSV_REFRESH_HOURS": 24,  # hours between successful refreshes; 0 turns the refresh off
@@ -102,6 +106,7 @@ def load_settings(instance_path: str, overrides: dict[str, Any] | None) -> dict[
         settings["DATABASE_URL"] or f"sqlite:///{instance / 'registry.db'}"
     )
     settings["STORAGE_PATH"] = settings["STORAGE_PATH"] or str(instance / "blobs")
+    settings["PUBLIC_FILES_PATH"] = settings["PUBLIC_FILES_PATH"] or str(Path(settings["STORAGE_PATH"]) / "public")
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = _persistent_secret(instance / "secret_key")
 

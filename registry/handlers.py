@@ -8,7 +8,7 @@ from collections.abc import Callable
 from flask import current_app
 
 from registry.db import db
-from registry.events import STRAGGLER_AGE, EventName, EventOutbox, dispatch_pending
+from registry.events import RELEASE_EVENTS, STRAGGLER_AGE, EventName, EventOutbox, dispatch_pending
 
 # Events that change what search shows.
 _REINDEX = (EventName.RELEASE_PUBLISHED, EventName.RELEASE_YANKED, EventName.RELEASE_UNYANKED,
@@ -63,6 +63,13 @@ def run_checks(event: EventOutbox) -> None:
     run_job_checks(event.payload["release_id"], list(event.payload.get("checks") or []))
 
 
+def public_files(event: EventOutbox) -> None:
+    """The release's files into the public tree (/files/) or out of it, as its new state says."""
+    from registry.releases.files import sync_release
+
+    sync_release(event.payload["release_id"])
+
+
 def checkpoint_copies(event: EventOutbox) -> None:
     from registry.transparency.service import copy_new_checkpoints
 
@@ -71,13 +78,15 @@ def checkpoint_copies(event: EventOutbox) -> None:
 
 HANDLER_FUNCTIONS: dict[str, Callable[[EventOutbox], None]] = {
     "reindex": reindex, "alerts": alerts, "webhooks": webhooks, "mail": mail, "checkpoint_copies": checkpoint_copies,
-    "run_checks": run_checks}
+    "run_checks": run_checks, "public_files": public_files}
 HANDLERS: dict[str, tuple[str, ...]] = {name.value: () for name in EventName}
 for _name in _REINDEX:
     HANDLERS[_name] += ("reindex",)
 for _name in (EventName.RELEASE_PUBLISHED, EventName.RELEASE_YANKED, EventName.VULNERABILITIES_FOUND,
               EventName.SOLUTION_STATE_CHANGED):
     HANDLERS[_name] += ("alerts",)
+for _name in RELEASE_EVENTS.values():
+    HANDLERS[_name] += ("public_files",)
 HANDLERS[EventName.WEBHOOK_QUEUED] += ("webhooks",)
 HANDLERS[EventName.MAIL_QUEUED] += ("mail",)
 HANDLERS[EventName.LOG_APPENDED] += ("checkpoint_copies",)
@@ -144,6 +153,22 @@ def clean_spool() -> dict:
 
     hours = current_app.config["SPOOL_MAX_AGE_HOURS"]
     return {"removed": storage().clean_spool(max_age_seconds=hours * 3600)}
+
+
+def count_downloads() -> dict | None:
+    """Periodic, every minute: downloads nginx served from /files/, read from REGISTRY_DOWNLOAD_LOG_PATH
+    since the last run (registry/releases/download_log.py); one worker at a time (the run's claim)."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from registry.jobs import runs
+    from registry.releases import download_log
+
+    path = current_app.config["DOWNLOAD_LOG_PATH"]
+    if not path or not runs.claim("count_downloads", timedelta(0), timedelta(minutes=10)):
+        return None
+    state = db.session.get(runs.ScheduledRun, "count_downloads").summary or {}
+    return download_log.count(Path(path), state)  # recorded with the counts: the place and the counts commit together
 
 
 def remind_reviewers() -> dict | None:

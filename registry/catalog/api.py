@@ -20,6 +20,7 @@ from registry.catalog import whereused
 from registry.catalog import adoption, dashboard, fit, search, service
 from registry.db import replica_reads
 from registry.errors import InvalidInput, NotFound
+from registry.releases.files import download_url
 from registry.releases.service import can_see, get_release, get_solution, release_link
 from registry.releases.versions import latest_published
 from registry.spec.publiccode import PubliccodeError, export_publiccode, publiccode_to_yaml
@@ -195,8 +196,7 @@ def solution_overview(name: str):
                        "signer": release.signer_key.user.username if release.signer_key else None,
                        "approved_by": [r.reviewer.username for r in page.approvals]},
         "sha256": release.sha256,
-        "archive_url": url_for("api.download_artifact", name=solution.name, version=release.version, kind="archive",
-                               _external=True),
+        "archive_url": download_url(release, "archive"),
         "publiccode_url": url_for("api.publiccode_yml", name=solution.name, version=release.version, _external=True),
         "history": [{"at": iso(e.created_at), "action": e.action, "actor": e.actor_name,
                      "version": (e.details or {}).get("version")} for e in page.history],

@@ -13,7 +13,6 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, or_, select
 
@@ -24,6 +23,7 @@ from registry.catalog.models import Adoption, AdoptionStage, DataHubProfile, Sea
 from registry.catalog.search import bigrams, index_changed, normalize
 from registry.db import db, utcnow
 from registry.releases.models import Release, ReleaseState, Solution
+from registry.releases.files import download_url
 from registry.releases.service import can_see
 from registry.releases.versions import latest_published, precedence
 from registry.review.models import Review
@@ -175,7 +175,7 @@ def install_steps(release: Release) -> list[InstallStep]:
     registry's own, never the one the client uploaded under, and manifest paths are text from the vendor."""
     name, version = release.solution.name, release.version
     filename = artifact_filename(name, version, "archive", "application/gzip")
-    url = url_for("api.download_artifact", name=name, version=version, kind="archive", _external=True)
+    url = download_url(release, "archive")
     file, folder = shlex.quote(filename), shlex.quote(f"{name}-{version}")
     fetch = [f"curl -fLo {file} {shlex.quote(url)}", f"echo {shlex.quote(f'{release.sha256}  {filename}')} | "
              "sha256sum -c -", f"tar xzf {file} && cd {folder}"]

@@ -36,6 +36,7 @@ from registry.releases.service import (
     possible_successors,
     set_solution_state,
 )
+from registry.releases.files import download_url
 from registry.releases.states import next_solution_states
 from registry.web import localized_for_reader, reader_locale
 from registry.releases.models import Release, Solution
@@ -53,6 +54,8 @@ from registry.spec.vocabulary import (
 from registry.web import csv_text
 
 bp = Blueprint("catalog", __name__)
+# Download links in pages: the public /files/ URL of a published release (registry/releases/files.py).
+bp.add_app_template_global(download_url, "download_url")
 
 HOME_NEWEST = 8
 HOME_MOST_ADOPTED = 6

@@ -43,6 +43,7 @@ class Jobs:
     refresh_osv: Any  # periodic, hourly: the OSV data again when REGISTRY_OSV_REFRESH_HOURS have passed
     clean_spool: Any  # periodic, hourly: upload spool files left by interrupted requests
     remind_reviewers: Any  # periodic, hourly: releases waiting for review too long, at most daily each
+    count_downloads: Any  # periodic, every minute: downloads nginx served from /files/, from its access log
     rematch: Any  # rematch(release_ids): one batch of releases matched again after an OSV import
 
 
@@ -103,6 +104,7 @@ def init_app(app: Flask, handlers: Any) -> None:
         refresh_osv=scheduled("refresh_osv", crontab(minute="5"), handlers.refresh_osv),
         clean_spool=scheduled("clean_spool", crontab(minute="25"), handlers.clean_spool),
         remind_reviewers=scheduled("remind_reviewers", crontab(minute="45"), handlers.remind_reviewers),
+        count_downloads=scheduled("count_downloads", crontab(minute="*"), handlers.count_downloads),
         rematch=huey.task(name="rematch")(in_app_context(handlers.rematch)),
     )
     app.cli.add_command(worker_command)

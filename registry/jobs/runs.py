@@ -86,10 +86,12 @@ def finish(name: str, summary: dict | None = None, error: str | None = None) -> 
 
 
 def last_runs() -> dict[str, dict]:
-    """For /healthz (public): each task's last run and what its last success did, not the error text."""
+    """For /healthz (public): each task's last run and what its last success did, not the error text
+    nor a task's own bookkeeping (summary keys starting with "_")."""
     def iso(moment: datetime | None) -> str | None:
         return moment.isoformat() if moment else None
 
     return {run.name: {"status": run.status, "finished_at": iso(run.finished_at), "succeeded_at": iso(run.succeeded_at),
-                       "running_since": iso(run.started_at), **run.summary}
+                       "running_since": iso(run.started_at),
+                       **{key: value for key, value in run.summary.items() if not key.startswith("_")}}
             for run in db.session.scalars(select(ScheduledRun).order_by(ScheduledRun.name))}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import tarfile
@@ -28,12 +29,13 @@ from sqlalchemy import func, select
 from registry.accounts.models import MemberRole, Membership, Organization, OrgKind, SigningKey, User
 from registry.db import begin_write, db
 from registry.errors import InvalidInput, NotFound, Unprocessable
+from registry.releases.files import sync_all
 from registry.releases.models import Artifact, ArtifactKind, Release, ReleaseState, Solution
 from registry.releases.states import VISIBLE_TO_PUBLIC
 from registry.spec.names import artifact_filename, normalize_name
 from registry.spec import note
 from registry.spec.tlog import ProofError, TreeHashes, leaf_hash, verify_consistency, verify_inclusion
-from registry.storage import storage
+from registry.storage import StorageError, storage
 from registry.transparency import service
 from registry.transparency.models import (
     Checkpoint,
@@ -44,6 +46,7 @@ from registry.transparency.models import (
     MirrorOrigin,
 )
 
+log = logging.getLogger(__name__)
 FORMAT = "solreg-mirror/1"
 MAX_JSON_MEMBER = 256 << 20  # manifest.json and leaves.jsonl are read into memory
 _BLOB = re.compile(r"^blobs/([0-9a-f]{64})$")
@@ -398,8 +401,20 @@ def import_bundle(path: Path, *, origin_key: str | None = None) -> ImportSummary
                 if not db.session.scalar(select(func.count(Artifact.id)).where(Artifact.sha256 == digest)):
                     store.delete(digest)
             raise
+    _public_tree_after_import()
     return ImportSummary(checked.origin, checked.tree.size, checked.tree.size - checked.known, releases,
                          len(created))
+
+
+def _public_tree_after_import() -> None:
+    """Imported releases arrive published or yanked without the origin's events (no alerts for a copy):
+    the public tree (/files/, registry/releases/files.py) is made to match here, after the commit. The
+    import stands if that fails; `flask --app registry storage public-tree` finishes it."""
+    try:
+        sync_all()
+    except StorageError as exc:
+        log.warning("public tree not updated after the import (%s); run `flask --app registry storage "
+                    "public-tree`", exc)
 
 
 def _write_rows(checked: _Checked) -> int:

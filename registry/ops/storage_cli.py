@@ -47,3 +47,13 @@ def storage_gc(dry_run: bool):
         spools = store.clean_spool(max_age_seconds=3600)
         if spools:
             click.echo(f"{spools} upload spool file(s) older than an hour removed")
+
+
+@storage_cli.command("public-tree")
+def storage_public_tree():
+    """Make the public tree (/files/) match the database: files of public releases added, all else removed."""
+    from registry.releases.files import sync_all
+
+    done = sync_all()
+    click.echo(f"public tree: {done['files']} file(s) of public releases; {done['added']} added, "
+               f"{done['removed']} removed")

@@ -6,7 +6,7 @@ import logging
 import threading
 from urllib.parse import quote
 
-from flask import Response, current_app, redirect, request, send_file
+from flask import Blueprint, Response, current_app, redirect, request, send_file
 from flask_login import current_user
 from sqlalchemy import update
 
@@ -15,11 +15,12 @@ from registry.db import write_apart
 from registry.errors import InvalidInput, NotFound
 from registry.extensions import limiter
 from registry.publishing import service
+from registry.releases import files as public_files
 from registry.releases import service as releases
 from registry.releases.models import ArtifactKind, Release, ReleaseState
 from registry.releases.serializers import release_json, solution_json
 from registry.storage import storage
-from registry.storage.base import BlobStorage, blob_key
+from registry.storage.base import PUBLIC_CACHE_CONTROL, BlobStorage, blob_key, public_key
 from registry.web import PRIVATE, json_body
 from registry.web import api_bp as bp
 
@@ -27,6 +28,8 @@ MAX_SIDE_FILE = 256 * 1024
 _PRINTABLE_ASCII = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
 
 log = logging.getLogger(__name__)
+# The public tree's URLs (registry/releases/files.py): nginx serves them from disk; this is the fallback.
+files_bp = Blueprint("files", __name__, url_prefix="/files")
 
 
 def _upload_limit():
@@ -108,6 +111,35 @@ def download_artifact(name: str, version: str, kind: str):
     return response
 
 
+@files_bp.get("/<path:key>")
+def public_file(key: str):
+    """/files/ab/cd/<sha256>/<name> when no proxy is in front: the same bytes nginx would send, counted
+    after the last byte as the API route counts. Anything but the exact key of a public file is a 404."""
+    parts = key.split("/")
+    try:
+        if len(parts) != 4 or public_key(parts[2], parts[3]) != key:
+            raise ValueError(key)
+    except ValueError:
+        raise NotFound("no such public file", field="path") from None
+    found = public_files.find_public(parts[2], parts[3])
+    if found is None:
+        raise NotFound("no such public file", field="path")
+    artifact, release_id = found
+    store = storage()
+    local = store.local_path(artifact.sha256)
+    if local is None and current_app.config["S3_PRESIGNED_DOWNLOADS"]:
+        response = redirect(store.presigned_url(artifact.sha256, parts[3], artifact.media_type, PRESIGNED_SECONDS))
+        response.headers["Cache-Control"] = REDIRECT_CACHE
+    else:
+        response = send_file(local or store.open(artifact.sha256), mimetype=artifact.media_type, as_attachment=True,
+                             download_name=parts[3], etag=artifact.sha256, conditional=True)
+        response.headers["Cache-Control"] = PUBLIC_CACHE_CONTROL
+    if response.status_code in (200, 302) and request.method == "GET":  # as nginx's log is counted: no HEAD
+        _after_sent(response, _count_download(release_id))
+    response.headers["Repr-Digest"] = f"sha-256=:{_b64_digest(artifact.sha256)}:"
+    return response
+
+
 def _after_sent(response: Response, callback) -> None:
     """Run `callback` once, when the server closes the response, after its last byte.
 
@@ -182,7 +214,7 @@ def _cache_control(state: str) -> str:
     if state == ReleaseState.PUBLISHED:
         # The bytes behind this URL never change: versions are immutable and blobs content-addressed.
         # A later yank changes the release (its JSON, the Warning header), not these bytes.
-        return "public, max-age=31536000, immutable"
+        return PUBLIC_CACHE_CONTROL
     if state == ReleaseState.YANKED:
         # Still public, but it may be unyanked (or yanked again): caches keep the bytes yet ask every
         # time (a cheap 304 on the sha256 ETag), so the yank warning is never stale.

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import url_for
-
+from registry.releases.files import download_url
 from registry.releases.service import queue_position, release_link
 from registry.releases.versions import latest_published
 from registry.transparency import mirrored
@@ -20,12 +19,6 @@ def release_json(release, show_checks: bool = False) -> dict:
     """`show_checks`: the reader is of the publishing organization or a reviewer (`may_see_checks`);
     anyone else gets `"checks": null`."""
     name, version = release.solution.name, release.version
-
-    def link(kind: str) -> str | None:
-        if release.artifact(kind) is None:
-            return None
-        return url_for("api.download_artifact", name=name, version=version, kind=kind, _external=True)
-
     signer = release.signer_key
     return {
         "id": release.id,
@@ -37,10 +30,10 @@ def release_json(release, show_checks: bool = False) -> dict:
         "created_at": iso(release.created_at),
         "published_at": iso(release.published_at),
         "url": release_link(release),
-        "archive_url": link("archive"),
-        "provenance_url": link("provenance"),
-        "signature_url": link("signature"),
-        "sbom_url": link("sbom"),
+        "archive_url": download_url(release, "archive"),
+        "provenance_url": download_url(release, "provenance"),
+        "signature_url": download_url(release, "signature"),
+        "sbom_url": download_url(release, "sbom"),
         "signer": {"username": signer.user.username, "keyid": signer.keyid} if signer else None,
         "provenance": {"repository": release.provenance_repository, "tag": release.provenance_tag,
                        "commit": release.provenance_commit} if release.provenance_commit else None,

@@ -17,7 +17,7 @@ def make_storage(config) -> BlobStorage:
         raise StorageError(f"unknown REGISTRY_STORAGE_BACKEND {config['STORAGE_BACKEND']!r}; use local or s3")
     from registry.storage.local import LocalStorage
 
-    return LocalStorage(config["STORAGE_PATH"])
+    return LocalStorage(config["STORAGE_PATH"], config.get("PUBLIC_FILES_PATH"))
 
 
 def storage() -> BlobStorage:

@@ -42,6 +42,22 @@ def blob_key(digest: str) -> str:
 DOCUMENT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}(/[a-z0-9][a-z0-9._-]{0,99}){0,3}$")
 
 
+# A public file's name: the registry's own (registry/spec/names.py artifact_filename), never a client's.
+PUBLIC_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+_-]*(\.[A-Za-z0-9+_-]+)*$")
+PUBLIC_CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+
+def public_key(digest: str, filename: str) -> str:
+    """ab/cd/<digest>/<filename>: a published file's place in the public tree (and its URL below /files/).
+
+    Content-addressed like the blob, plus the name it is downloaded under, so two releases with the same
+    bytes (an identical SBOM) each have their own name, and a URL once handed out never changes."""
+    blob_key(digest)  # raises on anything but a sha256 hex digest
+    if len(filename) > 200 or not PUBLIC_FILENAME.match(filename):
+        raise ValueError(f"not a public file name: {filename!r}")
+    return f"{digest[:2]}/{digest[2:4]}/{digest}/{filename}"
+
+
 def document_key(name: str) -> str:
     """meta/<name>: small named documents (signed heads, checkpoints) live apart from the blobs."""
     if not DOCUMENT_NAME.match(name):
@@ -107,6 +123,18 @@ class BlobStorage(ABC):
     def presigned_url(self, digest: str, download_name: str, media_type: str, seconds: int) -> str | None:
         """A URL the object storage answers itself for `seconds`, when the backend has one."""
         return None
+
+    @abstractmethod
+    def publish(self, digest: str, filename: str, media_type: str) -> bool:
+        """Put the blob `digest` into the public tree as `filename` (at `public_key`); False if it was there."""
+
+    @abstractmethod
+    def unpublish(self, key: str) -> bool:
+        """Take `key` out of the public tree; False if it was not there. The blob itself stays."""
+
+    @abstractmethod
+    def public_keys(self) -> Iterator[str]:
+        """Every key in the public tree."""
 
     def verify(self, digest: str) -> bool:
         with self.open(digest) as f:

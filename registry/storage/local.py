@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -10,12 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from registry.storage.base import BlobStorage, StorageError, blob_key, document_key, failures_as_storage_error
+from registry.storage.base import (BlobStorage, StorageError, blob_key, document_key, failures_as_storage_error,
+                                   public_key)
 
 
 class LocalStorage(BlobStorage):
-    def __init__(self, root: str):
+    def __init__(self, root: str, public_root: str | None = None):
         self.root = Path(root)
+        # The tree nginx serves /files/ from (REGISTRY_PUBLIC_FILES_PATH): hard links to published blobs.
+        self.public_root = Path(public_root) if public_root else self.root / "public"
 
     def _path(self, digest: str) -> Path:
         return self.root / blob_key(digest)
@@ -137,3 +141,50 @@ class LocalStorage(BlobStorage):
         if not os.access(path, os.R_OK):
             raise StorageError(f"blob {digest} is missing or unreadable")
         return str(path)
+
+    def publish(self, digest: str, filename: str, media_type: str) -> bool:
+        key = public_key(digest, filename)
+        with failures_as_storage_error(f"cannot publish blob {digest}"):
+            return self._publish(digest, key)
+
+    def _publish(self, digest: str, key: str) -> bool:
+        source, target = self.local_path(digest), self.public_root / key
+        if target.exists() and (target.samefile(source) or target.stat().st_size == os.stat(source).st_size):
+            return False  # the link, or the copy made across file systems
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f".incoming-{os.getpid()}-{target.name}"
+        tmp.unlink(missing_ok=True)
+        try:
+            try:
+                os.link(source, tmp)  # a hard link: no copy, the same immutable (0444) inode
+            except OSError as exc:
+                if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+                    raise
+                shutil.copyfile(source, tmp)  # another file system: a copy
+                os.chmod(tmp, 0o444)
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return True
+
+    def unpublish(self, key: str) -> bool:
+        target = self.public_root / key
+        with failures_as_storage_error(f"cannot take {key} out of the public tree"):
+            try:
+                target.unlink()
+            except FileNotFoundError:
+                return False
+            for parent in list(target.parents)[:3]:  # <digest>/, cd/, ab/ when they are empty now
+                try:
+                    parent.rmdir()
+                except OSError:
+                    break
+        return True
+
+    def public_keys(self) -> Iterator[str]:
+        with failures_as_storage_error("cannot list the public tree"):
+            if self.public_root.exists():
+                for p in sorted(self.public_root.glob("??/??/*/*")):
+                    if not p.name.startswith("."):
+                        yield p.relative_to(self.public_root).as_posix()

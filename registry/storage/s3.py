@@ -6,7 +6,10 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import BinaryIO
 
-from registry.storage.base import BlobStorage, StorageError, blob_key, document_key, failures_as_storage_error
+from registry.storage.base import (PUBLIC_CACHE_CONTROL, BlobStorage, StorageError, blob_key, document_key,
+                                   failures_as_storage_error, public_key)
+
+PUBLIC_PREFIX = "files/"  # the public tree in the bucket: the operator makes this prefix (only) world-readable
 
 
 class S3Storage(BlobStorage):
@@ -32,16 +35,7 @@ class S3Storage(BlobStorage):
         return True
 
     def exists(self, digest: str) -> bool:
-        from botocore.exceptions import ClientError
-
-        with _failures(f"cannot look up blob {digest}"):
-            try:
-                self.client.head_object(Bucket=self.bucket, Key=blob_key(digest))
-                return True
-            except ClientError as exc:
-                if _not_found(exc):
-                    return False
-                raise
+        return self._has(blob_key(digest))
 
     def open(self, digest: str) -> BinaryIO:
         with _failures(f"cannot read blob {digest}"):
@@ -83,6 +77,45 @@ class S3Storage(BlobStorage):
     def delete_document(self, name: str) -> None:
         with _failures(f"cannot delete document {name}"):
             self.client.delete_object(Bucket=self.bucket, Key=document_key(name))
+
+    def publish(self, digest: str, filename: str, media_type: str) -> bool:
+        from werkzeug.http import dump_options_header
+
+        key = public_key(digest, filename)
+        if self._has(PUBLIC_PREFIX + key):
+            return False
+        with _failures(f"cannot publish blob {digest}"):  # a server-side copy: no bytes through the registry
+            self.client.copy_object(
+                Bucket=self.bucket, Key=PUBLIC_PREFIX + key, CopySource={"Bucket": self.bucket, "Key": blob_key(digest)},
+                MetadataDirective="REPLACE", ContentType=media_type, CacheControl=PUBLIC_CACHE_CONTROL,
+                ContentDisposition=dump_options_header("attachment", {"filename": filename}))
+        return True
+
+    def unpublish(self, key: str) -> bool:
+        if not self._has(PUBLIC_PREFIX + key):
+            return False
+        with _failures(f"cannot take {key} out of the public tree"):
+            self.client.delete_object(Bucket=self.bucket, Key=PUBLIC_PREFIX + key)
+        return True
+
+    def public_keys(self) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        with _failures("cannot list the public tree"):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=PUBLIC_PREFIX):
+                for obj in page.get("Contents", []):
+                    yield obj["Key"].removeprefix(PUBLIC_PREFIX)
+
+    def _has(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        with _failures(f"cannot look up {key}"):
+            try:
+                self.client.head_object(Bucket=self.bucket, Key=key)
+                return True
+            except ClientError as exc:
+                if _not_found(exc):
+                    return False
+                raise
 
     def check(self) -> None:
         try:

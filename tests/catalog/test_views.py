@@ -280,13 +280,16 @@ def test_a_client_file_name_is_never_shown_or_used(client, vendor_tokens):
         assert "curl evil" not in output and "x;" not in output
     assert ">parking-share-1.0.0.tar.gz</a>" in page
     commands = client.get("/api/v1/solutions/parking-share/overview").json["install"][0]["commands"]
+    public = f"/files/{release.sha256[:2]}/{release.sha256[2:4]}/{release.sha256}/parking-share-1.0.0.tar.gz"
+    assert f'href="{public}"' in page  # a published release's link: its public URL, with the registry's name
     assert commands[:3] == [
-        "curl -fLo parking-share-1.0.0.tar.gz http://localhost/api/v1/solutions/parking-share/releases/1.0.0/archive",
+        f"curl -fLo parking-share-1.0.0.tar.gz http://localhost{public}",
         f"echo '{release.sha256}  parking-share-1.0.0.tar.gz' | sha256sum -c -",
         "tar xzf parking-share-1.0.0.tar.gz && cd parking-share-1.0.0"]
     for kind, name in (("archive", "parking-share-1.0.0.tar.gz"), ("sbom", "parking-share-1.0.0.cdx.json")):
         download = client.get(f"/api/v1/solutions/parking-share/releases/1.0.0/{kind}")
         assert download.headers["Content-Disposition"] == f"attachment; filename={name}"
+    assert client.get(public).headers["Content-Disposition"] == "attachment; filename=parking-share-1.0.0.tar.gz"
     assert db.session.scalar(db.select(Artifact.filename).where(Artifact.kind == "archive")) == HOSTILE_FILENAME
 
 

@@ -51,10 +51,10 @@ def test_the_worker_schedules_each_task_at_its_minute(jobs):
     def due_at(minute: int) -> set[str]:
         return {task.name for task in jobs.huey.read_periodic(datetime(2025, 3, 4, 10, minute))}
 
-    assert due_at(5) == {"drain", "anchor_audit", "refresh_osv"}
-    assert due_at(25) == {"drain", "anchor_audit", "clean_spool"}
-    assert due_at(45) == {"drain", "anchor_audit", "remind_reviewers"}
-    assert due_at(6) == {"drain", "anchor_audit"}
+    assert due_at(5) == {"drain", "anchor_audit", "count_downloads", "refresh_osv"}
+    assert due_at(25) == {"drain", "anchor_audit", "count_downloads", "clean_spool"}
+    assert due_at(45) == {"drain", "anchor_audit", "count_downloads", "remind_reviewers"}
+    assert due_at(6) == {"drain", "anchor_audit", "count_downloads"}
 
 
 # --- the OSV refresh's interval --------------------------------------------------------------

@@ -157,7 +157,7 @@ def nginx_binary() -> str | None:
 
 
 def render_nginx_site(upstream_port: int, https_port: int, http_port: int, cert: Path, key: Path,
-                      blobs: Path | None = None) -> str:
+                      blobs: Path | None = None, files_log: Path | None = None) -> str:
     """deploy/nginx.conf with this run's addresses and certificate; each replaced part must be there."""
     text = (DEPLOY / "nginx.conf").read_text()
 
@@ -172,7 +172,8 @@ def render_nginx_site(upstream_port: int, https_port: int, http_port: int, cert:
                              (r"server 127\.0\.0\.1:8000;", f"server 127.0.0.1:{upstream_port};"),
                              (r"/etc/ssl/certs/registry\.example\.go\.kr\.pem", str(cert)),
                              (r"/etc/ssl/private/registry\.example\.go\.kr\.key", str(key)),
-                             (r"/var/lib/registry/blobs/", f"{blobs or '/var/lib/registry/blobs'}/")]:
+                             (r"/var/lib/registry/blobs/", f"{blobs or '/var/lib/registry/blobs'}/"),
+                             (r"/var/log/nginx/registry-files\.log", str(files_log or "/var/log/nginx/registry-files.log"))]:
         text, count = re.subn(pattern, replace, text)
         if not count:
             raise AssertionError(f"deploy/nginx.conf no longer matches {pattern!r}; update the test rendering")
@@ -185,6 +186,11 @@ def nginx_setting(name: str) -> str:
     if not match:
         raise AssertionError(f"deploy/nginx.conf has no {name}")
     return match.group(1).strip()
+
+
+def files_log_path(workdir: Path) -> Path:
+    """Where the rendered deploy/nginx.conf logs /files/ (REGISTRY_DOWNLOAD_LOG_PATH of the instance)."""
+    return workdir / "nginx" / "logs" / "registry-files.log"
 
 
 def start_nginx(workdir: Path, upstream_port: int) -> tuple[Server, Target]:
@@ -201,7 +207,8 @@ def start_nginx(workdir: Path, upstream_port: int) -> tuple[Server, Target]:
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
     target = Target(free_port(), cafile=cert)
     site = prefix / "registry.conf"
-    site.write_text(render_nginx_site(upstream_port, target.port, free_port(), cert, key, workdir / "blobs"))
+    site.write_text(render_nginx_site(upstream_port, target.port, free_port(), cert, key, workdir / "blobs",
+                                      files_log_path(workdir)))
     temp = prefix / "temp"
     main = prefix / "nginx.conf"
     # Only the main context is ours (Debian's /etc/nginx/nginx.conf plays this part in production).

@@ -17,8 +17,8 @@ from urllib.parse import quote
 import pytest
 
 from registry.config import DEFAULTS
-from tests.ops.production import (SLOW_HEADER_OPENING, Server, Target, Trickler, nginx_binary, nginx_setting,
-                                  operator, registry_env, slow_body_opening, start_bare_gunicorn, start_nginx,
+from tests.ops.production import (SLOW_HEADER_OPENING, Server, Target, Trickler, files_log_path, nginx_binary,
+                                  nginx_setting, operator, registry_env, slow_body_opening, start_bare_gunicorn, start_nginx,
                                   start_production_gunicorn)
 
 WORKERS = 2  # as few as the setup the issue broke, to show the proxy is what saves it
@@ -145,7 +145,17 @@ def test_bare_sync_workers_are_held_by_as_many_slow_clients(instance):
         gunicorn.stop()
 
 
+_PUBLISHED: dict[str, bytes] = {}
+
+
 def _published_and_pending(env: dict[str, str]) -> bytes:
+    """parking-share 1.2.0 published and 1.3.0 pending, made once per instance."""
+    if env["REGISTRY_DATABASE_URL"] not in _PUBLISHED:
+        _PUBLISHED[env["REGISTRY_DATABASE_URL"]] = _publish_and_upload(env)
+    return _PUBLISHED[env["REGISTRY_DATABASE_URL"]]
+
+
+def _publish_and_upload(env: dict[str, str]) -> bytes:
     """parking-share 1.2.0 published and 1.3.0 pending, uploaded through the registry into the instance."""
     import io
 
@@ -196,3 +206,57 @@ def test_nginx_sends_published_archives_itself_and_never_a_pending_one(productio
         assert conn.getresponse().status == 404  # internal: not reachable from outside
     finally:
         conn.close()
+
+
+def test_nginx_serves_public_files_from_the_tree_and_the_worker_counts_them(production, instance):
+    import hashlib
+
+    from sqlalchemy import select
+
+    from registry import create_app
+    from registry.db import db
+    from registry.releases.models import Release
+    from registry.storage.base import public_key
+    from tests.publishing.packages import archive
+
+    target, _ = production
+    env, workdir = instance
+    data = _published_and_pending(env)
+    operator(env, "storage", "public-tree")  # what the public_files handler does on approval (no worker here)
+    key = public_key(hashlib.sha256(data).hexdigest(), "parking-share-1.2.0.tar.gz")
+    pending = public_key(hashlib.sha256(archive(version="1.3.0")).hexdigest(), "parking-share-1.3.0.tar.gz")
+    app = create_app({"DATABASE_URL": env["REGISTRY_DATABASE_URL"], "STORAGE_PATH": env["REGISTRY_STORAGE_PATH"],
+                      "SECRET_KEY": "x", "QUEUE_URL": "immediate", "DOWNLOAD_LOG_PATH": str(files_log_path(workdir))})
+
+    def downloads() -> int:
+        with app.app_context():
+            count = db.session.scalar(select(Release.download_count).where(Release.version == "1.2.0"))
+            db.session.remove()
+            return count
+    before = downloads()
+    conn = http.client.HTTPSConnection(target.host, target.port, context=target.tls(), timeout=10)
+    try:
+        conn.request("GET", f"/files/{key}")
+        response = conn.getresponse()
+        assert response.status == 200 and response.read() == data
+        assert response.getheader("Cache-Control") == "public, max-age=31536000, immutable"
+        assert response.getheader("Content-Disposition") == "attachment"  # the URL's last part names the file
+        assert response.getheader("Content-Type") == "application/gzip"
+        assert response.getheader("Set-Cookie") is None
+        for path in (f"/files/{pending}", f"/files/{key[:-7]}.zip", f"/files/{key}/", "/files/../registry.db",
+                     "/files/%2e%2e/registry.db", "/files/..%2Fregistry.db", "/files/sha256/"):
+            conn.request("GET", path)
+            refused = conn.getresponse()
+            refused.read()
+            assert refused.status in (400, 404), (path, refused.status)
+    finally:
+        conn.close()
+    assert downloads() == before  # nginx sent it: no worker counted anything
+    deadline = time.monotonic() + 5
+    while f"200 OK GET /files/{key}" not in files_log_path(workdir).read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with app.app_context():
+        app.extensions["jobs"].count_downloads.call_local()
+        db.session.remove()
+        db.engine.dispose()
+    assert downloads() == before + 1  # the 404s and 400s are in the log too, and not counted

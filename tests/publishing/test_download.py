@@ -136,3 +136,24 @@ def test_s3_pending_archive_is_sent_by_the_worker(client, upload, vendor_token):
     upload(vendor_token, data)
     response = client.get(URL, headers={"Authorization": f"Bearer {vendor_token}"})
     assert response.status_code == 200 and response.data == data
+
+
+def test_s3_public_files_are_copied_into_the_bucket_and_the_fallback_redirects_there(app, client, upload, vendor_token):
+    from registry.storage import storage
+    from registry.storage.base import public_key
+
+    data = _published(upload, vendor_token)
+    key = public_key(hashlib.sha256(data).hexdigest(), "parking-share-1.2.0.tar.gz")
+    assert key in set(storage().public_keys())  # the public_files handler copied it to files/ in the bucket
+    assert client.get("/api/v1/solutions/parking-share/releases/1.2.0").json["release"]["archive_url"] == \
+        f"http://localhost/files/{key}"
+    response = client.get(f"/files/{key}")
+    assert response.status_code == 302 and response.headers["Cache-Control"] == "public, max-age=300"
+    fetched = requests.get(response.headers["Location"], timeout=10)
+    assert fetched.status_code == 200 and fetched.content == data
+    response.close()
+    db.session.rollback()
+    assert db.session.scalar(select(Release.download_count)) == 1  # counted as the API route's redirect is
+    states.transition_release(get_release("parking-share", "1.2.0"), "yank", reason="개인정보 노출")
+    db.session.commit()
+    assert key in set(storage().public_keys())  # yanked: still downloadable

@@ -62,3 +62,48 @@ def test_a_missing_or_unreadable_blob_is_a_storage_error(tmp_path, monkeypatch):
     monkeypatch.setattr("registry.storage.local.open", io_error, raising=False)  # the module's, not pytest's
     with pytest.raises(StorageError, match=f"cannot read blob {DIGEST}: {os.strerror(errno.EIO)}"):
         blobs.open(DIGEST)
+
+
+# --- the public tree (registry/releases/files.py) ---------------------------------------------
+
+NAME = "cheonan-parking-1.0.0.tar.gz"
+
+
+def test_publish_hard_links_the_blob_and_unpublish_removes_it_and_its_empty_dirs(tmp_path):
+    blobs = LocalStorage(str(tmp_path / "blobs"), str(tmp_path / "public"))
+    blobs.put(io.BytesIO(DATA), DIGEST)
+    assert blobs.publish(DIGEST, NAME, "application/gzip") is True
+    assert blobs.publish(DIGEST, NAME, "application/gzip") is False  # there already
+    target = tmp_path / "public" / DIGEST[:2] / DIGEST[2:4] / DIGEST / NAME
+    assert target.read_bytes() == DATA and os.stat(target).st_ino == os.stat(blobs.local_path(DIGEST)).st_ino
+    assert list(blobs.public_keys()) == [f"{DIGEST[:2]}/{DIGEST[2:4]}/{DIGEST}/{NAME}"]
+    assert list(blobs.digests()) == [DIGEST]  # the tree is not more blobs
+    assert blobs.unpublish(next(blobs.public_keys())) is True
+    assert list((tmp_path / "public").iterdir()) == [] and blobs.exists(DIGEST)  # the blob stays
+
+
+def test_publish_copies_across_file_systems(tmp_path, monkeypatch):
+    blobs = LocalStorage(str(tmp_path / "blobs"), str(tmp_path / "public"))
+    blobs.put(io.BytesIO(DATA), DIGEST)
+
+    def other_device(*args):
+        raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+    monkeypatch.setattr(os, "link", other_device)
+    assert blobs.publish(DIGEST, NAME, "application/gzip")
+    target = tmp_path / "public" / DIGEST[:2] / DIGEST[2:4] / DIGEST / NAME
+    assert target.read_bytes() == DATA and oct(target.stat().st_mode & 0o777) == "0o444"
+
+
+@pytest.mark.parametrize("name", ["../../secret_key", "a/b.tar.gz", ".hidden", "..", "", "이름.tar.gz", "x\x00.gz",
+                                  "a..tar.gz", "a" * 201])
+def test_publish_refuses_a_name_the_registry_would_not_give(tmp_path, name):
+    blobs = LocalStorage(str(tmp_path / "blobs"), str(tmp_path / "public"))
+    blobs.put(io.BytesIO(DATA), DIGEST)
+    with pytest.raises(ValueError):
+        blobs.publish(DIGEST, name, "application/gzip")
+    assert not (tmp_path / "public").exists()
+
+
+def test_publishing_a_missing_blob_is_a_storage_error(tmp_path):
+    with pytest.raises(StorageError):
+        LocalStorage(str(tmp_path)).publish(DIGEST, NAME, "application/gzip")

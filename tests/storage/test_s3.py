@@ -124,3 +124,36 @@ def test_nested_documents_round_trip_and_stay_out_of_the_digests(s3_settings):
     for bad in ("../escape", "transparency/../../x", ".hidden", "a//b", "/absolute"):
         with pytest.raises(ValueError):
             blobs.put_document(bad, b"")
+
+
+def test_the_public_tree_is_a_prefix_of_the_bucket_with_its_download_headers(s3_settings):
+    import requests
+
+    blobs = store(s3_settings)
+    data = "천안시 주차 공유".encode() * 100
+    digest = hashlib.sha256(data).hexdigest()
+    blobs.put(io.BytesIO(data), digest)
+    assert blobs.publish(digest, "cheonan-parking-1.0.0.tar.gz", "application/gzip") is True
+    assert blobs.publish(digest, "cheonan-parking-1.0.0.tar.gz", "application/gzip") is False
+    key = f"{digest[:2]}/{digest[2:4]}/{digest}/cheonan-parking-1.0.0.tar.gz"
+    assert list(blobs.public_keys()) == [key] and list(blobs.digests()) == [digest]
+    # What docs/operations.md tells the operator: files/ (only) readable by anyone.
+    import json
+
+    boto3.client("s3", endpoint_url=s3_settings["S3_ENDPOINT_URL"], region_name="us-east-1", aws_access_key_id="test",
+                 aws_secret_access_key="test").put_bucket_policy(Bucket=s3_settings["S3_BUCKET"], Policy=json.dumps({
+                     "Version": "2012-10-17", "Statement": [{
+                         "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                         "Resource": f"arn:aws:s3:::{s3_settings['S3_BUCKET']}/files/*"}]}))
+    fetched = requests.get(f"{s3_settings['S3_ENDPOINT_URL']}/{s3_settings['S3_BUCKET']}/files/{key}", timeout=10)
+    assert fetched.content == data
+    blob = requests.get(f"{s3_settings['S3_ENDPOINT_URL']}/{s3_settings['S3_BUCKET']}/sha256/{digest[:2]}/{digest[2:4]}/"
+                        f"{digest}", timeout=10)
+    assert blob.status_code == 403  # the blobs (of drafts too) stay private
+    assert fetched.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert fetched.headers["Content-Disposition"] == "attachment; filename=cheonan-parking-1.0.0.tar.gz"
+    assert fetched.headers["Content-Type"] == "application/gzip"
+    assert blobs.unpublish(key) is True and blobs.unpublish(key) is False
+    assert list(blobs.public_keys()) == [] and blobs.exists(digest)
+    with pytest.raises(ValueError):
+        blobs.publish(digest, "../x.tar.gz", "application/gzip")

@@ -62,6 +62,9 @@ def test_a_bundle_is_served_by_the_mirror_read_only_with_the_origins_proofs(app,
     assert served["sha256"] == release.sha256 and served["transparency"] == {"leaf_index": 0,
                                                                            "origin": "solreg.test/log"}
     assert web.get(served["archive_url"]).data == package()
+    assert "/files/" in served["archive_url"]  # its public URL, and the mirror's public tree has the file:
+    key = served["archive_url"].split("/files/", 1)[1]
+    assert (Path(mirror_app.config["PUBLIC_FILES_PATH"]) / key).read_bytes() == package()
 
     # The mirror serves the ORIGIN's signed head and proofs: a client checks them with the origin's key.
     signed = web.get("/api/v1/log/checkpoint?origin=solreg.test/log").get_data(as_text=True)
