@@ -8,7 +8,7 @@ own `/files/` route (registry/publishing/api.py) answers the same URLs when noth
 What is in the tree follows the release's state, and nothing else: published and yanked releases are
 public (a yank warns, the bytes stay downloadable), every other state never is. `sync_release` runs
 as the `public_files` handler of every release state event (registry/handlers.py), after the commit;
-`sync_all` (`flask --app registry files sync`) rebuilds the tree from the database, adding what a
+`sync_all` (`flask --app registry storage public-tree`) rebuilds the tree from the database, adding what a
 lost job missed and removing what belongs to no public release any more.
 """
 
