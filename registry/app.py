@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from registry.config import load_settings
 from registry.db import db
-from registry.extensions import babel, csrf, limiter, login_manager, migrate
+from registry.extensions import babel, csrf, init_migrations, limiter, login_manager
 from registry.publishing.uploads import RegistryRequest
 from registry.web import LOCALES
 
@@ -34,7 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    init_migrations(app, db, Path(__file__).parent / "migrations")
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

@@ -11,20 +11,23 @@ each run (registry/jobs/runs.py, docs/operations.md "Scheduled work").
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from registry.db import db
 from registry.jobs import runs
+
+if TYPE_CHECKING:
+    from huey import Huey
 
 log = logging.getLogger("registry.jobs")
 HEARTBEAT_KEY = "registry:worker-heartbeat"
@@ -47,21 +50,55 @@ class Jobs:
     rematch: Any  # rematch(release_ids): one batch of releases matched again after an OSV import
 
 
+def _import_huey(redis: bool) -> Any:
+    """huey, without the storage engines this process does not use.
+
+    huey.storage imports redis and psycopg whenever they are installed (about 16 MB of every web
+    worker's memory, bench/results/upload_cost.md), for RedisHuey and PostgresHuey. The registry never
+    uses PostgresHuey, and RedisHuey only with a redis:// queue: while huey is first imported, those
+    two stay hidden unless needed (or already imported by something else), so huey finds them absent.
+    A Redis queue made later in the same process (the tests make several apps) gives huey back what
+    its Redis storage imports."""
+    hidden = [name for name in ("psycopg", *(() if redis else ("redis",))) if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  (an import of it raises ImportError)
+    try:
+        import huey
+        import huey.storage
+    finally:
+        for name in hidden:
+            del sys.modules[name]
+    if redis and huey.storage.Redis is None:
+        import redis as redis_client
+
+        storage = huey.storage
+        storage.ConnectionPool, storage.Redis = redis_client.ConnectionPool, redis_client.Redis
+        storage.ConnectionError = redis_client.exceptions.ConnectionError
+        storage.TimeoutError = redis_client.exceptions.TimeoutError
+        storage.RedisStorage.redis_client = redis_client.Redis
+    return huey
+
+
 def make_huey(app: Flask) -> Huey:
     url = app.config.get("QUEUE_URL") or ""
-    if url == "immediate":
-        return MemoryHuey("registry", immediate=True)
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey("registry", url=url)
-    if url and not url.startswith("sqlite:///"):  # a typo must not quietly become a file name
+    on_redis = url.startswith(("redis://", "rediss://", "unix://"))
+    if url and not on_redis and url != "immediate" and not url.startswith("sqlite:///"):
+        # a typo must not quietly become a file name
         raise ValueError(f"REGISTRY_QUEUE_URL={url!r}: use sqlite:///path, redis://host:port/db or immediate")
-    return SqliteHuey("registry", filename=url.removeprefix("sqlite:///") or str(Path(app.instance_path) / "queue.db"))
+    huey = _import_huey(redis=on_redis)
+    if url == "immediate":
+        return huey.MemoryHuey("registry", immediate=True)
+    if on_redis:
+        return huey.RedisHuey("registry", url=url)
+    return huey.SqliteHuey("registry",
+                           filename=url.removeprefix("sqlite:///") or str(Path(app.instance_path) / "queue.db"))
 
 
 def init_app(app: Flask, handlers: Any) -> None:
     """`handlers` is registry.handlers: which consequences each event has (passed in, so the queue
     knows no domain)."""
     huey = make_huey(app)
+    from huey import crontab
 
     def in_app_context(work: Callable[..., None]) -> Callable[..., None]:
         def run(*args):

@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 from sqlalchemy import select
 
 from registry import events
@@ -134,6 +133,8 @@ def load_demo(echo=print) -> int:
 @with_appcontext
 def demo_command(serve: bool, port: int):
     """Migrate the database and fill it with demo organizations, users and solutions."""
+    from flask_migrate import upgrade
+
     upgrade(directory=current_app.extensions["migrate"].directory)
     published = load_demo(echo=click.echo)
     click.echo(f"demo data ready ({published} new releases)")
