@@ -13,24 +13,28 @@ which the XML schema allows as extensions, are skipped. Reading one SBOM has a t
 
 from __future__ import annotations
 
+import codecs
 import gc
+import io
 import json
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Iterator, NoReturn
 
 from registry.errors import PayloadTooLarge
 from registry.spec.problems import SpecError
 from registry.spec.sbom.budget import DEFAULT_TIME_BUDGET_S, spend, time_budget
-from registry.spec.sbom.schema import schema_problems
+from registry.spec.sbom.schema import (SchemaProblem, item_identity, item_problems, non_unique_problem,
+                                       schema_problems, top_level_arrays)
 from registry.spec.sbomfile import SBOM_MAX_BYTES
 
 MAX_JSON_DEPTH = 64
 SUPPORTED_SPEC_VERSIONS = ("1.2", "1.3", "1.4", "1.5", "1.6", "1.7")
 _XML_NAMESPACE = re.compile(r"^\{http://cyclonedx\.org/schema/bom/(\d+\.\d+)\}bom$")
 _MAX_REPORTED_ERRORS = 20
+_CHUNK = 64 * 1024  # bytes read from the SBOM at a time
 
 
 class SbomError(SpecError):
@@ -100,28 +104,57 @@ class ParsedSbom:
         return MEDIA_TYPES[self.format][0]
 
 
-def parse_sbom(data: bytes, *, filename: str = "", max_bytes: int = SBOM_MAX_BYTES,
+def parse_sbom(source: bytes | BinaryIO, *, filename: str = "", max_bytes: int = SBOM_MAX_BYTES,
                time_budget_s: float = DEFAULT_TIME_BUDGET_S) -> ParsedSbom:
-    """Parse and validate a CycloneDX or SPDX SBOM; raise SbomError or TimeBudgetExceeded (422) or PayloadTooLarge (413)."""
-    if len(data) > max_bytes:
-        raise PayloadTooLarge(f"the SBOM is {len(data):,} bytes; the limit is {max_bytes:,} bytes", field="sbom")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise SbomError(named(filename, f"the SBOM is not UTF-8 text; {EXPECTED}")) from None
-    start = text.lstrip()[:1]
+    """Parse and validate a CycloneDX or SPDX SBOM; raise SbomError or TimeBudgetExceeded (422) or PayloadTooLarge (413).
+
+    `source` is the SBOM's bytes or a seekable binary file (read from its current position, left open),
+    e.g. the SBOM's member streamed out of a package. CycloneDX is read as a stream, one item of its
+    large arrays at a time; SPDX is read whole (see the module's docstring).
+    """
+    stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
+    start = stream.tell()
+    size = stream.seek(0, io.SEEK_END) - start
+    if size > max_bytes:
+        raise PayloadTooLarge(f"the SBOM is {size:,} bytes; the limit is {max_bytes:,} bytes", field="sbom")
+    stream.seek(start)
+    if stream.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+        stream.seek(start)  # no UTF-8 byte order mark to step over
+    body = stream.tell()
+    first = _first_byte(stream)
+    stream.seek(body)
     with time_budget(time_budget_s):
-        if start == "{":
-            return _parse_json(text, filename)
-        if start == "<":
-            return _parse_xml(data, filename)
+        if first == b"{":
+            try:
+                return _parse_json(stream, filename)
+            except _NotCycloneDx:
+                stream.seek(body)
+                return _parse_spdx_json(_text(stream.read(), filename), filename)
+        if first == b"<":
+            return _parse_xml(stream, filename)
         from registry.spec.sbom import spdx
 
+        text = _text(stream.read(), filename)
         if spdx.TAG_VALUE_START.search(text):
             return spdx.read_spdx2_text(text, filename, "tag-value")
         if spdx.YAML_START.search(text):
             return spdx.read_spdx2_text(text, filename, "yaml")
     raise SbomError(named(filename, f"the SBOM is neither JSON, XML, SPDX YAML nor SPDX tag-value; {EXPECTED}"))
+
+
+def _first_byte(stream: BinaryIO) -> bytes:
+    """The first byte after any leading whitespace (empty at the end)."""
+    while chunk := stream.read(_CHUNK):
+        if stripped := chunk.lstrip():
+            return stripped[:1]
+    return b""
+
+
+def _text(data: bytes, filename: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SbomError(named(filename, f"the SBOM is not UTF-8 text; {EXPECTED}")) from None
 
 
 EXPECTED = ("a CycloneDX SBOM (.cdx.json, .cdx.xml) or an SPDX one (2.2/2.3 as .spdx.json, .spdx.yaml, .spdx; "
@@ -152,7 +185,8 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _parse_json(text: str, filename: str) -> ParsedSbom:
+def _parse_spdx_json(text: str, filename: str) -> ParsedSbom:
+    """An SPDX JSON document (2.x, or 3.0 JSON-LD), read whole: spdx-tools takes whole documents."""
     with _collector_paused():
         try:
             document = json.loads(text, parse_constant=_refuse_non_json_number)
@@ -161,21 +195,221 @@ def _parse_json(text: str, filename: str) -> ParsedSbom:
         except ValueError as exc:
             raise SbomError(named(filename, f"the SBOM is not valid JSON: {exc}")) from None
         _check_depth(document, filename)
-        if isinstance(document, dict) and ("spdxVersion" in document or "@context" in document):
-            from registry.spec.sbom import spdx
+        from registry.spec.sbom import spdx
 
-            if "spdxVersion" in document:
-                return spdx.read_spdx2_dict(document, filename)
-            if spdx.is_spdx3(document):
-                return spdx.read_spdx3(document, filename)
-            raise SbomError(named(filename, "a JSON-LD document that is not SPDX 3.0: its \"@context\" must be "
-                                            "https://spdx.org/rdf/3.0.<n>/spdx-context.jsonld"), path="$.@context")
-        if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":
+        if "spdxVersion" in document:
+            return spdx.read_spdx2_dict(document, filename)
+        if spdx.is_spdx3(document):
+            return spdx.read_spdx3(document, filename)
+        raise SbomError(named(filename, "a JSON-LD document that is not SPDX 3.0: its \"@context\" must be "
+                                        "https://spdx.org/rdf/3.0.<n>/spdx-context.jsonld"), path="$.@context")
+
+
+class _NotCycloneDx(Exception):
+    """The JSON document names itself SPDX (`spdxVersion`, `@context`): read it as SPDX instead."""
+
+
+_SPDX_KEYS = frozenset({"spdxVersion", "@context"})
+# The top-level arrays read one item at a time (those of `top_level_arrays` in some version); the
+# others, and everything else, are small and are held until the end (the "skeleton").
+_STREAMED_ARRAYS = frozenset({"components", "services", "dependencies", "vulnerabilities", "compositions",
+                              "annotations", "formulation", "citations"})
+
+
+def _parse_json(stream: BinaryIO, filename: str) -> ParsedSbom:
+    """A CycloneDX JSON document, streamed: the top-level arrays one item at a time, each checked
+    against the schema (held alone in a minimal document) and read, then dropped; the rest of the
+    document, with those arrays left empty, checked at the end."""
+    import ijson
+
+    reader = _JsonStream(stream, filename)
+    with _collector_paused():
+        try:
+            skeleton = reader.read(ijson.basic_parse(stream, use_float=True, buf_size=_CHUNK))
+        except ijson.JSONError as exc:
+            raise SbomError(named(filename, f"the SBOM is not valid JSON: {_json_error(exc)}")) from None
+        if skeleton.get("bomFormat") != "CycloneDX":
             raise SbomError(named(filename, 'not a CycloneDX SBOM: "bomFormat" must be "CycloneDX"'), path="$.bomFormat")
-        spec_version = document.get("specVersion")
+        spec_version = skeleton.get("specVersion")
         _check_spec_version(spec_version, filename, "$.specVersion")
-        _validate_json_schema(document, str(spec_version), filename)
-        return _read_json(document, str(spec_version))
+        problems = schema_problems(skeleton, str(spec_version), limit=_MAX_REPORTED_ERRORS) + reader.problems
+        if problems:
+            _refuse(sorted(problems, key=lambda p: p.path)[:_MAX_REPORTED_ERRORS], str(spec_version), filename)
+        parsed = reader.parsed
+        parsed.spec_version = str(spec_version)
+        root = (skeleton.get("metadata") or {}).get("component")
+        if isinstance(root, dict):
+            parsed.root_name, parsed.root_version = root.get("name"), root.get("version")
+        return parsed
+
+
+def _json_error(exc: Exception) -> str:
+    """yajl's message, on one line: what went wrong and the text it went wrong at."""
+    message = exc.args[0] if exc.args else str(exc)
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", errors="replace")
+    lines = [line.strip() for line in str(message).splitlines() if line.strip() and "(right here)" not in line]
+    what = lines[0].rstrip(".") if lines else "unreadable"
+    return _short(f"{what}, at {lines[1]!r}" if len(lines) > 1 else what)
+
+
+class _JsonStream:
+    """One pass over the parse events of a CycloneDX JSON document (`read`): the skeleton is built,
+    each item of a streamed array is checked, read into `parsed` and dropped; `problems` are the
+    items' schema problems. Items are read only while none has a problem, and only once the spec
+    version is known (looked up ahead, by a second look at the stream, if the arrays come first)."""
+
+    def __init__(self, stream: BinaryIO, filename: str) -> None:
+        self.stream, self.filename = stream, filename
+        self.start = stream.tell()
+        self.parsed = ParsedSbom(format="json", spec_version="")
+        self.problems: list[SchemaProblem] = []
+        self.spec_version: str | None = None
+        self.checked: frozenset[str] = frozenset()  # the streamed arrays the spec version defines
+
+    def read(self, events: Iterator[tuple[str, Any]]) -> dict:
+        skeleton: dict[str, Any] = {}
+        event, _ = next(events)  # "start_map": the document starts with "{"
+        for event, key in events:
+            if event == "end_map":
+                break
+            if key in _SPDX_KEYS:
+                raise _NotCycloneDx
+            if key in skeleton:
+                raise SbomError(named(self.filename, f"the SBOM repeats the key {_short(key, 60)!r} at its top level"),
+                                path=f"$.{_short(key, 60)}")
+            event, value = next(events)
+            if event == "start_array" and key in _STREAMED_ARRAYS:
+                skeleton[key] = []
+                self._stream_array(key, events, skeleton)
+            else:
+                skeleton[key] = self._build(event, value, events, 2, f"$.{_short(key, 60)}")
+        for _ in events:  # to the end: trailing garbage is refused by the parser
+            pass
+        return skeleton
+
+    def _stream_array(self, key: str, events: Iterator[tuple[str, Any]], skeleton: dict) -> None:
+        if self.spec_version is None:
+            self._learn_spec_version(skeleton)
+        seen: set[int] = set()
+        index = 0
+        for event, value in events:
+            if event == "end_array":
+                return
+            spend()
+            item = self._build(event, value, events, 3, f"$.{key}[{index}]")
+            if key in self.checked and len(self.problems) < _MAX_REPORTED_ERRORS:
+                self._check(key, index, item, seen)
+            if key in self.checked and not self.problems:
+                self._read(key, item)
+            index += 1
+
+    def _learn_spec_version(self, skeleton: dict) -> None:
+        spec_version = skeleton.get("specVersion")
+        if "specVersion" not in skeleton:
+            # The arrays come before "specVersion" (unusual, but allowed): look ahead for it, and go on
+            # from here. The event parser only ever reads on from where the stream stands.
+            here = self.stream.tell()
+            self.stream.seek(self.start)
+            spec_version = _top_level_value(self.stream, "specVersion")
+            self.stream.seek(here)
+        if spec_version in SUPPORTED_SPEC_VERSIONS:
+            self.spec_version = str(spec_version)
+            self.checked = top_level_arrays(self.spec_version)
+
+    def _check(self, key: str, index: int, item: Any, seen: set[int]) -> None:
+        assert self.spec_version is not None
+        self.problems.extend(item_problems(key, index, item, self.spec_version, limit=_MAX_REPORTED_ERRORS))
+        identity = item_identity(item)
+        if identity in seen:
+            if not any(p.path == f"$.{key}" for p in self.problems):
+                self.problems.append(non_unique_problem(key, item))
+        else:
+            seen.add(identity)
+
+    def _read(self, key: str, item: Any) -> None:
+        parsed = self.parsed
+        if key == "components":
+            parsed.components.extend(_walk_json_components([item]))
+        elif key == "dependencies":
+            parsed.dependencies.extend((item["ref"], target) for target in item.get("dependsOn") or [])
+        elif key == "vulnerabilities":
+            analysis = item.get("analysis") or {}
+            parsed.vulnerabilities.append(VexAnalysis(
+                id=str(item.get("id", "")),
+                state=analysis.get("state"),
+                justification=analysis.get("justification"),
+                detail=analysis.get("detail", ""),
+                affects=[a["ref"] for a in item.get("affects") or [] if isinstance(a, dict) and "ref" in a],
+            ))
+
+    def _build(self, event: str, value: Any, events: Iterator[tuple[str, Any]], depth: int, where: str) -> Any:
+        """The JSON value that starts with (event, value), built from the events; `depth` is its own
+        nesting depth (the document is 1). Iterative, so that no nesting can recurse too deeply."""
+        if event == "start_map":
+            built: Any = {}
+        elif event == "start_array":
+            built = []
+        else:
+            return value
+        if depth > MAX_JSON_DEPTH:
+            raise self._too_deep()
+        stack = [built]
+        key = None
+        for event, value in events:
+            if event == "map_key":
+                key = value
+                if key in stack[-1]:
+                    raise SbomError(named(self.filename, f"the SBOM repeats the key {_short(key, 60)!r} in one "
+                                                         f"object (in {where})"), path=where)
+                continue
+            if event == "end_map" or event == "end_array":
+                stack.pop()
+                if not stack:
+                    return built
+                continue
+            if event == "start_map":
+                child: Any = {}
+            elif event == "start_array":
+                child = []
+            else:
+                child = value
+            top = stack[-1]
+            if type(top) is dict:
+                top[key] = child
+            else:
+                top.append(child)
+            if event == "start_map" or event == "start_array":
+                stack.append(child)
+                if depth + len(stack) - 1 > MAX_JSON_DEPTH:
+                    raise self._too_deep()
+        return built  # the events ended early: the parser raises for that
+
+    def _too_deep(self) -> SbomError:
+        return SbomError(named(self.filename, f"the SBOM nests deeper than {MAX_JSON_DEPTH} levels"))
+
+
+def _top_level_value(stream: BinaryIO, key: str) -> Any:
+    """The scalar at `key` of the JSON document in `stream` (None if there is none, or it is not
+    valid JSON: the main pass says why). Reads no further than that key."""
+    import ijson
+
+    try:
+        for prefix, event, value in ijson.parse(stream, use_float=True, buf_size=_CHUNK):
+            if prefix == key and event not in ("start_map", "start_array", "map_key", "end_map", "end_array"):
+                return value
+    except ijson.JSONError:
+        pass
+    return None
+
+
+def _refuse(problems: list[SchemaProblem], spec_version: str, filename: str) -> NoReturn:
+    first = problems[0]
+    raise SbomError(
+        named(filename, f"the SBOM does not match the CycloneDX {spec_version} schema: {first.path}: {_short(first.message)}"),
+        path=first.path,
+        errors=[{"code": "invalid-sbom", "detail": f"{p.path}: {_short(p.message)}", "field": p.path} for p in problems[1:]],
+    )
 
 
 def _refuse_non_json_number(name: str) -> Any:
@@ -215,18 +449,6 @@ def _xml_schema(spec_version: str):
 
 def _short(value: str, limit: int = 200) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-def _validate_json_schema(document: dict, spec_version: str, filename: str) -> None:
-    problems = schema_problems(document, spec_version, limit=_MAX_REPORTED_ERRORS)
-    if not problems:
-        return
-    first = problems[0]
-    raise SbomError(
-        named(filename, f"the SBOM does not match the CycloneDX {spec_version} schema: {first.path}: {_short(first.message)}"),
-        path=first.path,
-        errors=[{"code": "invalid-sbom", "detail": f"{p.path}: {_short(p.message)}", "field": p.path} for p in problems[1:]],
-    )
 
 
 def _json_licenses(entries: Any) -> list[dict[str, str]]:
@@ -272,56 +494,148 @@ def _walk_json_components(top: list) -> Iterator[ParsedComponent]:
         stack.extend((child, component.bom_ref) for child in reversed(raw.get("components") or []))
 
 
-def _read_json(document: dict, spec_version: str) -> ParsedSbom:
-    parsed = ParsedSbom(format="json", spec_version=spec_version)
-    root = (document.get("metadata") or {}).get("component")
-    if isinstance(root, dict):
-        parsed.root_name, parsed.root_version = root.get("name"), root.get("version")
-    parsed.components = list(_walk_json_components(document.get("components") or []))
-    for dependency in document.get("dependencies") or []:
-        parsed.dependencies.extend((dependency["ref"], target) for target in dependency.get("dependsOn") or [])
-    for vulnerability in document.get("vulnerabilities") or []:
-        analysis = vulnerability.get("analysis") or {}
-        parsed.vulnerabilities.append(VexAnalysis(
-            id=str(vulnerability.get("id", "")),
-            state=analysis.get("state"),
-            justification=analysis.get("justification"),
-            detail=analysis.get("detail", ""),
-            affects=[a["ref"] for a in vulnerability.get("affects") or [] if isinstance(a, dict) and "ref" in a],
-        ))
-    return parsed
-
-
 # --- XML --------------------------------------------------------------------------------------
 
 
-def _parse_xml(data: bytes, filename: str) -> ParsedSbom:
+# The top-level containers whose children are streamed: each child is read, checked against the XSD
+# in a batch of its kind (held in a <bom> of their own) and dropped; the rest of the document (the
+# skeleton) is checked at the end.
+_XML_STREAMED = {"components": "component", "services": "service", "dependencies": "dependency",
+                 "vulnerabilities": "vulnerability"}
+_XML_BATCH_NODES = 20_000  # elements checked against the XSD at once
+
+
+def _parse_xml(stream: BinaryIO, filename: str) -> ParsedSbom:
     from lxml import etree
 
-    # Parsed once, by lxml, without DTDs, entity substitution or network; a document that declares a
-    # DTD is refused (that is where entity attacks live, and CycloneDX never needs one).
-    parser = etree.XMLParser(load_dtd=False, dtd_validation=False, resolve_entities=False, no_network=True,
-                             attribute_defaults=False, remove_comments=True, remove_pis=True)
+    # Read once, by lxml, as a stream, without DTDs, entity substitution or network; a document that
+    # declares a DTD is refused (that is where entity attacks live, and CycloneDX never needs one).
+    events = etree.iterparse(stream, events=("start", "end"), load_dtd=False, dtd_validation=False,
+                             resolve_entities=False, no_network=True, attribute_defaults=False,
+                             remove_comments=True, remove_pis=True, huge_tree=False)
+    reader: _XmlStream | None = None
     try:
-        root = etree.fromstring(data, parser)
+        for event, element in events:
+            if reader is None:
+                reader = _XmlStream(element, filename)
+            elif event == "start":
+                reader.depth += 1
+            else:
+                reader.end(element)
     except etree.XMLSyntaxError as exc:
         raise SbomError(named(filename, f"the SBOM is not well-formed XML: {_short(str(exc))}")) from None
-    if root.getroottree().docinfo.doctype:
-        raise SbomError(named(filename, "the SBOM XML uses a DTD or entities, which are not accepted"))
-    match = _XML_NAMESPACE.match(root.tag)
-    if not match:
-        raise SbomError(named(filename, "not a CycloneDX SBOM: the root must be <bom> in the "
-                                         "http://cyclonedx.org/schema/bom/<version> namespace"), path="/bom")
-    spec_version = match.group(1)
-    _check_spec_version(spec_version, filename, "/bom/@xmlns")
-    schema = _xml_schema(spec_version)
-    if not schema.validate(root):
-        detail = schema.error_log.last_error
-        raise SbomError(named(filename, f"the SBOM does not match the CycloneDX {spec_version} schema: "
-                                         f"line {detail.line}: {_short(detail.message)}"), path=f"line {detail.line}")
-    return _read_xml(root, spec_version)
+    if reader is None:
+        raise SbomError(named(filename, "the SBOM is not well-formed XML: it has no root element"))
+    return reader.finish()
 
 
+class _XmlStream:
+    """The `end` events of a CycloneDX XML document, from its root's `start` on. The children of the
+    streamed containers are read into `parsed` (while the document has no problem), gathered into
+    a batch and checked against the XSD a batch at a time, then dropped; the first schema problem
+    is kept and reported at the end, so that a document that is not well-formed is called that."""
+
+    def __init__(self, root, filename: str) -> None:
+        if root.getroottree().docinfo.doctype:
+            raise SbomError(named(filename, "the SBOM XML uses a DTD or entities, which are not accepted"))
+        match = _XML_NAMESPACE.match(root.tag)
+        if not match:
+            raise SbomError(named(filename, "not a CycloneDX SBOM: the root must be <bom> in the "
+                                             "http://cyclonedx.org/schema/bom/<version> namespace"), path="/bom")
+        self.spec_version = match.group(1)
+        _check_spec_version(self.spec_version, filename, "/bom/@xmlns")
+        self.root, self.filename = root, filename
+        self.ns = f"http://cyclonedx.org/schema/bom/{self.spec_version}"
+        self.schema = _xml_schema(self.spec_version)
+        self.depth = 1  # of the element whose end comes next
+        self.streamed = {f"{{{self.ns}}}{container}": f"{{{self.ns}}}{child}" for container, child in _XML_STREAMED.items()}
+        self.parsed = ParsedSbom(format="xml", spec_version=self.spec_version)
+        self.problem: SbomError | None = None
+        self.bom_refs: set[str] = set()  # the XSD's unique `bom-ref`, across batches
+        self.batch = None  # (container tag, its copy in the batch's <bom>)
+        self.batch_nodes = 0
+
+    def end(self, element) -> None:
+        depth, self.depth = self.depth, self.depth - 1
+        if depth != 3:
+            return
+        container = element.getparent()
+        child_tag = self.streamed.get(container.tag)
+        if child_tag is None or container.getparent() is not self.root:
+            return
+        spend()
+        if element.tag == child_tag:
+            if self.batch is not None and (self.batch[0] != container.tag or self.batch_nodes >= _XML_BATCH_NODES):
+                self._check_batch()
+            if self.problem is None:
+                self._read(element)
+        elif self.batch is None or self.batch[0] != container.tag:
+            return  # an extension element before any child: it stays, and is checked, where it is
+        if self.batch is None:
+            bom = self.root.makeelement(self.root.tag, nsmap=self.root.nsmap)
+            box = bom.makeelement(container.tag)
+            bom.append(box)
+            self.batch, self.batch_nodes = (container.tag, box), 0
+        self.batch_nodes += self._unique_refs(element)
+        self.batch[1].append(element)  # moved out of the document: it is dropped with the batch
+
+    def _read(self, element) -> None:
+        local = _local(element)
+        if local == "component":
+            stack: list[tuple[Any, str | None]] = [(element, None)]
+            while stack:
+                spend()
+                current, parent = stack.pop()
+                component, nested = _xml_component(current, self.ns, parent)
+                self.parsed.components.append(component)
+                stack.extend((child, component.bom_ref) for child in reversed(nested))
+        elif local == "dependency":
+            ref = element.get("ref", "")
+            self.parsed.dependencies.extend((ref, d.get("ref", "")) for d in element.iterfind(f"{{{self.ns}}}dependency"))
+        elif local == "vulnerability":
+            self.parsed.vulnerabilities.append(_xml_vulnerability(element, self.ns))
+
+    def _unique_refs(self, element) -> int:
+        """Check the `bom-ref`s under `element` against all seen before; the number of elements there."""
+        count = 0
+        for node in element.iter():
+            count += 1
+            ref = node.get("bom-ref")
+            if ref is None:
+                continue
+            if ref in self.bom_refs:
+                self._fail(node.sourceline, f"Element '{node.tag}': Duplicate key-sequence [{ref!r}] in unique "
+                                            "identity-constraint 'bom-ref'.")
+            self.bom_refs.add(ref)
+        return count
+
+    def _check_batch(self) -> None:
+        bom = self.batch[1].getparent()
+        self.batch = None
+        if self.problem is None and not self.schema.validate(bom):
+            detail = self.schema.error_log.last_error
+            self._fail(detail.line, detail.message)
+
+    def _fail(self, line: int | None, message: str) -> None:
+        if self.problem is None:
+            self.problem = SbomError(named(self.filename, f"the SBOM does not match the CycloneDX {self.spec_version} "
+                                                          f"schema: line {line}: {_short(message)}"), path=f"line {line}")
+
+    def finish(self) -> ParsedSbom:
+        if self.batch is not None:
+            self._check_batch()
+        self._unique_refs(self.root)  # what is left of the document
+        if self.problem is None and not self.schema.validate(self.root):
+            detail = self.schema.error_log.last_error
+            self._fail(detail.line, detail.message)
+        if self.problem is not None:
+            raise self.problem
+        parsed, ns = self.parsed, self.ns
+        meta_component = self.root.find(f"{{{ns}}}metadata/{{{ns}}}component")
+        if meta_component is not None:
+            parsed.root_name = _xml_text(meta_component, "name", ns)
+            parsed.root_version = _xml_text(meta_component, "version", ns)
+        return parsed
 def _local(element) -> str:
     return element.tag.rsplit("}", 1)[-1]
 
@@ -390,30 +704,12 @@ def _xml_components(parent, ns: str) -> list:
     return parent.findall(f"{{{ns}}}components/{{{ns}}}component")
 
 
-def _read_xml(root, spec_version: str) -> ParsedSbom:
-    ns = f"http://cyclonedx.org/schema/bom/{spec_version}"
-    parsed = ParsedSbom(format="xml", spec_version=spec_version)
-    meta_component = root.find(f"{{{ns}}}metadata/{{{ns}}}component")
-    if meta_component is not None:
-        parsed.root_name = _xml_text(meta_component, "name", ns)
-        parsed.root_version = _xml_text(meta_component, "version", ns)
-    stack: list[tuple[Any, str | None]] = [(c, None) for c in reversed(_xml_components(root, ns))]
-    while stack:
-        spend()
-        element, parent = stack.pop()
-        component, nested = _xml_component(element, ns, parent)
-        parsed.components.append(component)
-        stack.extend((child, component.bom_ref) for child in reversed(nested))
-    for dependency in root.iterfind(f"{{{ns}}}dependencies/{{{ns}}}dependency"):
-        ref = dependency.get("ref", "")
-        parsed.dependencies.extend((ref, d.get("ref", "")) for d in dependency.iterfind(f"{{{ns}}}dependency"))
-    for vulnerability in root.iterfind(f"{{{ns}}}vulnerabilities/{{{ns}}}vulnerability"):
-        analysis = vulnerability.find(f"{{{ns}}}analysis")
-        parsed.vulnerabilities.append(VexAnalysis(
-            id=_xml_text(vulnerability, "id", ns) or "",
-            state=_xml_text(analysis, "state", ns),
-            justification=_xml_text(analysis, "justification", ns),
-            detail=_xml_text(analysis, "detail", ns) or "",
-            affects=[t.text.strip() for t in vulnerability.iterfind(f"{{{ns}}}affects/{{{ns}}}target/{{{ns}}}ref") if t.text],
-        ))
-    return parsed
+def _xml_vulnerability(vulnerability, ns: str) -> VexAnalysis:
+    analysis = vulnerability.find(f"{{{ns}}}analysis")
+    return VexAnalysis(
+        id=_xml_text(vulnerability, "id", ns) or "",
+        state=_xml_text(analysis, "state", ns),
+        justification=_xml_text(analysis, "justification", ns),
+        detail=_xml_text(analysis, "detail", ns) or "",
+        affects=[t.text.strip() for t in vulnerability.iterfind(f"{{{ns}}}affects/{{{ns}}}target/{{{ns}}}ref") if t.text],
+    )

@@ -68,6 +68,45 @@ def schema_problems(document: Any, spec_version: str, *, limit: int = 20) -> lis
     return []
 
 
+def top_level_arrays(spec_version: str) -> frozenset[str]:
+    """The document's top-level properties that the schema of `spec_version` defines as arrays whose
+    items are one definition each (components, dependencies, vulnerabilities, ...): what a streaming
+    reader may check item by item with `item_problems` instead of holding the whole array."""
+    properties = _library_validator(spec_version).schema.get("properties", {})
+    return frozenset(key for key, rule in properties.items()
+                     if rule.get("type") == "array" and set(rule.get("items", {})) == {"$ref"})
+
+
+def _holder(spec_version: str) -> dict[str, Any]:
+    # The smallest document valid in every supported version: every problem of a held item is the item's.
+    return {"bomFormat": "CycloneDX", "specVersion": spec_version, "version": 1}
+
+
+def item_problems(key: str, index: int, item: Any, spec_version: str, *, limit: int = 20) -> list[SchemaProblem]:
+    """The schema problems of one item of the top-level array `key` (one of `top_level_arrays`), as
+    they would be reported in the whole document: paths such as "$.components[3].purl".
+
+    The item is checked by the same two validators as a whole document (the same compiled schema,
+    the same references and format checks), held alone in the smallest valid document; the
+    `uniqueItems` of the array itself is the caller's to check, across the items it has seen.
+    """
+    held = {**_holder(spec_version), key: [item]}
+    problems = schema_problems(held, spec_version, limit=limit)
+    inside, at = f"$.{key}[0]", f"$.{key}[{index}]"
+    return [SchemaProblem(at + p.path[len(inside):], p.message) if p.path.startswith(inside) else p for p in problems]
+
+
+def item_identity(item: Any) -> int:
+    """A fingerprint of an array item under JSON Schema equality (`uniqueItems`): equal items have
+    equal fingerprints, and unequal ones practically never do."""
+    return hash(_identity(item))
+
+
+def non_unique_problem(key: str, item: Any) -> SchemaProblem:
+    """The problem `uniqueItems` reports for the array `key` in which `item` appears twice."""
+    return SchemaProblem(f"$.{key}", f"has non-unique elements: {_short(json.dumps(item), 120)}")
+
+
 def _gate_problem(message: str) -> SchemaProblem:
     # The gate names the value in its message only: "data.components[3].purl must be string".
     where, _, what = message.partition(" must ")

@@ -239,7 +239,7 @@ def test_utf8_bom_is_tolerated():
 
 
 def test_nan_is_not_json():
-    with pytest.raises(SbomError, match="not valid JSON: NaN is not a JSON number"):
+    with pytest.raises(SbomError, match="not valid JSON: lexical error: invalid char in json text, at .*NaN"):
         parse_sbom(b'{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": NaN}')
 
 
