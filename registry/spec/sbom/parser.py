@@ -26,7 +26,7 @@ from typing import Any, BinaryIO, Iterator, NoReturn
 from registry.errors import PayloadTooLarge
 from registry.spec.problems import SpecError
 from registry.spec.sbom.budget import DEFAULT_TIME_BUDGET_S, spend, time_budget
-from registry.spec.sbom.schema import (SchemaProblem, item_identity, item_problems, non_unique_problem,
+from registry.spec.sbom.schema import (SchemaProblem, batch_problems, item_identity, non_unique_problem,
                                        schema_problems, top_level_arrays)
 from registry.spec.sbomfile import SBOM_MAX_BYTES
 
@@ -125,11 +125,11 @@ def parse_sbom(source: bytes | BinaryIO, *, filename: str = "", max_bytes: int =
     stream.seek(body)
     with time_budget(time_budget_s):
         if first == b"{":
-            try:
-                return _parse_json(stream, filename)
-            except _NotCycloneDx:
+            parsed = _parse_json(stream, filename)
+            if parsed is None:  # it names itself SPDX
                 stream.seek(body)
                 return _parse_spdx_json(_text(stream.read(), filename), filename)
+            return parsed
         if first == b"<":
             return _parse_xml(stream, filename)
         from registry.spec.sbom import spdx
@@ -205,42 +205,101 @@ def _parse_spdx_json(text: str, filename: str) -> ParsedSbom:
                                         "https://spdx.org/rdf/3.0.<n>/spdx-context.jsonld"), path="$.@context")
 
 
-class _NotCycloneDx(Exception):
-    """The JSON document names itself SPDX (`spdxVersion`, `@context`): read it as SPDX instead."""
-
-
 _SPDX_KEYS = frozenset({"spdxVersion", "@context"})
 # The top-level arrays read one item at a time (those of `top_level_arrays` in some version); the
 # others, and everything else, are small and are held until the end (the "skeleton").
 _STREAMED_ARRAYS = frozenset({"components", "services", "dependencies", "vulnerabilities", "compositions",
                               "annotations", "formulation", "citations"})
+_JSON_BATCH = 256  # items of a streamed array checked against the schema at once
 
 
-def _parse_json(stream: BinaryIO, filename: str) -> ParsedSbom:
-    """A CycloneDX JSON document, streamed: the top-level arrays one item at a time, each checked
-    against the schema (held alone in a minimal document) and read, then dropped; the rest of the
-    document, with those arrays left empty, checked at the end."""
+def _parse_json(stream: BinaryIO, filename: str) -> ParsedSbom | None:
+    """A CycloneDX JSON document, streamed in two steps; None if it names itself SPDX (`spdxVersion`,
+    `@context`), to be read as SPDX instead.
+
+    1. One pass over its parse events (`_Skeleton`): the document must be JSON, nest no deeper than
+       MAX_JSON_DEPTH and repeat no key in an object; everything but the streamed arrays is built.
+    2. One pass per streamed array the spec version defines, its items built by ijson's C code:
+       checked against the schema a batch at a time (held alone in a minimal document, `batch_problems`),
+       read into the result and dropped. The skeleton, those arrays left empty, is checked last.
+    """
     import ijson
 
-    reader = _JsonStream(stream, filename)
+    start = stream.tell()
     with _collector_paused():
         try:
-            skeleton = reader.read(ijson.basic_parse(stream, use_float=True, buf_size=_CHUNK))
+            read = _Skeleton(filename).read(ijson.basic_parse(stream, use_float=True, buf_size=_CHUNK))
         except ijson.JSONError as exc:
             raise SbomError(named(filename, f"the SBOM is not valid JSON: {_json_error(exc)}")) from None
+        if read is None:
+            return None
+        skeleton, arrays = read
         if skeleton.get("bomFormat") != "CycloneDX":
             raise SbomError(named(filename, 'not a CycloneDX SBOM: "bomFormat" must be "CycloneDX"'), path="$.bomFormat")
         spec_version = skeleton.get("specVersion")
         _check_spec_version(spec_version, filename, "$.specVersion")
-        problems = schema_problems(skeleton, str(spec_version), limit=_MAX_REPORTED_ERRORS) + reader.problems
+        spec_version = str(spec_version)
+        parsed = ParsedSbom(format="json", spec_version=spec_version)
+        problems: list[SchemaProblem] = []
+        for key in (key for key in arrays if key in top_level_arrays(spec_version)):
+            stream.seek(start)
+            _read_array(key, ijson.items(stream, f"{key}.item", use_float=True, buf_size=_CHUNK), spec_version,
+                        problems, parsed)
+        problems += schema_problems(skeleton, spec_version, limit=_MAX_REPORTED_ERRORS)
         if problems:
-            _refuse(sorted(problems, key=lambda p: p.path)[:_MAX_REPORTED_ERRORS], str(spec_version), filename)
-        parsed = reader.parsed
-        parsed.spec_version = str(spec_version)
+            _refuse(sorted(problems, key=lambda p: p.path)[:_MAX_REPORTED_ERRORS], spec_version, filename)
         root = (skeleton.get("metadata") or {}).get("component")
         if isinstance(root, dict):
             parsed.root_name, parsed.root_version = root.get("name"), root.get("version")
         return parsed
+
+
+def _read_array(key: str, items: Iterator[Any], spec_version: str, problems: list[SchemaProblem],
+                parsed: ParsedSbom) -> None:
+    """Check the items of the top-level array `key` a batch at a time, and read them while the
+    document has no problem; the array's `uniqueItems` is checked across batches by fingerprint."""
+    seen: set[int] = set()
+    offset = 0
+    for batch in _batches(items, _JSON_BATCH):
+        if len(problems) < _MAX_REPORTED_ERRORS:
+            problems += batch_problems(key, offset, batch, spec_version, limit=_MAX_REPORTED_ERRORS)
+            for item in batch:
+                identity = item_identity(item)
+                if identity in seen and not any(p.path == f"$.{key}" for p in problems):
+                    problems.append(non_unique_problem(key, item))
+                seen.add(identity)
+        if not problems:
+            for item in batch:
+                _read_item(key, item, parsed)
+        offset += len(batch)
+
+
+def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        spend()
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _read_item(key: str, item: Any, parsed: ParsedSbom) -> None:
+    if key == "components":
+        parsed.components.extend(_walk_json_components([item]))
+    elif key == "dependencies":
+        parsed.dependencies.extend((item["ref"], target) for target in item.get("dependsOn") or [])
+    elif key == "vulnerabilities":
+        analysis = item.get("analysis") or {}
+        parsed.vulnerabilities.append(VexAnalysis(
+            id=str(item.get("id", "")),
+            state=analysis.get("state"),
+            justification=analysis.get("justification"),
+            detail=analysis.get("detail", ""),
+            affects=[a["ref"] for a in item.get("affects") or [] if isinstance(a, dict) and "ref" in a],
+        ))
 
 
 def _json_error(exc: Exception) -> str:
@@ -253,154 +312,76 @@ def _json_error(exc: Exception) -> str:
     return _short(f"{what}, at {lines[1]!r}" if len(lines) > 1 else what)
 
 
-class _JsonStream:
-    """One pass over the parse events of a CycloneDX JSON document (`read`): the skeleton is built,
-    each item of a streamed array is checked, read into `parsed` and dropped; `problems` are the
-    items' schema problems. Items are read only while none has a problem, and only once the spec
-    version is known (looked up ahead, by a second look at the stream, if the arrays come first)."""
+class _Skeleton:
+    """One pass over the parse events of a JSON document (`read`): what every part of it must be
+    (no nesting deeper than MAX_JSON_DEPTH, no key twice in one object), and the document built
+    without the streamed arrays, which are left empty and named in the order they come; None as soon
+    as a top-level key names it SPDX."""
 
-    def __init__(self, stream: BinaryIO, filename: str) -> None:
-        self.stream, self.filename = stream, filename
-        self.start = stream.tell()
-        self.parsed = ParsedSbom(format="json", spec_version="")
-        self.problems: list[SchemaProblem] = []
-        self.spec_version: str | None = None
-        self.checked: frozenset[str] = frozenset()  # the streamed arrays the spec version defines
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
 
-    def read(self, events: Iterator[tuple[str, Any]]) -> dict:
+    def read(self, events: Iterator[tuple[str, Any]]) -> tuple[dict, list[str]] | None:
         skeleton: dict[str, Any] = {}
+        arrays: list[str] = []
         event, _ = next(events)  # "start_map": the document starts with "{"
         for event, key in events:
             if event == "end_map":
                 break
             if key in _SPDX_KEYS:
-                raise _NotCycloneDx
+                return None
             if key in skeleton:
                 raise SbomError(named(self.filename, f"the SBOM repeats the key {_short(key, 60)!r} at its top level"),
                                 path=f"$.{_short(key, 60)}")
             event, value = next(events)
-            if event == "start_array" and key in _STREAMED_ARRAYS:
+            streamed = event == "start_array" and key in _STREAMED_ARRAYS
+            skeleton[key] = self._value(event, value, events, f"$.{_short(key, 60)}", keep=not streamed)
+            if streamed:
                 skeleton[key] = []
-                self._stream_array(key, events, skeleton)
-            else:
-                skeleton[key] = self._build(event, value, events, 2, f"$.{_short(key, 60)}")
+                arrays.append(key)
         for _ in events:  # to the end: trailing garbage is refused by the parser
             pass
-        return skeleton
+        return skeleton, arrays
 
-    def _stream_array(self, key: str, events: Iterator[tuple[str, Any]], skeleton: dict) -> None:
-        if self.spec_version is None:
-            self._learn_spec_version(skeleton)
-        seen: set[int] = set()
-        index = 0
-        for event, value in events:
-            if event == "end_array":
-                return
-            spend()
-            item = self._build(event, value, events, 3, f"$.{key}[{index}]")
-            if key in self.checked and len(self.problems) < _MAX_REPORTED_ERRORS:
-                self._check(key, index, item, seen)
-            if key in self.checked and not self.problems:
-                self._read(key, item)
-            index += 1
-
-    def _learn_spec_version(self, skeleton: dict) -> None:
-        spec_version = skeleton.get("specVersion")
-        if "specVersion" not in skeleton:
-            # The arrays come before "specVersion" (unusual, but allowed): look ahead for it, and go on
-            # from here. The event parser only ever reads on from where the stream stands.
-            here = self.stream.tell()
-            self.stream.seek(self.start)
-            spec_version = _top_level_value(self.stream, "specVersion")
-            self.stream.seek(here)
-        if spec_version in SUPPORTED_SPEC_VERSIONS:
-            self.spec_version = str(spec_version)
-            self.checked = top_level_arrays(self.spec_version)
-
-    def _check(self, key: str, index: int, item: Any, seen: set[int]) -> None:
-        assert self.spec_version is not None
-        self.problems.extend(item_problems(key, index, item, self.spec_version, limit=_MAX_REPORTED_ERRORS))
-        identity = item_identity(item)
-        if identity in seen:
-            if not any(p.path == f"$.{key}" for p in self.problems):
-                self.problems.append(non_unique_problem(key, item))
-        else:
-            seen.add(identity)
-
-    def _read(self, key: str, item: Any) -> None:
-        parsed = self.parsed
-        if key == "components":
-            parsed.components.extend(_walk_json_components([item]))
-        elif key == "dependencies":
-            parsed.dependencies.extend((item["ref"], target) for target in item.get("dependsOn") or [])
-        elif key == "vulnerabilities":
-            analysis = item.get("analysis") or {}
-            parsed.vulnerabilities.append(VexAnalysis(
-                id=str(item.get("id", "")),
-                state=analysis.get("state"),
-                justification=analysis.get("justification"),
-                detail=analysis.get("detail", ""),
-                affects=[a["ref"] for a in item.get("affects") or [] if isinstance(a, dict) and "ref" in a],
-            ))
-
-    def _build(self, event: str, value: Any, events: Iterator[tuple[str, Any]], depth: int, where: str) -> Any:
-        """The JSON value that starts with (event, value), built from the events; `depth` is its own
-        nesting depth (the document is 1). Iterative, so that no nesting can recurse too deeply."""
+    def _value(self, event: str, value: Any, events: Iterator[tuple[str, Any]], where: str, *, keep: bool) -> Any:
+        """The top-level value that starts with (event, value), built from the events if `keep` (else
+        only checked). Iterative, so that no nesting can recurse too deeply."""
         if event == "start_map":
             built: Any = {}
         elif event == "start_array":
             built = []
         else:
             return value
-        if depth > MAX_JSON_DEPTH:
-            raise self._too_deep()
-        stack = [built]
+        # One entry per open container: (the value being built or None, the keys seen if it is an object).
+        stack: list[tuple[Any, set | None]] = [(built if keep else None, set() if event == "start_map" else None)]
         key = None
         for event, value in events:
             if event == "map_key":
-                key = value
-                if key in stack[-1]:
-                    raise SbomError(named(self.filename, f"the SBOM repeats the key {_short(key, 60)!r} in one "
+                keys = stack[-1][1]
+                if value in keys:
+                    raise SbomError(named(self.filename, f"the SBOM repeats the key {_short(value, 60)!r} in one "
                                                          f"object (in {where})"), path=where)
+                keys.add(value)
+                key = value
                 continue
             if event == "end_map" or event == "end_array":
                 stack.pop()
                 if not stack:
                     return built
                 continue
-            if event == "start_map":
-                child: Any = {}
-            elif event == "start_array":
-                child = []
-            else:
-                child = value
-            top = stack[-1]
-            if type(top) is dict:
-                top[key] = child
-            else:
-                top.append(child)
-            if event == "start_map" or event == "start_array":
-                stack.append(child)
-                if depth + len(stack) - 1 > MAX_JSON_DEPTH:
-                    raise self._too_deep()
+            opens = event == "start_map" or event == "start_array"
+            if keep:
+                child: Any = ({} if event == "start_map" else []) if opens else value
+                top = stack[-1][0]
+                if type(top) is dict:
+                    top[key] = child
+                else:
+                    top.append(child)
+            if opens:
+                stack.append((child if keep else None, set() if event == "start_map" else None))
+                if len(stack) + 1 > MAX_JSON_DEPTH:  # the document itself is the first level
+                    raise SbomError(named(self.filename, f"the SBOM nests deeper than {MAX_JSON_DEPTH} levels"))
         return built  # the events ended early: the parser raises for that
-
-    def _too_deep(self) -> SbomError:
-        return SbomError(named(self.filename, f"the SBOM nests deeper than {MAX_JSON_DEPTH} levels"))
-
-
-def _top_level_value(stream: BinaryIO, key: str) -> Any:
-    """The scalar at `key` of the JSON document in `stream` (None if there is none, or it is not
-    valid JSON: the main pass says why). Reads no further than that key."""
-    import ijson
-
-    try:
-        for prefix, event, value in ijson.parse(stream, use_float=True, buf_size=_CHUNK):
-            if prefix == key and event not in ("start_map", "start_array", "map_key", "end_map", "end_array"):
-                return value
-    except ijson.JSONError:
-        pass
-    return None
 
 
 def _refuse(problems: list[SchemaProblem], spec_version: str, filename: str) -> NoReturn:

@@ -71,7 +71,7 @@ def schema_problems(document: Any, spec_version: str, *, limit: int = 20) -> lis
 def top_level_arrays(spec_version: str) -> frozenset[str]:
     """The document's top-level properties that the schema of `spec_version` defines as arrays whose
     items are one definition each (components, dependencies, vulnerabilities, ...): what a streaming
-    reader may check item by item with `item_problems` instead of holding the whole array."""
+    reader may check a batch of items at a time with `batch_problems` instead of holding the whole array."""
     properties = _library_validator(spec_version).schema.get("properties", {})
     return frozenset(key for key, rule in properties.items()
                      if rule.get("type") == "array" and set(rule.get("items", {})) == {"$ref"})
@@ -82,18 +82,22 @@ def _holder(spec_version: str) -> dict[str, Any]:
     return {"bomFormat": "CycloneDX", "specVersion": spec_version, "version": 1}
 
 
-def item_problems(key: str, index: int, item: Any, spec_version: str, *, limit: int = 20) -> list[SchemaProblem]:
-    """The schema problems of one item of the top-level array `key` (one of `top_level_arrays`), as
-    they would be reported in the whole document: paths such as "$.components[3].purl".
+def batch_problems(key: str, offset: int, items: list[Any], spec_version: str, *, limit: int = 20) -> list[SchemaProblem]:
+    """The schema problems of `items`, items `offset`, `offset + 1`, ... of the top-level array `key`
+    (one of `top_level_arrays`), as they would be reported in the whole document: paths such as
+    "$.components[3].purl".
 
-    The item is checked by the same two validators as a whole document (the same compiled schema,
+    The items are checked by the same two validators as a whole document (the same compiled schema,
     the same references and format checks), held alone in the smallest valid document; the
-    `uniqueItems` of the array itself is the caller's to check, across the items it has seen.
+    `uniqueItems` of the array across batches is the caller's to check, by `item_identity`.
     """
-    held = {**_holder(spec_version), key: [item]}
+    held = {**_holder(spec_version), key: items}
     problems = schema_problems(held, spec_version, limit=limit)
-    inside, at = f"$.{key}[0]", f"$.{key}[{index}]"
-    return [SchemaProblem(at + p.path[len(inside):], p.message) if p.path.startswith(inside) else p for p in problems]
+    if not offset:
+        return problems
+    inside = re.compile(rf"^\$\.{re.escape(key)}\[(\d+)\]")
+    return [SchemaProblem(inside.sub(lambda m: f"$.{key}[{int(m.group(1)) + offset}]", p.path), p.message)
+            for p in problems]
 
 
 def item_identity(item: Any) -> int:
