@@ -91,7 +91,7 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
     provenance = verify_provenance(token.org, inspected.manifest["name"], version, upload.archive_sha256,
                                    upload.provenance, upload.signature)
     parsed_sbom = inspected.sbom  # parsed and schema-checked by the shared inspection
-    artifacts, blobs = _artifacts(upload, inspected.manifest, version, provenance.statement, inspected.sbom_bytes,
+    artifacts, blobs = _artifacts(upload, inspected.manifest, version, provenance.statement, inspected.sbom_file,
                                   parsed_sbom.media_type)
 
     created_blobs: list[str] = []
@@ -112,7 +112,7 @@ def publish(token: ApiToken, name: str, upload: Upload) -> PublishResult:
                 # Two first uploads of a new solution at once, and the other one created it: write beside it.
                 require_scope(token, "publish", org_id=solution.org_id, solution=name)
                 artifacts, _ = _artifacts(upload, inspected.manifest, version, provenance.statement,
-                                          inspected.sbom_bytes, parsed_sbom.media_type)
+                                          inspected.sbom_file, parsed_sbom.media_type)
     except BaseException:
         db.session.rollback()
         _remove_unreferenced(created_blobs)
@@ -178,7 +178,7 @@ def _new_version(manifest: dict, name: str, solution: Solution | None, upload: U
 
 
 def _artifacts(upload: Upload, manifest: dict, version: str, statement: bytes | None,
-               sbom_bytes: bytes, sbom_media_type: str) -> tuple[list[Artifact], list[tuple[BinaryIO, str]]]:
+               sbom_file: BinaryIO, sbom_media_type: str) -> tuple[list[Artifact], list[tuple[BinaryIO, str]]]:
     """The release's artifact rows and the blobs behind them (archive first), named by the registry."""
 
     def artifact(kind: ArtifactKind, digest: str, size: int) -> Artifact:
@@ -188,13 +188,13 @@ def _artifacts(upload: Upload, manifest: dict, version: str, statement: bytes | 
 
     artifacts = [artifact(ArtifactKind.ARCHIVE, upload.archive_sha256, upload.archive_size)]
     blobs: list[tuple[BinaryIO, str]] = [(upload.archive, upload.archive_sha256)]
-    for kind, data in ((ArtifactKind.PROVENANCE, statement), (ArtifactKind.SIGNATURE, upload.signature),
-                       (ArtifactKind.SBOM, sbom_bytes)):
-        if data is None:
-            continue
-        digest = hashlib.sha256(data).hexdigest()
-        blobs.append((io.BytesIO(data), digest))
-        artifacts.append(artifact(kind, digest, len(data)))
+    small = ((ArtifactKind.PROVENANCE, statement), (ArtifactKind.SIGNATURE, upload.signature))
+    for kind, fileobj in (*((kind, io.BytesIO(data)) for kind, data in small if data is not None),
+                          (ArtifactKind.SBOM, sbom_file)):
+        fileobj.seek(0)
+        digest = hashlib.file_digest(fileobj, "sha256").hexdigest()  # a large SBOM is read a part at a time
+        blobs.append((fileobj, digest))
+        artifacts.append(artifact(kind, digest, fileobj.tell()))
     return artifacts, blobs
 
 

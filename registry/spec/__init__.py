@@ -1,7 +1,7 @@
 """The solution.yaml v1 specification: loading, validation, vocabularies.
 
 Pure Python and shared by the registry server and the ``solreg`` CLI, so it
-never imports Flask. Heavy helpers (license-expression, defusedxml, regex) are
+never imports Flask. Heavy helpers (license-expression, lxml, regex) are
 imported lazily inside the functions that need them.
 """
 

@@ -25,7 +25,7 @@ import tarfile
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Final
+from typing import IO, TYPE_CHECKING, BinaryIO, Final
 
 from registry.spec.files import normalise_path, path_fault
 from registry.spec.problems import SpecError
@@ -94,14 +94,14 @@ class ArchiveContents:
     def member(self, path: str) -> MemberInfo | None:
         return next((m for m in self.members if m.path == path), None)
 
-    def as_package_files(self, load: Callable[[str], bytes] | None = None) -> PackageFiles:
+    def as_package_files(self, open_unkept: Callable[[str], BinaryIO] | None = None) -> PackageFiles:
         """The package as the validator sees it: every member exists, the kept ones can be read;
-        one that was too large to keep is read with ``load`` (e.g. a second pass, see copy_member)
-        or, without it, raises FileTooLargeError."""
+        one that was too large to keep is opened with ``open_unkept`` (e.g. a second pass, see
+        copy_member) or, without it, raises FileTooLargeError."""
         from registry.spec.files import MappingFiles
 
         return MappingFiles(self.files, sizes={m.path: m.size for m in self.members}, directories=self.directories,
-                            load=load)
+                            open_unkept=open_unkept)
 
 
 def copy_member(source: IO[bytes], path: str, destination: IO[bytes], limits: ArchiveLimits = ArchiveLimits()) -> bool:

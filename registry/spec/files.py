@@ -8,12 +8,13 @@ Paths are package-relative POSIX paths; anything escaping the package is refused
 
 from __future__ import annotations
 
+import io
 import os
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from registry.spec.problems import SpecError
 
@@ -92,6 +93,10 @@ class PackageFiles(Protocol):
 
     def read(self, path: str, max_bytes: int) -> bytes: ...
 
+    def open(self, path: str, max_bytes: int) -> BinaryIO:
+        """The file as a seekable binary stream, for reading a large one a part at a time; the caller closes it."""
+        ...
+
     def list(self, prefix: str = "") -> list[str]:
         """Every regular file under ``prefix`` (recursively), sorted."""
         ...
@@ -119,17 +124,20 @@ class DirectoryFiles:
         return self._resolve(path).is_dir()
 
     def read(self, path: str, max_bytes: int) -> bytes:
+        with self.open(path, max_bytes) as handle:
+            data = handle.read(max_bytes + 1)  # the file may grow between stat and read
+        if len(data) > max_bytes:
+            raise FileTooLargeError(normalise_path(path), len(data), max_bytes)
+        return data
+
+    def open(self, path: str, max_bytes: int) -> BinaryIO:
         target = self._resolve(path)
         if not target.is_file():
             raise PackageFileNotFound(f"{normalise_path(path) or '.'} is not a file in the package.")
         size = target.stat().st_size
         if size > max_bytes:
             raise FileTooLargeError(normalise_path(path), size, max_bytes)
-        with target.open("rb") as handle:
-            data = handle.read(max_bytes + 1)  # the file may grow between stat and read
-        if len(data) > max_bytes:
-            raise FileTooLargeError(normalise_path(path), len(data), max_bytes)
-        return data
+        return target.open("rb")
 
     def list(self, prefix: str = "") -> list[str]:
         start = self._resolve(prefix)
@@ -149,13 +157,13 @@ class MappingFiles:
     """Files already held in memory, e.g. read safely from an uploaded archive.
 
     ``sizes`` may list more files than ``files`` holds: files too large to have been kept
-    still exist (and are listed); reading one within ``max_bytes`` calls ``load(path)``, which
-    may itself raise FileTooLargeError, and without ``load`` raises FileTooLargeError.
+    still exist (and are listed); opening one within ``max_bytes`` calls ``open_unkept(path)``,
+    which may itself raise FileTooLargeError, and without it raises FileTooLargeError.
     """
 
     def __init__(self, files: Mapping[str, bytes], *, sizes: Mapping[str, int] | None = None,
-                 directories: Iterable[str] = (), load: Callable[[str], bytes] | None = None) -> None:
-        self._load = load
+                 directories: Iterable[str] = (), open_unkept: Callable[[str], BinaryIO] | None = None) -> None:
+        self._open_unkept = open_unkept
         self._files = {normalise_path(path): data for path, data in files.items()}
         self._sizes = {path: len(data) for path, data in self._files.items()}
         self._sizes.update({normalise_path(path): size for path, size in (sizes or {}).items()})
@@ -172,14 +180,25 @@ class MappingFiles:
         return normalise_path(path) in self._dirs
 
     def read(self, path: str, max_bytes: int) -> bytes:
+        normal = self._readable(path, max_bytes)
+        if normal in self._files:
+            return self._files[normal]
+        with self.open(normal, max_bytes) as handle:
+            return handle.read()
+
+    def open(self, path: str, max_bytes: int) -> BinaryIO:
+        normal = self._readable(path, max_bytes)
+        if normal in self._files:
+            return io.BytesIO(self._files[normal])
+        return self._open_unkept(normal)  # type: ignore[misc]  # not None: checked by _readable
+
+    def _readable(self, path: str, max_bytes: int) -> str:
         normal = normalise_path(path)
         if normal not in self._sizes:
             raise PackageFileNotFound(f"{normal or '.'} is not a file in the package.")
-        if self._sizes[normal] > max_bytes or (normal not in self._files and self._load is None):
+        if self._sizes[normal] > max_bytes or (normal not in self._files and self._open_unkept is None):
             raise FileTooLargeError(normal, self._sizes[normal], max_bytes)
-        if normal not in self._files:
-            return self._load(normal)  # type: ignore[misc]  # not None: checked above
-        return self._files[normal]
+        return normal
 
     def list(self, prefix: str = "") -> list[str]:
         prefix = normalise_path(prefix)

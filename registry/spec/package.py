@@ -9,6 +9,7 @@ CLI prints it. No Flask here: the CLI imports this module.
 
 from __future__ import annotations
 
+import io
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ class InspectedPackage:
     report: Report
     manifest: dict[str, Any]
     sbom: ParsedSbom
-    sbom_bytes: bytes
+    sbom_file: BinaryIO  # the SBOM as the package holds it, over memory or a temporary file (read it from 0)
     readme: str | None = None
     warnings: list[Problem] = field(default_factory=list)
 
@@ -61,7 +62,7 @@ def inspect_package(fileobj: BinaryIO, limits: Limits | None = None, *,
         contents = read_archive(fileobj, limits.archive)
     except ArchiveError as exc:
         raise PackageRefused(f"archive-{exc.code}", f"archive refused: {exc.message}", "archive") from None
-    files = contents.as_package_files(load=LargeMembers(fileobj, contents, limits.archive, limits.sbom_max_bytes))
+    files = contents.as_package_files(open_unkept=LargeMembers(fileobj, contents, limits.archive, limits.sbom_max_bytes))
     try:
         raw_manifest = files.read(MANIFEST_FILE_NAME, limits.manifest_max_bytes)
     except (PackageFileNotFound, FileTooLargeError):
@@ -77,25 +78,25 @@ def inspect_package(fileobj: BinaryIO, limits: Limits | None = None, *,
                              first["field"], errors=problems[1:], report=report)
     manifest = report.manifest or {}
     sbom_path = manifest["sbom"]
-    # Within the cap whatever its size: the manifest check has read it already (a large one
-    # streamed to a temporary file), so this is read back from memory or that file.
-    sbom_bytes = files.read(sbom_path, limits.sbom_max_bytes)
+    # Within the cap whatever its size: the manifest check has opened it already (a large one
+    # streamed to a temporary file), so this reads it again from memory or that file.
+    sbom_file = files.open(sbom_path, limits.sbom_max_bytes)
     try:
-        sbom = parse_sbom(sbom_bytes, filename=sbom_path, max_bytes=limits.sbom_max_bytes,
+        sbom = parse_sbom(sbom_file, filename=sbom_path, max_bytes=limits.sbom_max_bytes,
                           time_budget_s=limits.sbom_time_budget_s)
     except RegistryError as exc:  # SbomError, TimeBudgetExceeded, PayloadTooLarge: the deep parse's refusals
         raise PackageRefused(exc.code, exc.detail, exc.field or "sbom", errors=exc.extra_errors) from None
     return InspectedPackage(contents=contents, files=files, report=report, manifest=manifest, sbom=sbom,
-                            sbom_bytes=sbom_bytes, readme=_readme(files), warnings=report.warnings)
+                            sbom_file=sbom_file, readme=_readme(files), warnings=report.warnings)
 
 
 class LargeMembers:
-    """Reads the members the first pass did not keep in memory (over 1 MiB, e.g. a large SBOM).
+    """Opens the members the first pass did not keep in memory (over 1 MiB, e.g. a large SBOM).
 
-    Each is streamed by a second pass over the archive into a temporary file, once, and read
-    from there on every later request. At most ``max_bytes`` per member, and at most
-    ``MAX_PASSES`` members, so that a package cannot make its reader decompress it over and
-    over. The temporary files have no name and vanish with this object.
+    Each is streamed by a second pass over the archive into a temporary file, once, and every
+    later `open` reads that file (through a view of its own). At most ``max_bytes`` per member, and
+    at most ``MAX_PASSES`` members, so that a package cannot make its reader decompress it over and
+    over. The temporary files have no name and vanish with this object and the views.
     """
 
     MAX_PASSES = 4
@@ -104,7 +105,7 @@ class LargeMembers:
         self._stream, self._contents, self._limits, self._max_bytes = stream, contents, limits, max_bytes
         self._spooled: dict[str, IO[bytes]] = {}
 
-    def __call__(self, path: str) -> bytes:
+    def __call__(self, path: str) -> BinaryIO:
         member = self._contents.member(path)
         size = member.size if member else 0
         if size > self._max_bytes:
@@ -117,9 +118,37 @@ class LargeMembers:
                 spool.close()
                 raise PackageFileNotFound(f"{path} is not a file in the package.")
             self._spooled[path] = spool
-        spool = self._spooled[path]
-        spool.seek(0)
-        return spool.read()
+        return io.BufferedReader(_SpoolView(self._spooled[path]))
+
+
+class _SpoolView(io.RawIOBase):
+    """A read-only view of a spooled member with a position of its own: closing it leaves the
+    spool open for the next reader. (Readers take turns; none runs while another reads.)"""
+
+    def __init__(self, spool: IO[bytes]) -> None:
+        super().__init__()
+        self._spool, self._position = spool, 0
+        self._size = spool.seek(0, io.SEEK_END)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        self._spool.seek(self._position)
+        count = self._spool.readinto(buffer)
+        self._position += count
+        return count
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
 
 
 def _problem_text(problem: Problem) -> str:

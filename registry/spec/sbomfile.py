@@ -5,9 +5,10 @@ validation happen elsewhere (registry.spec.sbom.parser); this stays cheap and bo
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
-from typing import Any
+from typing import Any, BinaryIO
 
 from registry.spec.files import FileTooLargeError, PackageFileError, PackageFiles, UnsafePathError
 from registry.spec.problems import Problem
@@ -22,6 +23,11 @@ _FORMATS_HINT = ("Provide a CycloneDX SBOM (.cdx.json, .cdx.xml) or an SPDX one 
                  "SPDX 3.0 as .spdx.jsonld).")
 _TAG_VALUE = re.compile(r"^\s*SPDXVersion\s*:", re.MULTILINE)
 _YAML = re.compile(r"^spdxVersion\s*:", re.MULTILINE)
+_HEAD_BYTES = 4096  # enough to see where a document starts
+_CHUNK = 64 * 1024
+_SPDX_KEYS = frozenset({"spdxVersion", "@graph", "@context"})
+_CYCLONEDX_NAMES = frozenset({"bomFormat", "specVersion", "metadata.component.name", "metadata.component.version"})
+_CONTAINER_EVENTS = frozenset({"start_map", "end_map", "start_array", "end_array", "map_key"})
 
 
 def _problem(code: str, message: str, hint: str, severity: str = "error") -> Problem:
@@ -36,9 +42,12 @@ def check_sbom_file(
     *,
     max_bytes: int = SBOM_MAX_BYTES,
 ) -> list[Problem]:
-    """Check the SBOM at ``path`` against the manifest's ``name`` and ``version``."""
+    """Check the SBOM at ``path`` against the manifest's ``name`` and ``version``.
+
+    CycloneDX is read as a stream, holding only what it names itself by, whatever its size; SPDX,
+    which the deep parse reads whole anyway, is read whole."""
     try:
-        data = files.read(path, max_bytes)
+        stream = files.open(path, max_bytes)
     except UnsafePathError as exc:
         return [_problem("path-outside-package", str(exc), "Use a relative path inside the package.")]
     except FileTooLargeError as exc:
@@ -46,55 +55,106 @@ def check_sbom_file(
     except PackageFileError:
         return [_problem("sbom-missing", f"The SBOM file {path!r} is not in the package.",
                          "Generate a CycloneDX or SPDX SBOM (e.g. with cyclonedx-py, npm sbom or syft) and fix the path.")]
-    start = data.lstrip()[:1]
-    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
-    if start == b"{":
-        component = _json_component(data)
-    elif start == b"<":
-        component = _xml_component(data)
-    elif _TAG_VALUE.search(text):
-        component = _tag_value_component(text)
-    elif _YAML.search(text):
-        component = _yaml_component(data)
-    else:
-        return [_problem("sbom-not-cyclonedx", f"{path} is neither JSON, XML, SPDX YAML nor SPDX tag-value.",
-                         _FORMATS_HINT)]
+    with stream:
+        component = _component(stream, path)
     if isinstance(component, Problem):
         return [component]
     return _compare_component(path, component, name, version)
 
 
-def _json_component(data: bytes) -> dict[str, Any] | Problem:
+def _component(stream: BinaryIO, path: str) -> dict[str, Any] | Problem:
+    if stream.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+        stream.seek(0)
+    body = stream.tell()
+    head = stream.read(_HEAD_BYTES)
+    start = head.lstrip()[:1]
+    stream.seek(body)
+    if start == b"{":
+        return _json_component(stream)
+    if start == b"<":
+        return _xml_component(stream)
+    data = stream.read()
+    text = data.decode("utf-8", errors="replace")
+    if _TAG_VALUE.search(text):
+        return _tag_value_component(text)
+    if _YAML.search(text):
+        return _yaml_component(data)
+    return _problem("sbom-not-cyclonedx", f"{path} is neither JSON, XML, SPDX YAML nor SPDX tag-value.", _FORMATS_HINT)
+
+
+def _json_component(stream: BinaryIO) -> dict[str, Any] | Problem:
+    import ijson
+
+    start = stream.tell()
+    found: dict[str, Any] = {}
+    try:
+        for prefix, event, value in ijson.parse(stream, use_float=True, buf_size=_CHUNK):
+            if not prefix and event == "map_key" and value in _SPDX_KEYS:
+                stream.seek(start)
+                return _spdx_json_component(stream.read())
+            if prefix in _CYCLONEDX_NAMES and event not in _CONTAINER_EVENTS:
+                found[prefix] = value
+    except ijson.JSONError as exc:
+        return _problem("sbom-unreadable", f"The SBOM is not valid JSON: {_first_line(exc)}.", "Regenerate the SBOM.")
+    if found.get("bomFormat") != "CycloneDX" or not found.get("specVersion"):
+        return _problem("sbom-not-cyclonedx", "The SBOM JSON is neither CycloneDX (needs \"bomFormat\": \"CycloneDX\" "
+                        "and \"specVersion\") nor SPDX (\"spdxVersion\", or a JSON-LD \"@graph\").", _FORMATS_HINT)
+    return {"name": found.get("metadata.component.name"), "version": found.get("metadata.component.version")}
+
+
+def _spdx_json_component(data: bytes) -> dict[str, Any] | Problem:
     try:
         document = json.loads(data)
     except (ValueError, RecursionError) as exc:
         return _problem("sbom-unreadable", f"The SBOM is not valid JSON: {exc}.", "Regenerate the SBOM.")
-    if isinstance(document, dict) and "spdxVersion" in document:
-        return _spdx2_component(document)
-    if isinstance(document, dict) and "@graph" in document:
-        return _spdx3_component(document)
-    if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX" or not document.get("specVersion"):
-        return _problem("sbom-not-cyclonedx", "The SBOM JSON is neither CycloneDX (needs \"bomFormat\": \"CycloneDX\" "
-                        "and \"specVersion\") nor SPDX (\"spdxVersion\", or a JSON-LD \"@graph\").", _FORMATS_HINT)
-    metadata = document.get("metadata")
-    component = metadata.get("component") if isinstance(metadata, dict) else None
-    return component if isinstance(component, dict) else {}
+    return _spdx2_component(document) if "spdxVersion" in document else _spdx3_component(document)
 
 
-def _xml_component(data: bytes) -> dict[str, Any] | Problem:
-    from defusedxml import ElementTree  # imported lazily: only XML SBOMs need it
-    from defusedxml.common import DefusedXmlException
+def _first_line(exc: Exception) -> str:
+    message = exc.args[0] if exc.args else exc
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", errors="replace")
+    return str(message).strip().splitlines()[0].rstrip(".") if str(message).strip() else "unreadable"
 
+
+def _xml_component(stream: BinaryIO) -> dict[str, Any] | Problem:
+    """metadata/component's name and version, read in one pass that drops each item of the top-level
+    lists (components, dependencies, ...) once it has ended: memory stays flat however long they are."""
+    from lxml import etree  # imported lazily: only XML SBOMs need it
+
+    # As the deep parse reads it (registry/spec/sbom/parser.py): no DTD, no entities, no network.
+    events = etree.iterparse(stream, events=("end",), load_dtd=False, dtd_validation=False, resolve_entities=False,
+                             no_network=True, remove_comments=True, remove_pis=True, huge_tree=False)
+    root = metadata = None
+    component: dict[str, Any] = {}
     try:
-        root = ElementTree.fromstring(data)
-    except (DefusedXmlException, ElementTree.ParseError) as exc:
+        for _, element in events:
+            if root is None:
+                root = element.getroottree().getroot()
+                if root.getroottree().docinfo.doctype:
+                    return _problem("sbom-unreadable", "The SBOM XML uses a DTD or entities, which are not accepted.",
+                                    "Regenerate the SBOM.")
+                namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
+                if root.tag.rsplit("}", 1)[-1] != "bom" or not namespace.startswith(CYCLONEDX_NAMESPACE_PREFIX):
+                    return _problem("sbom-not-cyclonedx", "The SBOM XML is not CycloneDX (root must be <bom> in a "
+                                    "CycloneDX namespace).", _FORMATS_HINT)
+                metadata = f"{{{namespace}}}metadata"
+            parent = element.getparent()
+            if parent is None:
+                break  # the root has ended
+            if parent is root:
+                if element.tag == metadata and not component:
+                    component = _xml_metadata_component(element, namespace)
+            elif parent.getparent() is root and parent.tag != metadata:
+                parent.remove(element)  # an item of a top-level list, read to its end: no longer needed
+    except etree.XMLSyntaxError as exc:
         return _problem("sbom-unreadable", f"The SBOM is not valid (or safe) XML: {exc}.", "Regenerate the SBOM.")
-    namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
-    if root.tag.rsplit("}", 1)[-1] != "bom" or not namespace.startswith(CYCLONEDX_NAMESPACE_PREFIX):
-        return _problem("sbom-not-cyclonedx", "The SBOM XML is not CycloneDX (root must be <bom> in a CycloneDX namespace).",
-                        _FORMATS_HINT)
+    return component
+
+
+def _xml_metadata_component(metadata, namespace: str) -> dict[str, Any]:
     ns = {"c": namespace}
-    component = root.find("c:metadata/c:component", ns)
+    component = metadata.find("c:component", ns)
     if component is None:
         return {}
     return {key: (component.findtext(f"c:{key}", namespaces=ns) or "").strip() or None for key in ("name", "version")}

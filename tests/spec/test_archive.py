@@ -144,15 +144,17 @@ def test_a_member_streamed_into_a_file_is_checked_like_any_read(tmp_path: Path) 
     assert info.value.code == "path-traversal"
 
 
-def test_package_files_read_what_was_not_kept_through_load(tmp_path: Path) -> None:
+def test_package_files_open_what_was_not_kept_through_open_unkept(tmp_path: Path) -> None:
     entries = [file_entry("pkg-1.0.0/big.bin", b"b" * 3000)]
     contents = read_archive(build(tmp_path, entries), ArchiveLimits(max_kept_file_bytes=2048))
     asked = []
-    files = contents.as_package_files(load=lambda p: asked.append(p) or b"loaded")
+    files = contents.as_package_files(open_unkept=lambda p: asked.append(p) or io.BytesIO(b"loaded"))
     assert files.read("big.bin", 4096) == b"loaded" and asked == ["big.bin"]
+    with files.open("big.bin", 4096) as stream:
+        assert stream.read() == b"loaded" and asked == ["big.bin", "big.bin"]
     with pytest.raises(FileTooLargeError):
-        files.read("big.bin", 2999)  # over the caller's limit: never loaded
-    assert asked == ["big.bin"]
+        files.read("big.bin", 2999)  # over the caller's limit: never opened
+    assert asked == ["big.bin", "big.bin"]
     with pytest.raises(FileTooLargeError):
         contents.as_package_files().read("big.bin", 4096)
 

@@ -37,3 +37,30 @@ def _renamed(component: dict, suffix: str) -> None:
         component["bom-ref"] += suffix
     for child in component.get("components") or []:
         _renamed(child, suffix)
+
+
+def xml_multiplied(name: str, copies: int, *, root: tuple[str, str] | None = None) -> bytes:
+    """An XML fixture with its top-level components `copies` times over (bom-refs made unique, the
+    dependency graph left out), described as `root` (name, version) if given."""
+    from lxml import etree
+
+    document = etree.fromstring(real(name))
+    ns = {"c": etree.QName(document).namespace}
+    components = document.find("c:components", ns)
+    originals = list(components)
+    for child in originals:
+        components.remove(child)
+    for number in range(copies):
+        for original in originals:
+            component = copy.deepcopy(original)
+            for node in component.iter():
+                if node.get("bom-ref") is not None:
+                    node.set("bom-ref", node.get("bom-ref") + f"-copy{number}")
+            components.append(component)
+    dependencies = document.find("c:dependencies", ns)
+    if dependencies is not None:
+        document.remove(dependencies)
+    if root is not None:
+        component = document.find("c:metadata/c:component", ns)
+        component.find("c:name", ns).text, component.find("c:version", ns).text = root
+    return etree.tostring(document, xml_declaration=True, encoding="UTF-8")
