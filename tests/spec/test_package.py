@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -13,10 +10,10 @@ import yaml
 from registry.spec.limits import Limits
 from registry.spec.package import inspect_package
 from tests.publishing.packages import build_archive, package_files
+from tests.spec.inspection_memory import measure
 from tests.spec.sbom.realsbom import multiplied, xml_multiplied
 
 ROOT = ("parking-share", "1.2.0")
-PROJECT = Path(__file__).resolve().parents[2]
 
 
 def package_with(name: str, sbom: bytes) -> bytes:
@@ -46,21 +43,6 @@ def test_a_large_sbom_is_parsed_from_its_spool_and_kept_for_storing():
     assert again.read() == sbom
 
 
-# Run in a fresh process: the growth of its peak RSS while one package is inspected, after a small
-# one has loaded the libraries and compiled the schema.
-MEASURE = """
-import resource, sys
-from registry.spec.limits import Limits
-from registry.spec.package import inspect_package
-with open(sys.argv[1], "rb") as small:
-    inspect_package(small, Limits())
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-with open(sys.argv[2], "rb") as large:
-    inspected = inspect_package(large, Limits())
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before, len(inspected.sbom.components))
-"""
-
-
 @pytest.mark.parametrize(("fmt", "bound"), [("json", 2), ("xml", 3)])
 def test_memory_stays_flat_as_the_sbom_grows(tmp_path, fmt, bound):
     # Reading the whole tree (before the SBOM was streamed) grew the process by 10-13x the SBOM's size.
@@ -68,8 +50,6 @@ def test_memory_stays_flat_as_the_sbom_grows(tmp_path, fmt, bound):
     small.write_bytes(package_with(f"sbom.cdx.{fmt}", sbom_of(fmt, 1)))
     sbom = sbom_of(fmt, 12)  # about 8 MB
     large.write_bytes(package_with(f"sbom.cdx.{fmt}", sbom))
-    result = subprocess.run([sys.executable, "-c", MEASURE, str(small), str(large)], cwd=PROJECT, check=True,
-                            capture_output=True, text=True)
-    growth, components = map(int, result.stdout.split())
-    assert components == 12 * 482
-    assert growth < bound * len(sbom), f"peak RSS grew by {growth:,} bytes for a {len(sbom):,}-byte SBOM"
+    inspection = measure(small, large)
+    assert inspection.components == 12 * 482
+    assert inspection.growth < bound * len(sbom), f"RSS grew by {inspection.growth:,} bytes for a {len(sbom):,}-byte SBOM"
