@@ -185,16 +185,15 @@ def main() -> int:
         + markdown_table(["package", "import ms"], imports),
         "Resident memory each import adds on top of the web stack (fresh interpreter each, VmRSS):\n\n"
         + markdown_table(["import", "RSS added MB", "heavy modules it drags in"], memory_by_import),
-        "What misses, and the simple causes found (not changed here): **idle RSS**: `registry/jobs/__init__.py` imports "
-        "huey at module level, and `import huey` loads redis, psycopg and multiprocessing (+17 MB above) in every web "
-        "worker, even on SQLite with the SQLite queue; `registry/extensions.py` imports flask_migrate (alembic, mako: "
-        "+11 MB) for the `db` command, which no request needs. Imported where used, the two would take the idle "
-        "worker to roughly 85 MB (an estimate from this table, not measured), under the target. The growth to ~168 MB comes with the first upload (the "
-        "inspection's modules and buffers) and then stays flat: no leak across the uploads. **Upload time**: a "
-        "cProfile of the same upload in-process puts about a quarter of it in reading YAML three times per package "
-        "(solution.yaml, Chart.yaml, the compose file) with PyYAML's pure-Python SafeLoader, which the bounded "
-        "composer of registry/spec/yamlload.py subclasses; the rest is the manifest validation, the database writes "
-        "(release, artifacts, checks, components, audit, transparency log) and their commit.",
+        "Where the memory and the time go: the web worker imports neither the migration tool (Flask-Migrate loads "
+        "when a migration runs, `registry/extensions.py`) nor the queue storages it does not use (huey is imported "
+        "without redis and psycopg unless the queue is on Redis, `registry/jobs/__init__.py`): the table above shows "
+        "what those would add. The first upload grows the worker by what the inspection imports and builds once "
+        "(jsonschema, fastjsonschema's compiled CycloneDX schema, lxml, spdx-tools); after it, compare the RSS after "
+        "the warm-up uploads with the RSS after all of them: equal means no growth per upload. A cProfile of the same "
+        "upload in-process puts most of the rest in reading YAML three times per package (solution.yaml, Chart.yaml, "
+        "the compose file) with PyYAML's pure-Python SafeLoader, which the bounded composer of "
+        "registry/spec/yamlload.py subclasses, and in the upload's one write transaction.",
     ])
     write_report("upload_cost", "Upload fixed cost and worker memory (bench/bench_upload_cost.py)", body)
     return 0
