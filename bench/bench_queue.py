@@ -61,8 +61,8 @@ def yank_latency(base: Path) -> list[float]:
     from registry.accounts import service as accounts
     from registry.catalog.adoption import record_adoption, set_webhook
     from registry.db import db
-    from registry.releases.service import get_release
     from registry.releases import states
+    from registry.releases.service import get_release
     from tests.publishing.packages import archive
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)

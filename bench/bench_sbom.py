@@ -69,9 +69,9 @@ def main() -> int:
     from registry.accounts.models import Organization
     from registry.db import db
     from registry.releases.models import Release, Solution
+    from registry.sbom.service import refresh_findings, store_components
     from registry.spec.sbom.parser import parse_sbom
     from registry.spec.sbom.schema import fast_validator
-    from registry.sbom.service import refresh_findings, store_components
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/bench.db", "STORAGE_PATH": f"{tmp}/blobs", "SECRET_KEY": "bench"})

@@ -117,9 +117,9 @@ def main() -> int:
     from registry.accounts.models import Organization
     from registry.db import db
     from registry.releases.models import Release, Solution
+    from registry.sbom.service import store_components
     from registry.spec.sbom.parser import SbomError, parse_sbom
     from registry.spec.sbom.schema import fast_validator
-    from registry.sbom.service import store_components
     from tests.spec.sbom.realsbom import real
 
     for spec in ("1.4", "1.6"):

@@ -32,9 +32,20 @@ from common import markdown_table, write_report
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests" / "ops"), str(ROOT / "tests" / "publishing")]
 from packages import archive  # noqa: E402  (test helper modules, not packages)
-from production import (SLOW_HEADER_OPENING, Target, Trickler, nginx_binary, operator, registry_env,  # noqa: E402
-                        require_loopback, slow_body_opening, start_bare_gunicorn, start_nginx,
-                        start_production_gunicorn, status_of)
+from production import (  # noqa: E402
+    SLOW_HEADER_OPENING,
+    Target,
+    Trickler,
+    nginx_binary,
+    operator,
+    registry_env,
+    require_loopback,
+    slow_body_opening,
+    start_bare_gunicorn,
+    start_nginx,
+    start_production_gunicorn,
+    status_of,
+)
 
 WORKERS = 2
 SLOW_CONNECTIONS = 2 * WORKERS + 4  # more than the workers can hold

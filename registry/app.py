@@ -96,26 +96,25 @@ def select_locale() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from registry.accounts.views import bp as accounts_bp
-    from registry.audit.views import bp as audit_bp
-    from registry.catalog.views import bp as catalog_bp
-    from registry.notifications.views import bp as notifications_bp
-    from registry.ops.views import bp as ops_bp
-    from registry.review.views import bp as review_bp
-    from registry.sbom.views import bp as sbom_bp
-    from registry.transparency.views import bp as transparency_bp
-    from registry.web import api_bp
-
     # Each domain's api.py adds its endpoints to the one API blueprint.
     from registry.accounts import api as _accounts_api  # noqa: F401
+    from registry.accounts.views import bp as accounts_bp
+    from registry.audit.views import bp as audit_bp
     from registry.catalog import api as _catalog_api  # noqa: F401
+    from registry.catalog.views import bp as catalog_bp
     from registry.mirror import api as _mirror_api  # noqa: F401
     from registry.notifications import api as _notifications_api  # noqa: F401
+    from registry.notifications.views import bp as notifications_bp
     from registry.ops import openapi as _openapi  # noqa: F401
+    from registry.ops.views import bp as ops_bp
     from registry.publishing.api import files_bp
     from registry.review import api as _review_api  # noqa: F401
+    from registry.review.views import bp as review_bp
     from registry.sbom import api as _sbom_api  # noqa: F401
+    from registry.sbom.views import bp as sbom_bp
     from registry.transparency import api as _transparency_api  # noqa: F401
+    from registry.transparency.views import bp as transparency_bp
+    from registry.web import api_bp
 
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
@@ -157,11 +156,11 @@ def api_rate_key() -> str:
 
 def _register_cli(app: Flask) -> None:
     from registry.accounts.cli import orgs_cli, tokens_cli, users_cli
-    from registry.ops.demo import demo_command
-    from registry.sbom.cli import osv_cli
-    from registry.ops.storage_cli import storage_cli
     from registry.mirror.cli import mirror_cli
+    from registry.ops.demo import demo_command
+    from registry.ops.storage_cli import storage_cli
     from registry.releases.backfill import backfill_command
+    from registry.sbom.cli import osv_cli
     from registry.transparency.cli import audit_cli, log_cli
 
     log_cli.add_command(backfill_command)  # it logs releases, a domain above the log's own

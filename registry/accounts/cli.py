@@ -9,9 +9,9 @@ import click
 
 from registry.accounts import service
 from registry.accounts.models import MemberRole, OrgKind, SiteRole, TokenScope
+from registry.commands import CommandGroup, failure
 from registry.db import db
 from registry.errors import RegistryError
-from registry.commands import CommandGroup, failure
 from registry.spec.vocabulary import PROVINCE_LABELS, PROVINCES, label
 
 users_cli = CommandGroup("users", help="Manage user accounts.")

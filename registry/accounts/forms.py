@@ -6,7 +6,6 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from registry.web import CheckboxesField
 
 
-
 class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])

@@ -26,10 +26,10 @@ from registry.accounts.models import (
     User,
 )
 from registry.audit import service as audit
-from registry.transparency import service as transparency
 from registry.db import db, utcnow, write_apart
 from registry.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from registry.spec.vocabulary import PROVINCES
+from registry.transparency import service as transparency
 
 TOKEN_PREFIX = "solreg_"
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,62}$")

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from registry import events
 from registry.accounts.models import MemberRole, Membership, Organization, OrgKind, User
 from registry.accounts.service import require_member
-from registry import events
 from registry.audit import service as audit
 from registry.catalog.models import Adoption, AdoptionStage, DataHubProfile, Subscription
 from registry.db import db, utcnow

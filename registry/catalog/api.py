@@ -11,13 +11,10 @@ from flask import Response, request, url_for
 from flask_login import current_user
 
 from registry.accounts import service as accounts
+from registry.accounts.auth import current_token, optional_token
 from registry.accounts.models import ApiToken, Organization
 from registry.accounts.service import require_scope
-from registry.web import api_bp as bp
-from registry.accounts.auth import current_token, optional_token
-from registry.web import iso, json_body, localized_for_reader, reader_locale
-from registry.catalog import whereused
-from registry.catalog import adoption, dashboard, fit, search, service
+from registry.catalog import adoption, dashboard, fit, search, service, whereused
 from registry.db import replica_reads
 from registry.errors import InvalidInput, NotFound
 from registry.releases.files import download_url
@@ -25,6 +22,8 @@ from registry.releases.service import can_see, get_release, get_solution, releas
 from registry.releases.versions import latest_published
 from registry.spec.publiccode import PubliccodeError, export_publiccode, publiccode_to_yaml
 from registry.spec.vocabulary import CATEGORY_LABELS, PROGRAMME_LABELS
+from registry.web import api_bp as bp
+from registry.web import iso, json_body, localized_for_reader, reader_locale
 
 
 def _hit_json(hit: search.Hit) -> dict:

@@ -10,9 +10,9 @@ from wtforms import BooleanField, DateField, HiddenField, SelectField, StringFie
 from wtforms.validators import DataRequired, Length, Optional
 
 from registry.catalog.models import AdoptionStage
-from registry.web import CheckboxesField
 from registry.releases.states import MAX_REASON
 from registry.spec.vocabulary import ACCESS_MODES
+from registry.web import CheckboxesField
 
 
 def stage_choices() -> list[tuple[str, str]]:

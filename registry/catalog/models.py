@@ -12,6 +12,7 @@ from registry.accounts.models import Organization
 from registry.db import db, one_of, utcnow
 from registry.releases.models import Release, Solution
 
+
 class AdoptionStage(StrEnum):
     PILOTING = "piloting"
     PRODUCTION = "production"

@@ -22,8 +22,8 @@ from registry.catalog import adoption, fit, search
 from registry.catalog.models import Adoption, AdoptionStage, DataHubProfile, SearchDocument, SearchFacet
 from registry.catalog.search import bigrams, index_changed, normalize
 from registry.db import db, utcnow
-from registry.releases.models import Release, ReleaseState, Solution
 from registry.releases.files import download_url
+from registry.releases.models import Release, ReleaseState, Solution
 from registry.releases.service import can_see
 from registry.releases.versions import latest_published, precedence
 from registry.review.models import Review

@@ -13,8 +13,7 @@ from flask_login import current_user, login_required
 from registry.accounts import service as accounts
 from registry.accounts.forms import ConfirmForm
 from registry.accounts.models import Organization
-from registry.catalog import whereused
-from registry.catalog import adoption, alerts, dashboard, feeds, fit, koreamap, search, service
+from registry.catalog import adoption, alerts, dashboard, feeds, fit, koreamap, search, service, whereused
 from registry.catalog.forms import (
     AdoptionForm,
     ProfileForm,
@@ -27,6 +26,8 @@ from registry.catalog.markdown import render_markdown
 from registry.db import db, replica_reads
 from registry.errors import InvalidInput, RegistryError
 from registry.notifications import deliveries
+from registry.releases.files import download_url
+from registry.releases.models import Release, Solution
 from registry.releases.service import (
     authorise_state_change,
     can_see,
@@ -36,10 +37,7 @@ from registry.releases.service import (
     possible_successors,
     set_solution_state,
 )
-from registry.releases.files import download_url
 from registry.releases.states import next_solution_states
-from registry.web import localized_for_reader, reader_locale
-from registry.releases.models import Release, Solution
 from registry.releases.versions import latest_published
 from registry.review.views import render_source_diff
 from registry.spec.vocabulary import (
@@ -51,7 +49,7 @@ from registry.spec.vocabulary import (
     PROVINCE_LABELS,
     label,
 )
-from registry.web import csv_text
+from registry.web import csv_text, localized_for_reader, reader_locale
 
 bp = Blueprint("catalog", __name__)
 # Download links in pages: the public /files/ URL of a published release (registry/releases/files.py).

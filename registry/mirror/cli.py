@@ -4,9 +4,9 @@ from pathlib import Path
 
 import click
 
+from registry.commands import CommandGroup, failure
 from registry.mirror.pull import pull
 from registry.mirror.service import MirrorRefused, export_bundle, import_bundle
-from registry.commands import CommandGroup, failure
 
 mirror_cli = CommandGroup("mirror", help="Offline mirrors: bundles of signed releases for separated networks.")
 

@@ -32,8 +32,8 @@ from registry.errors import InvalidInput, NotFound, Unprocessable
 from registry.releases.files import sync_all
 from registry.releases.models import Artifact, ArtifactKind, Release, ReleaseState, Solution
 from registry.releases.states import VISIBLE_TO_PUBLIC
-from registry.spec.names import artifact_filename, normalize_name
 from registry.spec import note
+from registry.spec.names import artifact_filename, normalize_name
 from registry.spec.tlog import ProofError, TreeHashes, leaf_hash, verify_consistency, verify_inclusion
 from registry.storage import StorageError, storage
 from registry.transparency import service
@@ -304,8 +304,8 @@ def _check(bundle: _Bundle, expected_key: str | None) -> _Checked:
             raise MirrorRefused(f"leaf {index} differs from the one this mirror imported before (forked history)")
         tree.append(digest)
     if tree.root() != head.root:
-        raise MirrorRefused(f"the bundle's leaves do not make the root its checkpoint signs "
-                            f"(a leaf was changed or is missing)")
+        raise MirrorRefused("the bundle's leaves do not make the root its checkpoint signs "
+                            "(a leaf was changed or is missing)")
     last = db.session.scalar(select(MirrorCheckpoint).where(MirrorCheckpoint.origin == origin)
                              .order_by(MirrorCheckpoint.tree_size.desc()).limit(1))
     if last is not None and tree.root(last.tree_size) != bytes.fromhex(last.root_hash):

@@ -1,11 +1,11 @@
 """The webhook delivery log of an organization, for its owners' tokens."""
 
 from registry.accounts import service as accounts
-from registry.web import api_bp as bp
 from registry.accounts.auth import current_token
 from registry.accounts.service import require_member
 from registry.errors import Forbidden
 from registry.notifications import deliveries
+from registry.web import api_bp as bp
 
 
 @bp.get("/orgs/<slug>/webhook/deliveries")

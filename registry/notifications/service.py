@@ -20,11 +20,11 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, update
 
 from registry.accounts.models import Organization, User
-from registry.web import absolute
 from registry.db import db, utcnow
 from registry.events import EventName, emit
 from registry.notifications import deliveries
 from registry.notifications.models import MailOptOut, Notification, NotificationKind, OutboxEmail
+from registry.web import absolute
 
 log = logging.getLogger("registry.notifications")
 RETRY_MAIL_FOR = timedelta(days=1)

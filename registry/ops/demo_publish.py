@@ -23,8 +23,8 @@ from sqlalchemy import select
 
 from registry.accounts import service as accounts
 from registry.db import db
-from registry.releases.service import find_solution, get_release
 from registry.releases.models import Release
+from registry.releases.service import find_solution, get_release
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_solutions"
 COMMIT_DATE = "2025-06-02T10:00:00+09:00"
@@ -207,7 +207,8 @@ def _sign(provenance: Path, user) -> Path:
 
 
 def _approve(release: Release, reviewer) -> None:
-    from registry.review import checks, service as review
+    from registry.review import checks
+    from registry.review import service as review
 
     # With a real queue the worker may not have run the release's checks yet; the demo runs what is
     # still running here, as the worker would, since a release cannot be approved before they finish.

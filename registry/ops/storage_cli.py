@@ -1,8 +1,8 @@
 import click
 from sqlalchemy import select
 
-from registry.db import db
 from registry.commands import CommandGroup
+from registry.db import db
 from registry.releases.models import Artifact
 from registry.storage import storage
 

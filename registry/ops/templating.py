@@ -57,9 +57,8 @@ def register_template_helpers(app: Flask) -> None:
     def _globals():
         from flask_login import current_user
 
-        from registry.notifications.service import unread_count
-
         from registry.accounts.service import allowed_scopes
+        from registry.notifications.service import unread_count
 
         signed_in = current_user.is_authenticated
         unread = unread_count(current_user) if signed_in else 0

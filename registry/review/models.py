@@ -12,6 +12,7 @@ from registry.accounts.models import User
 from registry.db import db, one_of, utcnow
 from registry.releases.models import Release
 
+
 class ReviewDecision(StrEnum):
     """Each is also the release state machine's event that applies it (registry/releases/states.py)."""
 

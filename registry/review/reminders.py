@@ -20,9 +20,9 @@ from registry.accounts.models import User
 from registry.db import db, utcnow
 from registry.notifications.models import NotificationKind
 from registry.notifications.service import notify_user
-from registry.web import absolute
 from registry.releases.models import Release
 from registry.review.models import ReviewReminder
+from registry.web import absolute
 
 REMIND_EVERY = timedelta(days=1)
 REVIEWING_ROLES = ("reviewer", "admin")  # as User.is_reviewer

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Response
 
-from registry.web import api_bp as bp
 from registry.accounts.auth import optional_token
 from registry.errors import NotFound
 from registry.releases.service import get_release
 from registry.sbom.service import VISIBLE_STATES, components_csv
+from registry.web import api_bp as bp
 
 
 @bp.get("/solutions/<name>/releases/<version>/components.csv")

@@ -30,7 +30,13 @@ from sqlalchemy import delete, insert, select, tuple_
 
 from registry.db import db
 from registry.errors import Unprocessable
-from registry.sbom.ecosystems import (UnorderedVersion, index_ecosystem, normalize_package_name, parse_ecosystem_version, version_of)
+from registry.sbom.ecosystems import (
+    UnorderedVersion,
+    index_ecosystem,
+    normalize_package_name,
+    parse_ecosystem_version,
+    version_of,
+)
 from registry.sbom.models import Finding, Severity, Vulnerability, VulnerabilityAlias, VulnerabilityPackage
 
 MAX_RECORD_BYTES = 10 * 1024 * 1024

@@ -22,16 +22,15 @@ from sqlalchemy.orm import selectinload
 from registry import events
 from registry.audit import service as audit
 from registry.db import db, utcnow
-from registry.events import EventName
 from registry.errors import NotFound
+from registry.events import EventName
 from registry.releases.models import Check, Release
 from registry.sbom import licenses
 from registry.sbom.ecosystems import compare_versions, osv_package, purl_base
-from registry.web import csv_text
-from registry.sbom.models import (Component, ComponentDependency, Finding, LicensePolicyRule, VexStatement,
-                                  Vulnerability)
+from registry.sbom.models import Component, ComponentDependency, Finding, LicensePolicyRule, VexStatement, Vulnerability
 from registry.sbom.osv import SEVERITIES, match_index
 from registry.spec.sbom.parser import ParsedSbom
+from registry.web import csv_text
 
 # CycloneDX analysis states meaning "this finding does not apply here": shown, never counted.
 NOT_COUNTED_VEX_STATES = ("not_affected", "false_positive", "resolved", "resolved_with_pedigree")

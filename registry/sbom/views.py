@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+
 from registry.sbom import licenses, service
 from registry.sbom.forms import DeleteRuleForm, LicenseRuleForm, category_form
 

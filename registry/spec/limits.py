@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from registry.spec.sbom.budget import DEFAULT_TIME_BUDGET_S
 from registry.spec.archive import ArchiveLimits
+from registry.spec.sbom.budget import DEFAULT_TIME_BUDGET_S
 from registry.spec.sbomfile import SBOM_MAX_BYTES
 from registry.spec.yamlload import MANIFEST_LIMITS
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO
 
 from registry.errors import RegistryError
-from registry.spec.sbom.parser import ParsedSbom, parse_sbom
 from registry.spec.archive import ArchiveContents, ArchiveError, ArchiveLimits, copy_member, read_archive
 from registry.spec.catalogue import EntityCatalogue
 from registry.spec.files import FileTooLargeError, PackageFileNotFound, PackageFiles
 from registry.spec.limits import Limits
 from registry.spec.problems import Problem, Report, SpecError
+from registry.spec.sbom.parser import ParsedSbom, parse_sbom
 from registry.spec.validator import MANIFEST_FILE_NAME, validate_manifest
 
 README_NAMES = ("README.md", "README.ko.md", "README.en.md", "README")

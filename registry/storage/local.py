@@ -11,8 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from registry.storage.base import (BlobStorage, StorageError, blob_key, document_key, failures_as_storage_error,
-                                   public_key)
+from registry.storage.base import (
+    BlobStorage,
+    StorageError,
+    blob_key,
+    document_key,
+    failures_as_storage_error,
+    public_key,
+)
 
 
 class LocalStorage(BlobStorage):

@@ -6,8 +6,15 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import BinaryIO
 
-from registry.storage.base import (PUBLIC_CACHE_CONTROL, BlobStorage, StorageError, blob_key, document_key,
-                                   failures_as_storage_error, public_key)
+from registry.storage.base import (
+    PUBLIC_CACHE_CONTROL,
+    BlobStorage,
+    StorageError,
+    blob_key,
+    document_key,
+    failures_as_storage_error,
+    public_key,
+)
 
 PUBLIC_PREFIX = "files/"  # the public tree in the bucket: the operator makes this prefix (only) world-readable
 

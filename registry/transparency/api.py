@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from registry.web import api_bp as bp
-from registry.web import int_arg
 from registry.errors import InvalidInput, PayloadTooLarge
 from registry.spec.note import MAX_NOTE
-from registry.transparency import mirrored as mirror, service, witnesses
+from registry.transparency import mirrored as mirror
+from registry.transparency import service, witnesses
+from registry.web import api_bp as bp
+from registry.web import int_arg
 
 
 def _hexes(hashes: list[bytes]) -> list[str]:

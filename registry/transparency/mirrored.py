@@ -9,6 +9,7 @@ from registry.errors import NotFound
 from registry.spec.tlog import TreeHashes
 from registry.transparency.models import MirrorCheckpoint, MirrorLeaf, MirrorOrigin
 
+
 def known_origin(origin: str) -> MirrorOrigin:
     row = db.session.scalar(select(MirrorOrigin).where(MirrorOrigin.origin == origin))
     if row is None:

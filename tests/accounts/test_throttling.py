@@ -7,7 +7,6 @@ import pytest
 
 from tests.helpers import csrf_token
 
-
 # --- throttling --------------------------------------------------------------------------------
 
 @pytest.fixture

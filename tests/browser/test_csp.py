@@ -8,8 +8,8 @@ import re
 import pytest
 from flask import render_template_string
 
-from registry.releases.service import get_release
 from registry.releases import states
+from registry.releases.service import get_release
 from tests.browser.conftest import sign_in
 from tests.publishing.packages import build_archive, package_files
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from registry.db import db
-from registry.releases.service import get_release
 from registry.releases import states
 from registry.releases.models import Release
+from registry.releases.service import get_release
 from tests.publishing.packages import archive
 
 

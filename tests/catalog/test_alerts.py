@@ -17,8 +17,8 @@ from registry.catalog.models import Adoption
 from registry.db import db
 from registry.errors import Forbidden, InvalidInput
 from registry.notifications.models import Notification, OutboxEmail
-from registry.releases.service import get_release
 from registry.releases import states
+from registry.releases.service import get_release
 from tests.helpers import csrf_token, login
 
 

@@ -17,9 +17,21 @@ from urllib.parse import quote
 import pytest
 
 from registry.config import DEFAULTS
-from tests.ops.production import (SLOW_HEADER_OPENING, Server, Target, Trickler, files_log_path, nginx_binary,
-                                  nginx_setting, operator, registry_env, slow_body_opening, start_bare_gunicorn, start_nginx,
-                                  start_production_gunicorn)
+from tests.ops.production import (
+    SLOW_HEADER_OPENING,
+    Server,
+    Target,
+    Trickler,
+    files_log_path,
+    nginx_binary,
+    nginx_setting,
+    operator,
+    registry_env,
+    slow_body_opening,
+    start_bare_gunicorn,
+    start_nginx,
+    start_production_gunicorn,
+)
 
 WORKERS = 2  # as few as the setup the issue broke, to show the proxy is what saves it
 ANSWER_WITHIN = 3.0  # seconds a normal request may take while the slow clients hold on
@@ -162,8 +174,8 @@ def _publish_and_upload(env: dict[str, str]) -> bytes:
     from registry import create_app
     from registry.accounts import service as accounts
     from registry.db import db
-    from registry.releases.service import get_release
     from registry.releases import states
+    from registry.releases.service import get_release
     from tests.publishing.packages import archive
 
     app = create_app({"DATABASE_URL": env["REGISTRY_DATABASE_URL"], "STORAGE_PATH": env["REGISTRY_STORAGE_PATH"],
@@ -178,7 +190,7 @@ def _publish_and_upload(env: dict[str, str]) -> bytes:
         data = archive()
         for version, package in (("1.2.0", data), ("1.3.0", archive(version="1.3.0"))):
             response = app.test_client().post(
-                f"/api/v1/solutions/parking-share/releases", headers={"Authorization": f"Bearer {token}"},
+                "/api/v1/solutions/parking-share/releases", headers={"Authorization": f"Bearer {token}"},
                 data={"archive": (io.BytesIO(package), "parking-share.tar.gz")}, content_type="multipart/form-data")
             assert response.status_code == 201, response.json
         states.transition_release(get_release("parking-share", "1.2.0"), "approve")

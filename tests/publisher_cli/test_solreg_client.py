@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from publisher_cli.client import MultipartBody, FilePart, RegistryClient
+from publisher_cli.client import FilePart, MultipartBody, RegistryClient
 from publisher_cli.errors import NetworkError, RegistryAnswerError
 
 RELEASE = {"name": "parking-share", "version": "1.2.0", "state": "pending_review"}

@@ -9,7 +9,6 @@ import pytest
 from publisher_cli.commands.build import build_release
 from publisher_cli.commands.publish import sign_provenance
 from registry.spec import note
-from registry.spec.tlog import TreeHashes, leaf_hash
 from registry.spec.provenance import (
     build_statement,
     generate_key,
@@ -18,6 +17,7 @@ from registry.spec.provenance import (
     sign_envelope,
     statement_bytes,
 )
+from registry.spec.tlog import TreeHashes, leaf_hash
 
 BASE = "/api/v1/solutions/parking-share/releases/1.2.0"
 KEYS = "/api/v1/orgs/cheonan/keys"

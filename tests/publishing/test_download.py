@@ -10,9 +10,9 @@ import requests
 from sqlalchemy import select
 
 from registry.db import db
-from registry.releases.service import get_release
 from registry.releases import states
 from registry.releases.models import Release
+from registry.releases.service import get_release
 from registry.storage.base import blob_key
 from tests.publishing.packages import archive
 
@@ -49,7 +49,7 @@ def test_pending_and_yanked_archives_are_never_handed_off(app, client, upload, v
     release = get_release("parking-share", "1.2.0")
     states.transition_release(release, "approve")
     db.session.commit()
-    response = client.post(f"/api/v1/solutions/parking-share/releases/1.2.0/yank",
+    response = client.post("/api/v1/solutions/parking-share/releases/1.2.0/yank",
                            json={"reason": "보안 결함"}, headers={"Authorization": f"Bearer {vendor_token}"})
     assert response.status_code == 200, response.json
     yanked = client.get(URL)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from registry.review.files import release_files, tree, view_file
-from registry.spec.members import classify, decode, is_generated
 from registry.review.sourcediff import file_diff, line_diff, source_diff
+from registry.spec.members import classify, decode, is_generated
 from tests.helpers import login
 from tests.review.conftest import auth
 from tests.review.samples import sample_files, sample_package

@@ -90,8 +90,8 @@ def test_release_page_shows_checks_failing_first_and_the_new_solution_banner(rel
 
 
 def test_release_page_shows_the_diff_of_an_update(client, release_of, reviewer_token, signed_in):
-    from tests.review.test_diff import FLOATING
     from tests.publishing.packages import manifest
+    from tests.review.test_diff import FLOATING
 
     base = release_of("1.2.0")
     assert decide(client, reviewer_token, base.id).status_code == 200

@@ -5,11 +5,11 @@ import pytest
 from sqlalchemy import select
 
 from registry.catalog.models import Adoption
+from registry.catalog.whereused import where_used
 from registry.db import db
 from registry.errors import InvalidInput
 from registry.sbom.models import Component, ComponentDependency, Finding, LicensePolicyRule, VexStatement
 from registry.sbom.osv import import_osv
-from registry.catalog.whereused import where_used
 from registry.sbom.service import components_csv, diff_releases, relicense_all, risk_summary
 
 from .conftest import OSV, SBOMS

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import base64
 import hashlib
 
+import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from registry.spec.note import (

@@ -11,7 +11,6 @@ from registry.spec import validate_manifest
 from registry.spec.yamlload import YamlLimits, YamlLoadError, load_yaml_documents, load_yaml_mapping
 from tests.spec.spec_support import FULL_EXAMPLE, INVALID
 
-
 HANG = 30.0  # a guard against hangs (alias bombs, runaway recursion), not a speed target
 
 

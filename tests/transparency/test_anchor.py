@@ -155,7 +155,6 @@ def test_empty_log_is_ok(app):
 
 def test_a_request_that_records_events_is_anchored_by_the_workers_next_minute(app, client, make_user):
     from registry.jobs import jobs
-
     from tests.helpers import csrf_token, login
 
     make_user("kim", org="hanbit")

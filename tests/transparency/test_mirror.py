@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from registry import create_app
 from registry.db import db
-from registry.releases.service import yank
 from registry.releases.models import Release, Solution
+from registry.releases.service import yank
 from registry.spec import note
 from registry.spec.tlog import leaf_hash, verify_consistency, verify_inclusion
 from registry.storage import storage

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from registry.accounts import service as accounts
 from registry.db import db
 from registry.errors import Damaged
-from registry.releases.service import set_solution_state, unyank, yank
 from registry.releases.models import Solution
+from registry.releases.service import set_solution_state, unyank, yank
 from registry.review import service as review
 from registry.spec import note
 from registry.spec.tlog import TreeHashes, leaf_hash, verify_inclusion

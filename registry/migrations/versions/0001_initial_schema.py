@@ -5,11 +5,10 @@ Revises:
 Create Date: 2026-11-22 00:05:30.036796
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import registry.db
-
 
 # revision identifiers, used by Alembic.
 revision = '0001'

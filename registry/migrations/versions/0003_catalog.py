@@ -14,11 +14,10 @@ and `search_facets` (one row per facet value), plus the engine's own text index:
 Revision ID: 0003
 Revises: 0002
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import registry.db
-
 
 revision = '0003'
 down_revision = '0002'

@@ -6,11 +6,10 @@ so everyone signs in once more) and no second factor (staff enrol at their next 
 Revision ID: 0004
 Revises: 0003
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import registry.db
-
 
 revision = '0004'
 down_revision = '0003'

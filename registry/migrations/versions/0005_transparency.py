@@ -5,11 +5,10 @@ Existing releases get no leaves: the log starts empty and records changes from n
 Revision ID: 0005
 Revises: 0004
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import registry.db
-
 
 revision = '0005'
 down_revision = '0004'

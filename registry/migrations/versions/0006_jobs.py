@@ -3,11 +3,10 @@
 Revision ID: 0006
 Revises: 0004 (the lead re-points this at 0005 when 0005_transparency is merged)
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import registry.db
-
 
 revision = '0006'
 down_revision = '0005'

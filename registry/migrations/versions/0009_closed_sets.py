@@ -15,9 +15,8 @@ anything, for a person to decide what they mean. Two kinds of rows it changes it
 Revision ID: 0009
 Revises: 0008
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0009'
 down_revision = '0008'

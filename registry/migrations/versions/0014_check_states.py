@@ -8,8 +8,8 @@ summary still says what happened), and the events the older code does not know a
 Revision ID: 0014
 Revises: 0013
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0014'
 down_revision = '0013'

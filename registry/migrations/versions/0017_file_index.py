@@ -6,8 +6,8 @@ Releases uploaded before have no row; the first look at one reads its archive an
 Revision ID: 0017
 Revises: 0016
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import registry.db
 

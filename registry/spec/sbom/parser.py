@@ -26,8 +26,14 @@ from typing import Any, BinaryIO, Iterator, NoReturn
 from registry.errors import PayloadTooLarge
 from registry.spec.problems import SpecError
 from registry.spec.sbom.budget import DEFAULT_TIME_BUDGET_S, spend, time_budget
-from registry.spec.sbom.schema import (SchemaProblem, batch_problems, item_identity, non_unique_problem,
-                                       schema_problems, top_level_arrays)
+from registry.spec.sbom.schema import (
+    SchemaProblem,
+    batch_problems,
+    item_identity,
+    non_unique_problem,
+    schema_problems,
+    top_level_arrays,
+)
 from registry.spec.sbomfile import SBOM_MAX_BYTES
 
 MAX_JSON_DEPTH = 64

@@ -8,7 +8,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from cai_dashboard.__main__ import main
 from cai_dashboard.app import create_app
 from cai_dashboard.cai import BY_KEY, comprehensive_index, sub_index, to_table_unit

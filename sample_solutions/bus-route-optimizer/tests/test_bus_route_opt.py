@@ -6,7 +6,6 @@ import math
 from typing import Any
 
 import pytest
-
 from bus_route_opt.__main__ import main
 from bus_route_opt.app import create_app
 from bus_route_opt.network import DemandPoint, Stop, demand_points, route_stops

@@ -9,7 +9,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-
 from drt_dispatch.__main__ import main
 from drt_dispatch.fleet import FleetConfig, request_from_entity
 from drt_dispatch.hub import NgsiLdClient

@@ -9,7 +9,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from epi_movement.__main__ import main
 from epi_movement.analysis import analyse, estimate_flows, parse_time
 from epi_movement.app import create_app

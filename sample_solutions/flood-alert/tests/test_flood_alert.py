@@ -9,7 +9,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from flood_alert.__main__ import main
 from flood_alert.app import create_app
 from flood_alert.hub import NgsiLdClient

@@ -6,7 +6,6 @@ import math
 from typing import Any
 
 import pytest
-
 from parking_share.__main__ import main
 from parking_share.app import create_app
 from parking_share.booking import BookingError, BookingStore, book_spot, release_booking

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-
 from safe_patrol.__main__ import main
 from safe_patrol.app import create_app
 from safe_patrol.ngsi import NgsiLdClient

@@ -6,7 +6,6 @@ import math
 from typing import Any
 
 import pytest
-
 from smart_shelter.__main__ import main
 from smart_shelter.control import Thresholds, decide, load_thresholds, run_once
 from smart_shelter.ngsi import NgsiLdClient, value
