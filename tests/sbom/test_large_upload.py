@@ -6,11 +6,13 @@ the refusals run in-process, where the settings are changed per test.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from pathlib import Path
 
 import pytest
 import requests
+import yaml
 from sqlalchemy import func, select
 
 from registry.db import db
@@ -18,14 +20,17 @@ from registry.releases.models import Artifact, Release, Solution
 from registry.sbom.models import Component
 from tests.e2e.conftest import Registry
 from tests.publishing.packages import build_archive, package_files
-from tests.spec.sbom.realsbom import multiplied
+from tests.spec.sbom.realsbom import multiplied, xml_multiplied
 
 ROOT = ("parking-share", "1.2.0")
 
 
-def package_with(sbom: bytes) -> bytes:
+def package_with(sbom: bytes, name: str = "sbom.cdx.json") -> bytes:
     files = package_files(*ROOT)
-    files["sbom.cdx.json"] = sbom
+    del files["sbom.cdx.json"]
+    manifest = yaml.safe_load(files.pop("solution.yaml"))
+    manifest["sbom"] = name
+    files.update({"solution.yaml": yaml.safe_dump(manifest, allow_unicode=True).encode(), name: sbom})
     return build_archive(files, root="parking-share-1.2.0")
 
 
@@ -112,3 +117,18 @@ def test_a_large_sbom_is_streamed_once_not_kept_in_memory(app, upload, vendor_to
     assert response.status_code == 201, response.json
     assert passes == ["sbom.cdx.json"]  # the manifest check and the SBOM parse share one spooled copy
     assert count(Component) == 964
+
+
+def test_a_large_xml_sbom_is_stored_as_uploaded(app, upload, vendor_token):
+    from registry.storage import storage
+
+    sbom = xml_multiplied("cyclonedx-npm-1.7.cdx.xml.gz", 3, root=ROOT)  # 2 MB: read from its spool
+    assert len(sbom) > 1024 * 1024
+    response = upload(vendor_token, package_with(sbom, "sbom.cdx.xml"))
+    assert response.status_code == 201, response.json
+    artifact = db.session.scalar(select(Artifact).where(Artifact.kind == "sbom"))
+    assert (artifact.sha256, artifact.size, artifact.media_type) == (
+        hashlib.sha256(sbom).hexdigest(), len(sbom), "application/vnd.cyclonedx+xml")
+    with storage().open(artifact.sha256) as stored:
+        assert stored.read() == sbom
+    assert count(Component) == 3 * 482
