@@ -194,7 +194,7 @@ def _artifacts(upload: Upload, manifest: dict, version: str, statement: bytes | 
         fileobj.seek(0)
         digest = hashlib.file_digest(fileobj, "sha256").hexdigest()  # a large SBOM is read a part at a time
         blobs.append((fileobj, digest))
-        artifacts.append(artifact(kind, digest, fileobj.tell()))
+        artifacts.append(artifact(kind, digest, fileobj.seek(0, io.SEEK_END)))  # file_digest may not move it
     return artifacts, blobs
 
 

@@ -47,6 +47,9 @@ def test_upload_creates_a_pending_release(app, upload, vendor_token):
     assert (Path(app.config["STORAGE_PATH"]) / "sha256" / digest[:2] / digest[2:4] / digest).read_bytes() == data
     stored = db.session.scalar(select(Release))
     assert {a.kind for a in stored.artifacts} == {"archive", "sbom"}
+    sbom = package_files()["sbom.cdx.json"]
+    (artifact,) = [a for a in stored.artifacts if a.kind == "sbom"]
+    assert (artifact.sha256, artifact.size) == (hashlib.sha256(sbom).hexdigest(), len(sbom))
     assert {t.kind for t in stored.deploy_targets} == {"helm", "compose"}
     assert {r.entity_type for r in stored.datahub_requirements} == {"OffStreetParking", "ParkingSpot"}
     checks = {c.name: c.status for c in db.session.scalars(select(Check))}
