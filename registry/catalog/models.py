@@ -84,8 +84,8 @@ class SearchDocument(db.Model):
     head: Mapped[str] = mapped_column(Text, default="")
     # Everything searchable, head included.
     body: Mapped[str] = mapped_column(Text, default="")
-    # Every two-character piece of every word of body, space-separated: indexes one- and two-syllable
-    # queries (주차, 버스), which a trigram index cannot serve.
+    # Every one- and two-character piece of every word of body, space-separated (word_pieces()): indexes
+    # one- and two-syllable queries (차, 주차, 버스), which a trigram index cannot serve.
     grams: Mapped[str] = mapped_column(Text, default="")
     requirements: Mapped[list] = mapped_column(default=list)  # manifest dataHub.entities, for fit
     spec_range: Mapped[str | None] = mapped_column(String(200))

@@ -6,9 +6,10 @@ on the end (주차장을) is also tried without it. Every term must match (AND);
 matches when any of its forms does.
 
 * SQLite: forms of 3+ characters go through the FTS5 trigram index (`search_fts`, each
-  form quoted as a phrase so FTS operators in the input are plain text); shorter forms
-  fall back to `LIKE` over the normalised column.
-* PostgreSQL: `LIKE '%form%'` over the same column, served by the pg_trgm GIN index.
+  form quoted as a phrase so FTS operators in the input are plain text); one- and
+  two-character words through the index of word pieces (`search_grams`, see word_pieces()).
+* PostgreSQL: `LIKE '%form%'` over the same column, served by the pg_trgm GIN index; one- and
+  two-character words through the GIN index over the word pieces.
 
 Facet counts are "live": each facet is counted for the current query with every *other*
 facet filter applied, so choosing a value never hides the alternatives of that facet.
@@ -95,9 +96,13 @@ def normalize(text: str | None) -> str:
     return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())
 
 
-def bigrams(text: str) -> str:
-    """Every two-character piece of every word of normalised text, as space-separated words."""
-    pieces = {word[i:i + 2] for word in _WORD.findall(text) for i in range(len(word) - 1)}
+def word_pieces(text: str) -> str:
+    """Every one- and two-character piece of every word of normalised text, as space-separated words.
+
+    The index of the queries a trigram index cannot serve: 주차 and 버스, and single syllables (차),
+    which would otherwise scan every body.
+    """
+    pieces = {word[i:i + n] for word in _WORD.findall(text) for n in (1, 2) for i in range(len(word) - n + 1)}
     return " ".join(sorted(pieces))
 
 
@@ -269,7 +274,12 @@ def _fts_match(index, name: str, forms: list[str]) -> ColumnElement[bool]:
     return member_key("sqlite").in_(select(index.c.rowid).where(literal_column(name).op("MATCH")(match)))
 
 
-def _has_bigram(form: str) -> ColumnElement[bool]:
+def _is_piece(form: str) -> bool:
+    """A form word_pieces() indexes: a one- or two-character word."""
+    return len(form) <= 2 and bool(_WORD.fullmatch(form))
+
+
+def _has_piece(form: str) -> ColumnElement[bool]:
     # search_pieces(grams) is the expression of the GIN index made in migration 0003.
     return func.search_pieces(docs.c.grams).op("@>")(cast(postgresql.array([form]), postgresql.ARRAY(Text)))
 
@@ -287,14 +297,14 @@ def text_condition(terms: list[Term], dialect: str) -> ColumnElement[bool]:
     conditions = []
     for term in terms:
         if dialect != "sqlite":
-            conditions.append(or_(*(_has_bigram(f) if len(f) == 2 and _WORD.fullmatch(f)
-                                    else contains(docs.c.body, f, dialect) for f in term.forms)))
+            conditions.append(or_(*(_has_piece(f) if _is_piece(f) else contains(docs.c.body, f, dialect)
+                                    for f in term.forms)))
             continue
         trigram = [f for f in term.forms if len(f) >= 3]
-        bigram = [f for f in term.forms if len(f) == 2 and _WORD.fullmatch(f)]
-        rest = [f for f in term.forms if f not in trigram and f not in bigram]  # one character: scan
+        pieces = [f for f in term.forms if _is_piece(f)]
+        rest = [f for f in term.forms if f not in trigram and f not in pieces]  # short, not a word: scan
         options = [_fts_match(fts, "search_fts", trigram)] if trigram else []
-        options += [_fts_match(grams_index, "search_grams", bigram)] if bigram else []
+        options += [_fts_match(grams_index, "search_grams", pieces)] if pieces else []
         options += [contains(docs.c.body, f, dialect) for f in rest]
         conditions.append(or_(*options))
     return and_(true(), *conditions)

@@ -20,7 +20,7 @@ from registry.accounts.models import Organization
 from registry.audit.models import AuditEvent
 from registry.catalog import adoption, fit, search
 from registry.catalog.models import Adoption, AdoptionStage, DataHubProfile, SearchDocument, SearchFacet
-from registry.catalog.search import bigrams, index_changed, normalize
+from registry.catalog.search import index_changed, normalize, word_pieces
 from registry.db import db, utcnow
 from registry.releases.files import download_url
 from registry.releases.models import Release, ReleaseState, Solution
@@ -68,7 +68,7 @@ def build_document(*, solution_id: int, name: str, org_id: int, org_name: str, r
     body = normalize(" ".join(body_parts))
     document = {
         "solution_id": solution_id, "release_id": release_id, "name": name, "version": version, "org_id": org_id,
-        "display": display, "head": normalize(" ".join(head_parts)), "body": body, "grams": bigrams(body),
+        "display": display, "head": normalize(" ".join(head_parts)), "body": body, "grams": word_pieces(body),
         "requirements": entities, "spec_range": data_hub.get("specVersion"),
         "adoption_count": adoption_count, "published_at": published_at, "indexed_at": utcnow(),
     }

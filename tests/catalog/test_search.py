@@ -231,9 +231,9 @@ def test_relevance_prefers_title_matches_over_body_matches(publish):
     assert names(run("parking-share")) == ["parking-share"]
 
 
-def test_bigrams_index_every_two_character_piece_of_every_word():
-    assert search_module.bigrams("주차장 ab-cd e") == "ab cd 주차 차장"
-    assert search_module.bigrams("") == ""
+def test_word_pieces_index_every_character_and_two_character_piece_of_every_word():
+    assert search_module.word_pieces("주차장 ab-cd e") == "a ab b c cd d e 장 주 주차 차 차장"
+    assert search_module.word_pieces("") == ""
 
 
 def test_one_character_queries_scan(corpus):
