@@ -236,7 +236,14 @@ def test_word_pieces_index_every_character_and_two_character_piece_of_every_word
     assert search_module.word_pieces("") == ""
 
 
-def test_one_character_queries_scan(corpus):
+def test_one_character_queries_use_the_index_of_word_pieces(corpus):
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    terms, _ = parse_query("차")
+    on_sqlite = str(search_module.text_condition(terms, "sqlite").compile(dialect=sqlite.dialect()))
+    on_postgres = str(search_module.text_condition(terms, "postgresql").compile(dialect=postgresql.dialect()))
+    assert "search_grams" in on_sqlite and "instr" not in on_sqlite.lower()  # not a scan of every body
+    assert "search_pieces" in on_postgres and "like" not in on_postgres.lower()
     assert sorted(names(run("쉼"))) == ["bus-shelter"]
     assert names(run("ev")) == ["flood-alert"]  # two letters, through the two-character index: "levels"
     assert names(run("qz")) == []

@@ -8,8 +8,10 @@ over the column (SQLite `search_grams` through its update trigger, PostgreSQL's 
 Revision ID: 0018
 Revises: 0017
 """
-from alembic import op
+import re
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0018'
 down_revision = '0017'
@@ -19,6 +21,7 @@ depends_on = None
 docs = sa.table('search_documents', sa.column('solution_id', sa.Integer), sa.column('body', sa.Text),
                 sa.column('grams', sa.Text))
 BATCH = 1000
+_WORD = re.compile(r'[^\W_]+')
 
 
 def _rewrite(pieces) -> None:
@@ -35,16 +38,16 @@ def _rewrite(pieces) -> None:
         last = rows[-1][0]
 
 
-def upgrade():
-    from registry.catalog.search import word_pieces
+def _pieces(body: str, sizes: tuple[int, ...]) -> str:
+    # The rule of registry.catalog.search.word_pieces as of this revision, written out so that the
+    # migration keeps doing what it did when that function changes.
+    pieces = {word[i:i + n] for word in _WORD.findall(body) for n in sizes for i in range(len(word) - n + 1)}
+    return ' '.join(sorted(pieces))
 
-    _rewrite(word_pieces)
+
+def upgrade():
+    _rewrite(lambda body: _pieces(body, (1, 2)))
 
 
 def downgrade():
-    from registry.catalog.search import word_pieces
-
-    def two_characters(body: str) -> str:
-        return ' '.join(piece for piece in word_pieces(body).split(' ') if len(piece) == 2)
-
-    _rewrite(two_characters)
+    _rewrite(lambda body: _pieces(body, (2,)))
