@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import pytest
 from registry.db import db
 from tests.catalog.conftest import municipality, publish, vendor_tokens  # noqa: F401  (fixtures)
 from tests.notifications.conftest import Receiver, receivers  # noqa: F401  (fixtures)
+from tests.ports import free_port
 
 # CI starts a redis-server of its own and names it here; each xdist worker takes its own database.
 REDIS_URL = "{}/{}".format(os.environ.get("REGISTRY_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/"),
@@ -98,9 +98,7 @@ def smtp_server():
             self.messages.append(envelope)
             return "250 OK"
 
-    with socket.socket() as probe:  # the controller checks it is up by connecting, so no port 0
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # the controller checks it is up by connecting, so no port 0
     handler = Keep()
     handler.port = port
     controller = Controller(handler, hostname="127.0.0.1", port=port)

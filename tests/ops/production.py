@@ -23,6 +23,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 START_TIMEOUT = 60.0
@@ -33,12 +35,6 @@ def require_loopback(host: str) -> str:
     if not host.startswith("127."):
         raise ValueError(f"refusing to target {host!r}: only 127.0.0.0/8 is allowed")
     return host
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- the registry instance --------------------------------------------------------------

@@ -7,7 +7,7 @@ import time
 
 import requests
 
-from tests.e2e.conftest import free_port
+from tests.ports import free_port
 
 
 def test_demo_serves_the_registry_on_loopback(tmp_path):

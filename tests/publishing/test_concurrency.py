@@ -1,7 +1,6 @@
 """Concurrent writers over real HTTP: uploads never fail because another request holds the database."""
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from registry.publishing import service
 from registry.releases import states
 from registry.releases.models import Artifact, Release
 from registry.storage import storage
+from tests.ports import free_port
 from tests.publishing.packages import archive, build_archive, package_files
 
 UPLOADS = 20
@@ -77,9 +77,7 @@ def _sizeable_package(version: str) -> bytes:
 @contextmanager
 def gunicorn(app, log: Path) -> Iterator[str]:
     """The registry in a real pre-forked, threaded server on the app's database and blob store."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "REGISTRY_DATABASE_URL": app.config["DATABASE_URL"],
            "REGISTRY_STORAGE_PATH": app.config["STORAGE_PATH"], "REGISTRY_SECRET_KEY": app.config["SECRET_KEY"],
            "REGISTRY_QUEUE_URL": "immediate", "REGISTRY_REVIEW_CODE_CHECKS": "false",  # locking is tested, not checks
