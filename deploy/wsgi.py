@@ -16,4 +16,4 @@ from registry.ops.warmup import warm_up
 os.environ.setdefault("REGISTRY_PROXY_FIX", "1")
 application = create_app()
 # In gunicorn's master (preload_app): the workers are forked warm (registry/ops/warmup.py).
-logging.getLogger("registry").info("warmed up in %.1f s", warm_up(application))
+logging.getLogger("registry").info("warmed up in %.1f s", warm_up())

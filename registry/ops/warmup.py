@@ -10,10 +10,7 @@ the master, before the workers are forked, so they start warm and share those pa
 
 from __future__ import annotations
 
-import logging
 import time
-
-log = logging.getLogger(__name__)
 
 # The versions today's CycloneDX generators write (npm, Python, Maven, Gradle: 1.4-1.6); an upload
 # of another version compiles its schema on first use (about 0.5 s), once per worker.
@@ -22,9 +19,8 @@ _SMALL_SBOM = (b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, 
                b'"name": "warm-up", "version": "1.0.0", "licenses": [{"license": {"id": "MIT"}}]}]}')
 
 
-def warm_up(app=None) -> float:
-    """Build what the first upload needs; returns the seconds it took. With `app`, also run the
-    upload path's first read-only queries (`warm_statements`)."""
+def warm_up() -> float:
+    """Build what the first upload needs; returns the seconds it took."""
     from sqlalchemy.orm import configure_mappers
 
     from registry.spec.sbom.parser import parse_sbom
@@ -37,33 +33,4 @@ def warm_up(app=None) -> float:
     parse_sbom(_SMALL_SBOM)
     spdx_licensing().validate("Apache-2.0 OR MIT")  # builds its tokenizer automaton (~0.8 s) on first use
     configure_mappers()  # of every class the app imported: otherwise each worker's first query does it
-    if app is not None:
-        warm_statements(app)
     return time.perf_counter() - start
-
-
-def warm_statements(app) -> None:
-    """Run the upload path's first two queries (the token lookup, the solution lookup) for names that
-    cannot exist, so each engine's compiled cache holds them before the fork (post_fork disposes only
-    the pool, the cache stays). They only read, and find nothing: no row, blob or file is made. A
-    database not migrated yet or unreachable must not stop start-up: logged, and the workers compile
-    on first use as before."""
-    from registry.accounts.service import token_from_header
-    from registry.db import db
-    from registry.errors import Unauthorized
-    from registry.releases.service import find_solution
-
-    with app.app_context():
-        try:
-            try:
-                token_from_header("Bearer solreg_warm-up-never-issued")
-            except Unauthorized:
-                pass  # as intended: no such token
-            find_solution("warm-up-never-published")
-        except Exception as exc:  # noqa: BLE001  (any database failure: start anyway)
-            log.warning("warm-up skipped the SQL statements: %s", exc.__class__.__name__)
-        finally:
-            db.session.rollback()
-            db.session.remove()
-            for engine in db.engines.values():
-                engine.dispose()  # the master keeps no connection; the compiled cache stays
