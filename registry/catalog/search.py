@@ -525,7 +525,8 @@ def _candidate_sets(base: list, filters: dict[str, list[str]]) -> tuple[list[int
     facets = list(filters)
     flagged = select(matched, *(case((matched.c.solution_id.in_(
         select(facet_rows.c.solution_id).where(facet_rows.c.facet == facet, facet_rows.c.value.in_(values))),
-        1), else_=0).label(f"m{i}") for i, (facet, values) in enumerate(filters.items()))).subquery("flagged")
+        1), else_=0).label(f"m{i}") for i, (facet, values) in enumerate(filters.items()))) \
+        .cte("flagged").prefix_with("MATERIALIZED")  # each flag computed once, however often it is named
     hits = [flagged.c[f"m{i}"] for i in range(len(facets))]
     found = sum(hits[1:], hits[0])
     # The sets: the search itself (every filter holds), then each facet's others (every other filter holds).
