@@ -466,7 +466,14 @@ def search(query: SearchQuery, fit_ids: set[int] | frozenset[int] | None = None,
     ranked = query.sort == "relevance" and bool(terms)
     order = _order(query, terms, dialect)
 
-    ids = _candidates(where, ADOPTED_ORDER if ranked else order)
+    main_order = ADOPTED_ORDER if ranked else order
+    others: dict[str, list[int]] = {}
+    if base and len(chosen) >= 2:  # every chosen facet's "others" set (and the search's) from one text match
+        ids, others = _candidate_sets(base, query.filters)
+        if main_order is not ADOPTED_ORDER:
+            ids = _candidates(where, main_order)
+    else:
+        ids = _candidates(where, main_order)
     estimate = cut = len(ids) > COUNT_CAP
     ids = ids[:COUNT_CAP]
     total = len(ids)
@@ -487,7 +494,7 @@ def search(query: SearchQuery, fit_ids: set[int] | frozenset[int] | None = None,
     hits = _hits(page_ids[:PAGE_SIZE])
     pages = max(1, math.ceil(total / PAGE_SIZE))
 
-    facets, estimated = _facet_counts(query, dialect, base, chosen, ids, cut)
+    facets, estimated = _facet_counts(query, dialect, base, chosen, ids, cut, others)
     fits_hub_count = None
     if fit_ids is not None:
         fits_hub_count = total if query.fits_hub else len(fit_ids.intersection(ids))
@@ -503,6 +510,50 @@ def _candidates(where: list, order: list) -> list[int]:
                               .limit(COUNT_CAP + 1)).all()
 
 
+def _candidate_sets(base: list, filters: dict[str, list[str]]) -> tuple[list[int], dict[str, list[int]]]:
+    """The candidates of the search and of each chosen facet's "others" search, from one read of the match.
+
+    What _candidates(..., ADOPTED_ORDER) gives for `base` with every filter (the search itself) and for
+    `base` with every filter but one facet's (so that facet's alternatives stay visible): up to
+    COUNT_CAP + 1 ids each, so counts stay exact up to the cap and are marked estimated beyond it.
+    The text match is read once, as a materialised CTE (on PostgreSQL the planner can no longer probe it
+    row by row under a facet's index, hundreds of ms); each filter is one hashed membership flag, and a
+    running count per set keeps only the rows within some set's first COUNT_CAP + 1.
+    """
+    matched = select(docs.c.solution_id, docs.c.adoption_count, docs.c.published_at).where(*base) \
+        .cte("matched").prefix_with("MATERIALIZED")
+    facets = list(filters)
+    flagged = select(matched, *(case((matched.c.solution_id.in_(
+        select(facet_rows.c.solution_id).where(facet_rows.c.facet == facet, facet_rows.c.value.in_(values))),
+        1), else_=0).label(f"m{i}") for i, (facet, values) in enumerate(filters.items()))) \
+        .cte("flagged").prefix_with("MATERIALIZED")  # each flag computed once, however often it is named
+    hits = [flagged.c[f"m{i}"] for i in range(len(facets))]
+    found = sum(hits[1:], hits[0])
+    # The sets: the search itself (every filter holds), then each facet's others (every other filter holds).
+    members = [found == len(facets)] + [found - hit == len(facets) - 1 for hit in hits]
+    window = [flagged.c.adoption_count.desc(), flagged.c.published_at.desc(), flagged.c.solution_id.desc()]
+    counted = select(flagged, *(func.sum(case((member, 1), else_=0)).over(order_by=window, rows=(None, 0))
+                                .label(f"n{j}") for j, member in enumerate(members))) \
+        .where(found >= len(facets) - 1).subquery("counted")
+    c_hits = [counted.c[f"m{i}"] for i in range(len(facets))]
+    c_found = sum(c_hits[1:], c_hits[0])
+    c_members = [c_found == len(facets)] + [c_found - hit == len(facets) - 1 for hit in c_hits]
+    keep = or_(*(and_(member, counted.c[f"n{j}"] <= COUNT_CAP + 1) for j, member in enumerate(c_members)))
+    rows = db.session.execute(select(counted.c.solution_id, *c_hits).where(keep).order_by(
+        counted.c.adoption_count.desc(), counted.c.published_at.desc(), counted.c.solution_id.desc())).all()
+    main: list[int] = []
+    others: dict[str, list[int]] = {facet: [] for facet in facets}
+    for solution_id, *flags in rows:
+        missing = len(facets) - sum(flags)
+        if missing == 0:
+            main.append(solution_id)
+        for facet, flag in zip(facets, flags):
+            if missing == 0 or (missing == 1 and not flag):
+                others[facet].append(solution_id)
+    cap = COUNT_CAP + 1
+    return main[:cap], {facet: ids[:cap] for facet, ids in others.items()}
+
+
 def _hits(page_ids: list[int]) -> list[Hit]:
     if not page_ids:
         return []
@@ -515,11 +566,13 @@ def _hits(page_ids: list[int]) -> list[Hit]:
 
 
 def _facet_counts(query: SearchQuery, dialect: str, base: list, chosen: dict[str, ColumnElement],
-                  ids: list[int], estimate: bool) -> tuple[dict[str, list[FacetValue]], set[str]]:
+                  ids: list[int], estimate: bool, candidates: Mapping[str, list[int]] | None = None,
+                  ) -> tuple[dict[str, list[FacetValue]], set[str]]:
     """Live facet counts, grouped by the database over bounded candidate sets.
 
     Facets nobody filters on are counted over the candidates of the search itself; a filtered facet
-    over the candidates of the search without its own filter (so its alternatives stay visible).
+    over the candidates of the search without its own filter (so its alternatives stay visible): those of
+    `candidates` when given (see _candidate_sets()), otherwise read here.
     A facet counted over a capped set is named in the returned set: its counts are lower bounds.
     """
     counts: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
@@ -545,7 +598,9 @@ def _facet_counts(query: SearchQuery, dialect: str, base: list, chosen: dict[str
         if estimate:
             estimated.update(unfiltered)
     for facet in chosen:
-        others = _candidates(base + [c for f, c in chosen.items() if f != facet], ADOPTED_ORDER)
+        others = (candidates or {}).get(facet)
+        if others is None:
+            others = _candidates(base + [c for f, c in chosen.items() if f != facet], ADOPTED_ORDER)
         if len(others) > COUNT_CAP:
             estimated.add(facet)
         tally(others[:COUNT_CAP], [facet])

@@ -329,3 +329,32 @@ def test_the_search_page_says_when_counts_are_estimates(client, corpus, monkeypa
     page = client.get("/search?status=stable&status=beta&lang=en").get_data(as_text=True)
     assert "2 or more solutions found" in page
     assert "솔루션 3개" in client.get("/search?lang=ko").get_data(as_text=True)  # below the cap: exact, no "+"
+
+
+def test_a_query_with_several_facets_counts_each_from_one_read_of_the_match(corpus, monkeypatch):
+    result = run("스마트", programme="hub", year="2023")  # 스마트: parking-share (2023) and bus-shelter (hub, 2022)
+    assert result.total == 0
+    counts = {f: {v.value: (v.count, v.selected) for v in values} for f, values in result.facets.items()}
+    assert counts["programme"] == {"small-strong-population": (1, False), "hub": (0, True)}  # 스마트 in 2023
+    assert counts["year"] == {"2022": (1, False), "2023": (0, True)}  # 스마트 of the hub programme
+    assert counts["category"] == {} and result.estimated_facets == frozenset()
+
+    result = run("스마트", programme="hub", year="2022", status="beta")
+    assert names(result) == ["bus-shelter"]
+    counts = {f: {v.value: v.count for v in values} for f, values in result.facets.items()}
+    assert counts["status"] == {"beta": 1}  # parking-share (stable) is of another programme and year
+    assert counts["year"] == {"2022": 1} and counts["programme"] == {"hub": 1}
+
+    # The same sets as reading the search without each facet's filter, also when capped.
+    monkeypatch.setattr(search_module, "COUNT_CAP", 1)
+    result = run("스마트", programme=["hub", "small-strong-population"], year=["2022", "2023"])
+    assert (result.total, result.total_is_estimate) == (1, True)
+    assert set(result.estimated_facets) == set(search_module.FACETS)
+    assert all(sum(v.count for v in result.facets[f]) == 1 for f in ("programme", "year"))
+    terms, _ = parse_query("스마트")
+    base = [search_module.text_condition(terms, db.session.get_bind().dialect.name)]
+    main, others = search_module._candidate_sets(base, {"programme": ["hub"], "year": ["2022", "2023"]})
+    hub = search_module.facet_condition("programme", ["hub"], db.session.get_bind().dialect.name)
+    assert main == search_module._candidates(base + [hub], search_module.ADOPTED_ORDER)
+    assert others["year"] == search_module._candidates(base + [hub], search_module.ADOPTED_ORDER)
+    assert len(others["programme"]) == 2  # both 스마트 solutions (2022, 2023): one more than the cap
