@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, Request, has_request_context, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -28,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.request_class = RegistryRequest
+    app.session_interface = CookieSessions()
     app.config.update(load_settings(app.instance_path, config))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -80,12 +82,38 @@ def _end_unit_of_work(response):
     """The request is the unit of work: commit what it wrote if it succeeded, roll it back if it was refused.
 
     A view that swallows a refusal and redirects rolls back itself. Registered before every other
-    after_request function, so it runs after them (Flask runs them in reverse)."""
+    after_request function, so it runs after them (Flask runs them in reverse).
+
+    A request that read nothing and wrote nothing (an anonymous read answered from a cache) began no
+    transaction and holds no pending object: there is nothing to end, and no session is even made."""
+    if not wrote_or_read():
+        return response
     if response.status_code < 400:
         db.session.commit()
     else:
         db.session.rollback()
     return response
+
+
+def wrote_or_read() -> bool:
+    """Whether this request's session has a transaction to end or objects waiting to be flushed.
+
+    `Session.add` does not begin a transaction, so pending objects count on their own; changes to
+    loaded or deleted objects imply the transaction that loaded them."""
+    if not db.session.registry.has():
+        return False
+    session = db.session()
+    return session.in_transaction() or bool(session.new) or bool(session.deleted) or bool(session.dirty)
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions; a request without the cookie (an anonymous read) gets its empty
+    session without a signer being built for it, as there is nothing to verify."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def select_locale() -> str:

@@ -69,7 +69,8 @@ def emit(name: EventName, **payload: Any) -> None:
 
 def dispatch_if_emitted(exc: BaseException | None = None) -> None:
     """End of a request, job or command: dispatch what this unit of work emitted (and committed)."""
-    if exc is None and db.session.info.pop(_FLAG, False):
+    # A request that never used the database has no session; asking for its info would make one.
+    if exc is None and db.session.registry.has() and db.session.info.pop(_FLAG, False):
         dispatch_pending()
 
 

@@ -43,10 +43,18 @@ def _strings(value: Any) -> Iterator[tuple[str, str]]:
             stack.extend((field, child) for child in item)
 
 
+def _has_body() -> bool:
+    """Whether the request may carry a body (form or JSON) to read: a length, or a chunked stream."""
+    return bool(request.content_length) or "Transfer-Encoding" in request.headers
+
+
 def _submitted() -> Iterator[tuple[str, str]]:
-    for key, value in request.args.items(multi=True):
+    args = request.args.items(multi=True)
+    for key, value in args:
         yield key, key
         yield key, value
+    if not _has_body():  # a GET's parameters are all in its query string
+        return
     # API uploads are multipart and authenticated before their body is read; only web forms are read here
     # (Flask-WTF reads them before the view anyway).
     if request.blueprint != "api" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
@@ -62,6 +70,8 @@ def _submitted() -> Iterator[tuple[str, str]]:
 
 
 def refuse_control_characters() -> None:
+    if not request.query_string and not _has_body():
+        return  # nothing submitted
     for field, text in _submitted():
         found = CONTROL.search(text)
         if found:

@@ -106,6 +106,8 @@ def register_request_logging(app: Flask) -> None:
 
     @app.after_request
     def _log(response):
+        if not log.isEnabledFor(logging.INFO):  # the line's parts (the full path above all) cost more than nothing
+            return response
         elapsed = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
         log.info("%s %s %s %d %.1fms", request.remote_addr, request.method, request.full_path.rstrip("?"),
                  response.status_code, elapsed)
