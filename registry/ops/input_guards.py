@@ -49,8 +49,7 @@ def _has_body() -> bool:
 
 
 def _submitted() -> Iterator[tuple[str, str]]:
-    args = request.args.items(multi=True)
-    for key, value in args:
+    for key, value in request.args.items(multi=True):
         yield key, key
         yield key, value
     if not _has_body():  # a GET's parameters are all in its query string
