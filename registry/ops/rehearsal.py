@@ -105,9 +105,11 @@ def rehearsal_package(name: str, version: str) -> bytes:
 
 def rehearse_upload(app: Flask) -> float | None:
     """Rehearse two uploads in a rolled-back transaction; the seconds it took, or None if it failed
-    (logged as a warning: the worker starts all the same)."""
+    (logged as a warning: the worker starts all the same). Off with REGISTRY_UPLOAD_REHEARSAL=false."""
     from registry.db import db
 
+    if not app.config["UPLOAD_REHEARSAL"]:
+        return None
     start = time.perf_counter()
     began: list[float] = []
     try:

@@ -118,3 +118,10 @@ def test_the_wsgi_entry_point_starts_on_an_unmigrated_database(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "Flask"
     assert "upload rehearsal skipped" in done.stderr
+
+
+def test_the_setting_turns_the_rehearsal_off(app_config, make_app, caplog):
+    quiet = make_app({**app_config, "UPLOAD_REHEARSAL": False})
+    with caplog.at_level(logging.INFO, logger="registry.rehearsal"):
+        assert rehearse_upload(quiet) is None
+    assert "rehears" not in caplog.text  # not run at all: neither rehearsed nor skipped with a warning
