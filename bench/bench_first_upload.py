@@ -5,10 +5,13 @@
 Each round starts a server with one sync worker on a new database and uploads four real sample
 packages (the full example manifest, a CycloneDX 1.6 SBOM) one after the other, with the job queue
 in a file and no worker (the checks wait in the queue, as the web workers of production leave them); the first is the
-fresh worker's first upload, the others are warm. Two setups, side by side in the same run:
+fresh worker's first upload, the others are warm. Three setups, side by side in the same run:
 
 * bare `gunicorn 'registry:create_app()'`: nothing is built before the first upload;
-* `gunicorn -c deploy/gunicorn.conf.py`: preload_app, with deploy/wsgi.py's warm-up in the master.
+* `gunicorn -c deploy/gunicorn.conf.py` with REGISTRY_UPLOAD_REHEARSAL=false: preload_app, with
+  deploy/wsgi.py's warm-up in the master but not the upload rehearsal (the state before it);
+* `gunicorn -c deploy/gunicorn.conf.py`: preload_app, warm-up and upload rehearsal
+  (registry/ops/rehearsal.py) in the master.
 
 The servers run without rfc3987-syntax, as a production install (`pip install '.[server]'`) does: the
 test extra brings it for tests/spec/sbom/test_formats.py, and jsonschema would import it if present
@@ -53,6 +56,11 @@ def _worker_rss_mb(server) -> float:
     return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
 
 
+SETUPS = {"bare": "bare gunicorn",
+          "no-rehearsal": "deploy/gunicorn.conf.py, REGISTRY_UPLOAD_REHEARSAL=false (preload + warm-up)",
+          "deploy": "deploy/gunicorn.conf.py (preload + warm-up + upload rehearsal)"}
+
+
 def one_round(setup: str, packages: list[bytes]) -> tuple[list[float], float]:
     with tempfile.TemporaryDirectory(prefix="bench-first-") as scratch:
         workdir = Path(scratch)
@@ -68,7 +76,8 @@ def one_round(setup: str, packages: list[bytes]) -> tuple[list[float], float]:
         hidden = workdir / "no-test-extras"
         hidden.mkdir()
         (hidden / "rfc3987_syntax.py").write_text('raise ImportError("not in a production install")\n')
-        server, target = start({**env, "PYTHONPATH": f"{hidden}:{env['PYTHONPATH']}"}, workdir, workers=1)
+        rehearsal = {"REGISTRY_UPLOAD_REHEARSAL": "false"} if setup == "no-rehearsal" else {}
+        server, target = start({**env, **rehearsal, "PYTHONPATH": f"{hidden}:{env['PYTHONPATH']}"}, workdir, workers=1)
         try:
             idle = _worker_rss_mb(server)
             times = []
@@ -82,6 +91,8 @@ def one_round(setup: str, packages: list[bytes]) -> tuple[list[float], float]:
                 times.append(seconds * 1000)
         finally:
             server.stop()
+        if "upload rehearsal skipped" in server.log_text():
+            raise RuntimeError(f"the upload rehearsal failed in the master:\n{server.log_text()[-2000:]}")
     return times, idle
 
 
@@ -91,15 +102,16 @@ def main() -> None:
     rounds = parser.parse_args().rounds
     packages = [archive(version=f"1.2.{i}") for i in range(4)]
     rows, summary = [], []
-    for setup in ("bare", "deploy"):
-        firsts, warms, idles = [], [], []
-        for _ in range(rounds):
+    results = {setup: ([], [], []) for setup in SETUPS}
+    for _ in range(rounds):  # setups take turns, so a busier minute of the machine does not fall on one alone
+        for setup, (firsts, warms, idles) in results.items():
             times, idle = one_round(setup, packages)
             firsts.append(times[0])
             warms.extend(times[1:])
             idles.append(idle)
+    for setup, (firsts, warms, idles) in results.items():
         first, warm = statistics.median(firsts), statistics.median(warms)
-        label = "bare gunicorn" if setup == "bare" else "deploy/gunicorn.conf.py (preload + warm-up)"
+        label = SETUPS[setup]
         rows.append([label, f"{first:,.0f}", f"{warm:,.0f}", f"{first / warm:.1f}×", f"{statistics.median(idles):.0f}"])
         summary.append((label, first / warm))
     table = markdown_table(["setup", "first upload ms (median)", "warm upload ms (median)", "first / warm",

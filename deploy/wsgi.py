@@ -11,9 +11,13 @@ import logging
 import os
 
 from registry import create_app
+from registry.ops.rehearsal import rehearse_upload
 from registry.ops.warmup import warm_up
 
 os.environ.setdefault("REGISTRY_PROXY_FIX", "1")
 application = create_app()
-# In gunicorn's master (preload_app): the workers are forked warm (registry/ops/warmup.py).
+# In gunicorn's master (preload_app): the workers are forked warm (registry/ops/warmup.py), with the
+# upload path's SQL compiled by a rehearsal that writes nothing (registry/ops/rehearsal.py; a warning
+# and no more if it cannot run, e.g. before `flask db upgrade`).
 logging.getLogger("registry").info("warmed up in %.1f s", warm_up())
+rehearse_upload(application)

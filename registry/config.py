@@ -57,6 +57,7 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_URL": "",  # e.g. https://registry.example.go.kr: links in mail sent by the worker
     "SEARCH_STATE_TTL": 1.0,  # seconds a process trusts its search caches before re-reading the index state
     "SEARCH_CACHE_SIZE": 512,  # searches (and their encoded JSON answers) each process keeps, least recent dropped
+    "UPLOAD_REHEARSAL": True,  # deploy/wsgi.py: rehearse an upload (rolled back) in gunicorn's master
     "ACCEL_REDIRECT_PREFIX": "",  # e.g. /_blobs/: nginx serves published public local blobs (X-Accel-Redirect)
     "S3_PRESIGNED_DOWNLOADS": False,  # redirect downloads of published public releases to presigned S3 URLs
     # The public tree of published files, /files/ab/cd/<sha256>/<name> (docs/operations.md "Public files").

@@ -67,6 +67,12 @@ def emit(name: EventName, **payload: Any) -> None:
     db.session.info[_FLAG] = True
 
 
+def discard_emitted() -> None:
+    """After a rollback: what this session emitted went with it, so its end dispatches nothing."""
+    if db.session.registry.has():
+        db.session.info.pop(_FLAG, None)
+
+
 def dispatch_if_emitted(exc: BaseException | None = None) -> None:
     """End of a request, job or command: dispatch what this unit of work emitted (and committed)."""
     # A request that never used the database has no session; asking for its info would make one.

@@ -125,6 +125,15 @@ def _write_release(token: ApiToken, solution: Solution | None, name: str, versio
     """The upload's one short write transaction (everything before it only read), audit record last.
     The heavy checks are not run here: they get `running` rows and run as a job after the commit
     (registry/review/checks.py)."""
+    release = record_upload(token, solution, name, version, upload, inspected, provenance, artifacts, files)
+    db.session.commit()
+    return release
+
+
+def record_upload(token: ApiToken, solution: Solution | None, name: str, version: str, upload: Upload, inspected,
+                  provenance, artifacts: list[Artifact], files: dict[str, list]) -> Release:
+    """Everything the upload's write transaction writes, flushed, not committed: `_write_release` commits it,
+    the start-up rehearsal (registry/ops/rehearsal.py) rolls it back."""
     begin_write()
     if solution is not None:
         # Uploads of one solution take turns from here on, so the version check sees every version
@@ -136,7 +145,6 @@ def _write_release(token: ApiToken, solution: Solution | None, name: str, versio
     audit.record("release.upload", actor=token.user, org_id=token.org_id, solution_id=release.solution_id,
                  details={"version": version, "sha256": upload.archive_sha256,
                           "signed_by": provenance.signer.keyid if provenance.signer else None})
-    db.session.commit()
     return release
 
 
