@@ -23,7 +23,7 @@ from registry.releases.versions import latest_published
 from registry.spec.publiccode import PubliccodeError, export_publiccode, publiccode_to_yaml
 from registry.spec.vocabulary import CATEGORY_LABELS, PROGRAMME_LABELS
 from registry.web import api_bp as bp
-from registry.web import iso, json_body, localized_for_reader, reader_locale
+from registry.web import conditional, iso, json_body, localized_for_reader, reader_locale
 
 
 def _hit_json(hit: search.Hit) -> dict:
@@ -81,7 +81,7 @@ def search_solutions():
     origin = request.host_url.rstrip("/").encode()
     response = Response(body.replace(_ORIGIN, origin), mimetype="application/json")
     response.set_etag(hashlib.blake2b(digest + origin, digest_size=16).hexdigest())
-    return response.make_conditional(request)
+    return conditional(response)
 
 
 # Stands for the request's origin in cached answers; random, so no stored text can contain it.
