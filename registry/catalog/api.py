@@ -6,9 +6,11 @@ import hashlib
 import json
 import secrets
 from dataclasses import asdict
+from functools import lru_cache
 
 from flask import Response, request, url_for
 from flask_login import current_user
+from werkzeug.sansio.utils import get_current_url
 
 from registry.accounts import service as accounts
 from registry.accounts.auth import current_token, optional_token
@@ -78,7 +80,7 @@ def search_solutions():
         search.remember(rendered, key, (body, digest))
     else:
         rendered.move_to_end(key)
-    origin = request.host_url.rstrip("/").encode()
+    origin = _origin(request.scheme, request.host)
     response = Response(body.replace(_ORIGIN, origin), mimetype="application/json")
     response.set_etag(hashlib.blake2b(digest + origin, digest_size=16).hexdigest())
     return conditional(response)
@@ -86,6 +88,13 @@ def search_solutions():
 
 # Stands for the request's origin in cached answers; random, so no stored text can contain it.
 _ORIGIN = f"origin-{secrets.token_hex(16)}".encode()
+
+
+@lru_cache(maxsize=16)
+def _origin(scheme: str, host: str) -> bytes:
+    """`request.host_url` without its slash, encoded: the same few hosts ask again and again (bounded,
+    so a client changing its Host header only pushes older ones out)."""
+    return get_current_url(scheme, host).rstrip("/").encode()
 
 
 def _search_json(result: search.SearchResult) -> dict:
