@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Request, has_request_context, request, session
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from babel import Locale
+from flask import Flask, Request, Response, has_request_context, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -16,13 +18,13 @@ from registry.config import load_settings
 from registry.db import db
 from registry.extensions import babel, csrf, init_migrations, limiter, login_manager
 from registry.publishing.uploads import RegistryRequest
-from registry.web import LOCALES
+from registry.web import LOCALES, PARSED_LOCALES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(
+    app = RegistryFlask(
         "registry",
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -115,12 +117,42 @@ class CookieSessions(SecureCookieSessionInterface):
             return self.session_class()
         return super().open_session(app, request)
 
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """An empty session nobody changed sets and deletes no cookie: Flask would only add
+        `Vary: Cookie` if it was read, after working out every cookie attribute it then does not use."""
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
-def select_locale() -> str:
+
+class RegistryFlask(Flask):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._plain_functions: set[Callable[..., Any]] = set()
+        super().__init__(*args, **kwargs)
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Flask asks this of every hook and view on every request, and each time inspects the function
+        for being a coroutine; a plain function, once known, is returned at once."""
+        try:
+            if func in self._plain_functions:
+                return func
+        except TypeError:  # an unhashable callable: asked each time, as Flask does
+            return super().ensure_sync(func)
+        synchronous = super().ensure_sync(func)
+        if synchronous is func:
+            self._plain_functions.add(func)
+        return synchronous
+
+
+def select_locale() -> Locale:
+    """Asked by flask-babel the first time a request needs its language (a translated message, a
+    localized text, a cache key), then remembered for the request; answers with a parsed Locale."""
     if not has_request_context():  # e.g. a message formatted by a CLI command
-        return "ko"
+        return PARSED_LOCALES["ko"]
     chosen = request.args.get("lang") or session.get("lang") or request.cookies.get("lang")
-    return chosen if chosen in LOCALES else "ko"
+    return PARSED_LOCALES[chosen] if chosen in LOCALES else PARSED_LOCALES["ko"]
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -7,14 +7,34 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app, g, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
+from flask_login import COOKIE_NAME, LoginManager, user_accessed
 from flask_wtf.csrf import CSRFProtect
 
-login_manager = LoginManager()
+
+class RegistryLoginManager(LoginManager):
+    """Flask-Login's manager; a request that can name no user (an empty session and no remember-me
+    cookie: an anonymous reader) gets its anonymous user at once.
+
+    Flask-Login would reach the same answer the long way: hash the address and User-Agent for session
+    protection (skipped for an empty session anyway), look for `_user_id`, then for the cookie. With a
+    request or header loader (the registry sets neither) the long way is taken, as those could name
+    a user without a session."""
+
+    def _load_user(self):
+        if (not session and self._request_callback is None and self._header_callback is None
+                and current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) not in request.cookies):
+            user_accessed.send(current_app._get_current_object())
+            session.get("_user_id")  # read as Flask-Login reads it, so the answer still says Vary: Cookie
+            g._login_user = self.anonymous_user()
+            return None
+        return super()._load_user()
+
+
+login_manager = RegistryLoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -7,14 +7,20 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
+from babel import Locale
 from flask import Blueprint, Response, current_app, has_request_context, request
 from flask_babel import get_locale
+from werkzeug.http import http_date
 from wtforms import SelectMultipleField, widgets
 
 from registry.errors import InvalidInput
 from registry.spec.vocabulary import localized
 
 LOCALES = ("ko", "en")
+# Parsed once: the locale selector answers with these, so flask-babel has nothing left to parse, and
+# reader_locale() knows their codes without formatting them again.
+PARSED_LOCALES = {code: Locale.parse(code) for code in LOCALES}
+_CODES = {id(locale): code for code, locale in PARSED_LOCALES.items()}
 PRIVATE = "private, no-store"
 MAX_JSON_DEPTH = 20
 
@@ -32,7 +38,27 @@ def _private_unless_said_otherwise(response: Response) -> Response:
 
 def reader_locale() -> str:
     """The language this request is answered in (ko outside a request)."""
-    return str(get_locale() or "ko")
+    locale = get_locale()
+    if locale is None:
+        return "ko"
+    return _CODES.get(id(locale)) or str(locale)
+
+
+# The request headers that can make an answer conditional (304, 412) or partial (206).
+_CONDITIONAL_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_RANGE")
+
+
+def conditional(response: Response) -> Response:
+    """`response.make_conditional(request)`: a 304 for a matching If-None-Match, and so on.
+
+    A request sending none of those headers gets what make_conditional would give it (a Date header
+    added to a GET or HEAD answer, nothing else) without the parsing of absent headers it does first."""
+    environ = request.environ
+    if any(name in environ for name in _CONDITIONAL_HEADERS):
+        return response.make_conditional(request)
+    if environ["REQUEST_METHOD"] in ("GET", "HEAD") and "date" not in response.headers:
+        response.headers["Date"] = http_date()
+    return response
 
 
 def localized_for_reader(texts: object) -> str:

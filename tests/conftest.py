@@ -233,3 +233,24 @@ def upload(client):
                            headers={"Authorization": f"Bearer {token}"}, content_type="multipart/form-data")
 
     return _upload
+
+
+@pytest.fixture
+def counted(app, monkeypatch):
+    """Counts of the locale selector's runs and of Flask-Login's long way to a user (its session-protection
+    hash of address and User-Agent is its first step)."""
+    from registry.extensions import login_manager
+
+    calls = {"locale": 0, "login": 0}
+    babel_config = app.extensions["babel"]
+    selector, identifier = babel_config.locale_selector, login_manager._session_identifier_generator
+
+    def count(name, function):
+        def counting(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+        return counting
+
+    monkeypatch.setattr(babel_config, "locale_selector", count("locale", selector))
+    monkeypatch.setattr(login_manager, "_session_identifier_generator", count("login", identifier))
+    return calls

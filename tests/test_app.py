@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response
+import pytest
+from flask import Response, request
 from sqlalchemy import event, select
 
 from registry.accounts.models import Organization
@@ -47,3 +48,52 @@ def test_a_refused_request_rolls_back_what_it_added(app_config, make_app):
         _end_unit_of_work(Response(status=400))
     with other.app_context():
         assert db.session.scalar(select(Organization.slug).where(Organization.slug == "refused")) is None
+
+
+
+# --- what a request works out only when something asks ---------------------------------------------
+
+def test_a_request_that_needs_no_language_does_not_pick_one(client, counted):
+    assert client.get("/schema/solution/v1.json").status_code == 200
+    assert counted["locale"] == 0
+
+
+def test_an_error_page_is_in_the_reader_s_language(app, client):
+    assert "카탈로그로 돌아가기" in client.get("/solutions/no-such-thing").get_data(as_text=True)
+    english = app.test_client()
+    english.set_cookie("lang", "en")
+    assert "Back to the catalog" in english.get("/solutions/no-such-thing").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("headers", [{}, {"If-None-Match": '"other"'}, {"If-None-Match": '"abc"'},
+                                     {"If-Match": '"other"'}, {"Range": "bytes=0-3"},
+                                     {"If-Modified-Since": "Wed, 21 Oct 2015 07:28:00 GMT"}])
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST"])
+def test_conditional_answers_as_make_conditional_does(app, headers, method):
+    from registry.web import conditional
+
+    def answered(make):
+        with app.test_request_context("/x", method=method, headers=headers):
+            response = Response(b"{}", mimetype="application/json")
+            response.set_etag("abc")
+            response = make(response)
+            return response.status_code, {k: v for k, v in response.headers.items() if k != "Date"}, \
+                "Date" in response.headers
+
+    assert answered(conditional) == answered(lambda r: r.make_conditional(request))
+
+
+def test_ensure_sync_remembers_plain_functions_only(app):
+    def plain():
+        return None
+
+    async def coroutine():
+        return None
+
+    assert app.ensure_sync(plain) is plain and app.ensure_sync(plain) is plain
+    for _ in range(2):  # without asgiref Flask refuses an async function, each time it is asked
+        try:
+            wrapped = app.ensure_sync(coroutine)
+        except RuntimeError:
+            continue
+        assert wrapped is not coroutine

@@ -6,9 +6,11 @@ import hashlib
 import json
 import secrets
 from dataclasses import asdict
+from functools import lru_cache
 
 from flask import Response, request, url_for
 from flask_login import current_user
+from werkzeug.sansio.utils import get_current_url
 
 from registry.accounts import service as accounts
 from registry.accounts.auth import current_token, optional_token
@@ -23,7 +25,7 @@ from registry.releases.versions import latest_published
 from registry.spec.publiccode import PubliccodeError, export_publiccode, publiccode_to_yaml
 from registry.spec.vocabulary import CATEGORY_LABELS, PROGRAMME_LABELS
 from registry.web import api_bp as bp
-from registry.web import iso, json_body, localized_for_reader, reader_locale
+from registry.web import conditional, iso, json_body, localized_for_reader, reader_locale
 
 
 def _hit_json(hit: search.Hit) -> dict:
@@ -78,14 +80,21 @@ def search_solutions():
         search.remember(rendered, key, (body, digest))
     else:
         rendered.move_to_end(key)
-    origin = request.host_url.rstrip("/").encode()
+    origin = _origin(request.scheme, request.host)
     response = Response(body.replace(_ORIGIN, origin), mimetype="application/json")
     response.set_etag(hashlib.blake2b(digest + origin, digest_size=16).hexdigest())
-    return response.make_conditional(request)
+    return conditional(response)
 
 
 # Stands for the request's origin in cached answers; random, so no stored text can contain it.
 _ORIGIN = f"origin-{secrets.token_hex(16)}".encode()
+
+
+@lru_cache(maxsize=16)
+def _origin(scheme: str, host: str) -> bytes:
+    """`request.host_url` without its slash, encoded: the same few hosts ask again and again (bounded,
+    so a client changing its Host header only pushes older ones out)."""
+    return get_current_url(scheme, host).rstrip("/").encode()
 
 
 def _search_json(result: search.SearchResult) -> dict:

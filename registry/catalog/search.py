@@ -155,6 +155,8 @@ class SearchQuery:
 
         filters: dict[str, list[str]] = {}
         for facet, vocabulary in FACETS.items():
+            if facet not in args:  # most searches name no facet or one: nothing to read for the others
+                continue
             chosen = list(dict.fromkeys(values(facet)))
             for value in chosen:
                 if len(value) > MAX_FACET_VALUE:

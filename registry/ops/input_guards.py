@@ -48,11 +48,11 @@ def _has_body() -> bool:
     return bool(request.content_length) or "Transfer-Encoding" in request.headers
 
 
-def _submitted() -> Iterator[tuple[str, str]]:
+def _submitted(has_body: bool) -> Iterator[tuple[str, str]]:
     for key, value in request.args.items(multi=True):
         yield key, key
         yield key, value
-    if not _has_body():  # a GET's parameters are all in its query string
+    if not has_body:  # a GET's parameters are all in its query string
         return
     # API uploads are multipart and authenticated before their body is read; only web forms are read here
     # (Flask-WTF reads them before the view anyway).
@@ -69,9 +69,10 @@ def _submitted() -> Iterator[tuple[str, str]]:
 
 
 def refuse_control_characters() -> None:
-    if not request.query_string and not _has_body():
+    has_body = _has_body()
+    if not request.query_string and not has_body:
         return  # nothing submitted
-    for field, text in _submitted():
+    for field, text in _submitted(has_body):
         found = CONTROL.search(text)
         if found:
             raise InvalidInput(_("%(field)s contains the control character U+%(code)04X; send plain text.",
