@@ -45,7 +45,8 @@ def reader_locale() -> str:
 
 
 # The request headers that can make an answer conditional (304, 412) or partial (206).
-_CONDITIONAL_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_RANGE")
+_CONDITIONAL_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE",
+                        "HTTP_IF_RANGE", "HTTP_RANGE")
 
 
 def conditional(response: Response) -> Response:

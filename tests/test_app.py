@@ -67,7 +67,9 @@ def test_an_error_page_is_in_the_reader_s_language(app, client):
 
 @pytest.mark.parametrize("headers", [{}, {"If-None-Match": '"other"'}, {"If-None-Match": '"abc"'},
                                      {"If-Match": '"other"'}, {"Range": "bytes=0-3"},
-                                     {"If-Modified-Since": "Wed, 21 Oct 2015 07:28:00 GMT"}])
+                                     {"If-Modified-Since": "Wed, 21 Oct 2015 07:28:00 GMT"},
+                                     {"If-Unmodified-Since": "Wed, 21 Oct 2015 07:28:00 GMT"},
+                                     {"Range": "bytes=0-1", "If-Range": '"abc"'}])
 @pytest.mark.parametrize("method", ["GET", "HEAD", "POST"])
 def test_conditional_answers_as_make_conditional_does(app, headers, method):
     from registry.web import conditional
