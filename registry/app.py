@@ -230,15 +230,25 @@ def _register_cli(app: Flask) -> None:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):
-    # Every new connection of every engine: a writer waits up to 10 s for the write lock instead of
-    # failing at once (set first, so the journal_mode switch waits too); WAL lets readers run while
-    # one writer writes; foreign keys are off by default in SQLite.
-    # Transactions stay lazy on purpose: the driver issues BEGIN only before the first INSERT/UPDATE/
-    # DELETE, so reads take no lock, and a write transaction starts by waiting for the lock. (A BEGIN at
-    # the first read would instead fail with "database is locked", without waiting, when another writer
-    # commits before this one's first write.) registry.db.begin_write takes the lock for a final write.
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+def _configure_connection(dbapi_connection, connection_record):
+    """Every new connection of every engine."""
+    module = type(dbapi_connection).__module__
+    if module.startswith("psycopg"):
+        # No server-side prepared statements: psycopg prepares a statement from its sixth execution, and
+        # PostgreSQL may then plan it once for any parameters. The registry's data is skewed (a search
+        # term in half the catalog or in three solutions, a facet value of most or few), so a plan made
+        # for one search term served the next: `데이터` after five searches for `solution` took 100 ms
+        # instead of 30 at 50k solutions (bench/results/search.md). Each statement is planned for its own
+        # parameters; it also keeps connections usable through a transaction-pooling pgbouncer.
+        dbapi_connection.prepare_threshold = None
+    elif module.startswith("sqlite3"):
+        # A writer waits up to 10 s for the write lock instead of failing at once (set first, so the
+        # journal_mode switch waits too); WAL lets readers run while one writer writes; foreign keys are
+        # off by default in SQLite.
+        # Transactions stay lazy on purpose: the driver issues BEGIN only before the first INSERT/UPDATE/
+        # DELETE, so reads take no lock, and a write transaction starts by waiting for the lock. (A BEGIN at
+        # the first read would instead fail with "database is locked", without waiting, when another writer
+        # commits before this one's first write.) registry.db.begin_write takes the lock for a final write.
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA journal_mode=WAL")

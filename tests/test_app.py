@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 from flask import Response, request
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from registry.accounts.models import Organization
 from registry.app import _end_unit_of_work
@@ -99,3 +99,19 @@ def test_ensure_sync_remembers_plain_functions_only(app):
         except RuntimeError:
             continue
         assert wrapped is not coroutine
+
+
+def test_each_connection_is_configured_for_its_engine(app):
+    from registry.catalog.models import SearchDocument
+
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # The same search statement many times over: PostgreSQL must not be handed a prepared statement it
+        # could plan once for every search term (psycopg would prepare from the sixth execution).
+        for term in ["solution"] * 8 + ["데이터"]:
+            db.session.execute(select(SearchDocument.solution_id).where(SearchDocument.body.like(f"%{term}%")))
+        assert db.session.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar() == 0
+    else:
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 10000
