@@ -374,7 +374,7 @@ def main() -> int:
               "127.0.0.1), `REGISTRY_RATELIMIT_UPLOAD=600 per minute`. Code checks on (the default): each upload "
               "queues its code and SBOM checks for the job worker. A quarter of the synthetic solutions' last releases are "
               f"pending review (bench/bench_search.py's mix), so the reviewer's queue lists about {args.solutions // 4} "
-              "releases besides the uploads: its times are those of a very long queue (the endpoint has no pages).")
+              "releases besides the uploads: the reviewer reads its first page of a very long queue (the database counts and pages it).")
     write_report(args.report, "Mixed load on one node (bench/load.py)", header + "\n\n" + "\n\n".join(sections))
     return 0
 
