@@ -41,7 +41,7 @@ def pre_fork(server, worker):
     """In the master, before each worker is forked: trim the heap (about 2 ms). Building the app,
     the warm-up and the upload rehearsal leave about 17 MB of the C heap freed but still resident
     (mostly the generated source and syntax trees of the compiled CycloneDX schemas); a worker forked
-    without the trim maps those pages too, 109 MB idle RSS instead of 94 (bench/results/first_upload.md).
+    without the trim maps those pages too, 110 MB idle RSS instead of 92 (bench/results/first_upload.md).
     A gc.collect() and gc.freeze() here as well were measured and changed nothing (USS, PSS, RSS, idle
     or after uploads): post_worker_init freezes before the worker's first collection could walk the heap."""
     _release_free_heap()
