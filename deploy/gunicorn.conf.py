@@ -7,6 +7,8 @@ passes them on, so a worker never waits on a slow client; never expose this port
 Command-line options win over this file (e.g. `--bind`, `--workers`).
 """
 
+import ctypes
+import ctypes.util
 import gc
 import multiprocessing
 import os
@@ -25,6 +27,24 @@ graceful_timeout = 30
 # Load the app (and warm it up, deploy/wsgi.py) once in the master: workers are forked with the
 # compiled schemas and the licence index built (bench/results/first_upload.md), and share those pages.
 preload_app = True
+
+
+def _release_free_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc's malloc_trim; elsewhere nothing)."""
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
+
+
+def pre_fork(server, worker):
+    """In the master, before each worker is forked: trim the heap (about 2 ms). Building the app,
+    the warm-up and the upload rehearsal leave about 17 MB of the C heap freed but still resident
+    (mostly the generated source and syntax trees of the compiled CycloneDX schemas); a worker forked
+    without the trim maps those pages too, 110 MB idle RSS instead of 92 (bench/results/first_upload.md).
+    A gc.collect() and gc.freeze() here as well were measured and changed nothing (USS, PSS, RSS, idle
+    or after uploads): post_worker_init freezes before the worker's first collection could walk the heap."""
+    _release_free_heap()
 
 
 def post_fork(server, worker):

@@ -137,10 +137,11 @@ def start_bare_gunicorn(env: dict[str, str], workdir: Path, workers: int = 2) ->
     return _spawn("gunicorn-bare", command, env, workdir, target), target
 
 
-def start_production_gunicorn(env: dict[str, str], workdir: Path, workers: int | None = None) -> tuple[Server, Target]:
-    """gunicorn with deploy/gunicorn.conf.py, on a free port instead of 8000."""
+def start_production_gunicorn(env: dict[str, str], workdir: Path, workers: int | None = None,
+                              config: Path = DEPLOY / "gunicorn.conf.py") -> tuple[Server, Target]:
+    """gunicorn with deploy/gunicorn.conf.py (or `config`, e.g. a variant of it), on a free port instead of 8000."""
     target = Target(free_port())
-    command = [sys.executable, "-m", "gunicorn", "-c", str(DEPLOY / "gunicorn.conf.py"),
+    command = [sys.executable, "-m", "gunicorn", "-c", str(config),
                "--bind", f"127.0.0.1:{target.port}"]
     if workers:
         command += ["--workers", str(workers)]
