@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import markdown_table, write_report  # noqa: E402
+from bench.node import children, memory_mb  # noqa: E402
 from tests.ops.production import DEPLOY, operator, registry_env, start_bare_gunicorn, start_production_gunicorn  # noqa: E402
 from tests.publishing.packages import archive  # noqa: E402
 
@@ -54,24 +55,11 @@ def _multipart(data: bytes) -> tuple[bytes, str]:
     return body.getvalue(), f"multipart/form-data; boundary={boundary}"
 
 
-def _memory_mb(pid: int) -> dict[str, float]:
-    """RSS, USS and PSS of one process from /proc/<pid>/smaps_rollup, MB = 2**20 bytes.
-
-    RSS counts every resident page the process maps, shared or not; USS (Private_Clean +
-    Private_Dirty) the pages only it maps, what it costs beside the others; PSS each page divided by
-    the number of processes that map it (a worker's share of what it shares with the master)."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
-        name, _, value = line.partition(":")
-        fields[name] = int(value.split()[0]) / 1024
-    return {"rss": fields["Rss"], "uss": fields["Private_Clean"] + fields["Private_Dirty"], "pss": fields["Pss"]}
-
-
 def _memory(server) -> dict[str, dict[str, float]]:
     """The memory of the server's (only) worker, the child of the gunicorn master, and of the master."""
     master = server.process.pid
-    worker = int(Path(f"/proc/{master}/task/{master}/children").read_text().split()[0])
-    return {"worker": _memory_mb(worker), "master": _memory_mb(master)}
+    worker = children(master)[0]
+    return {"worker": memory_mb(worker), "master": memory_mb(master)}
 
 
 # The worker answers /healthz before the master has gone back to sleep: a moment for both to settle.

@@ -51,6 +51,19 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
     return next(int(line.split()[1]) for line in status.splitlines() if line.startswith(field + ":")) / 1024
 
 
+def memory_mb(pid: int) -> dict[str, float]:
+    """RSS, USS and PSS of one process from /proc/<pid>/smaps_rollup, MB = 2**20 bytes.
+
+    RSS counts every resident page the process maps, shared or not; USS (Private_Clean +
+    Private_Dirty) the pages only it maps, what it costs beside the others; PSS each page divided by
+    the number of processes that map it (a worker's share of what it shares with the master)."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, _, value = line.partition(":")
+        fields[name] = int(value.split()[0]) / 1024
+    return {"rss": fields["Rss"], "uss": fields["Private_Clean"] + fields["Private_Dirty"], "pss": fields["Pss"]}
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far, with that of its children it has waited for (check tools)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
