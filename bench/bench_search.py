@@ -121,7 +121,7 @@ def load_catalog(app, solutions: int, releases_per_solution: int, seed: int = 7)
 
     from registry.accounts.models import Organization
     from registry.catalog.models import SearchDocument, SearchFacet
-    from registry.catalog.service import build_document
+    from registry.catalog.service import build_document, facet_links
     from registry.db import db
     from registry.releases.models import Release, Solution
 
@@ -162,7 +162,7 @@ def load_catalog(app, solutions: int, releases_per_solution: int, seed: int = 7)
                 documents.append(document)
                 facets.extend(rows)
         for table, rows in ((Solution, solution_rows), (Release, release_rows), (SearchDocument, documents),
-                            (SearchFacet, facets)):
+                            (SearchFacet, facet_links(facets))):
             for start in range(0, len(rows), 5000):
                 db.session.execute(insert(table), rows[start:start + 5000])
         db.session.commit()

@@ -1,5 +1,6 @@
 """Migrations against data: 0009's CHECKs keep existing rows, refuse values outside the enums, and undo
-cleanly; the migrated schema is what the models declare. On SQLite and (when configured) PostgreSQL."""
+cleanly; 0019 keeps every facet row through its new key; the migrated schema is what the models declare.
+On SQLite and (when configured) PostgreSQL."""
 
 from __future__ import annotations
 
@@ -172,3 +173,30 @@ def test_the_migrated_schema_is_what_the_models_declare(migrations):
         migrated = {c["name"]: sorted(re.findall(r"'([^']*)'", c["sqltext"]))
                     for c in inspector.get_check_constraints(table.name)}
         assert migrated == declared, table.name
+
+
+def test_0019_names_each_facet_value_once_and_keeps_every_row_both_ways(migrations):
+    command.upgrade(migrations, "0018")
+    vendor = Organization(slug="hanbit", name="한빛소프트", kind="vendor")
+    solutions = [Solution(name=name, normalized_name=name, org=vendor) for name in ("주차공유", "스마트-횡단보도")]
+    db.session.add_all(solutions)
+    db.session.flush()
+    rows = [(solutions[0].id, "category", "mobility"), (solutions[0].id, "municipality", "천안시"),
+            (solutions[0].id, "year", "2023"), (solutions[1].id, "category", "mobility"),
+            (solutions[1].id, "category", "safety"), (solutions[1].id, "municipality", "천안시")]
+    for row in rows:
+        db.session.execute(text("INSERT INTO search_facets (solution_id, facet, value) VALUES (:s, :f, :v)"),
+                           dict(zip("sfv", row)))
+    db.session.commit()
+
+    _migrate(command.upgrade, migrations, "0019")
+    named = db.session.execute(text("SELECT f.solution_id, f.facet, v.value FROM search_facets f "
+                                    "JOIN search_facet_values v ON v.id = f.value_id AND v.facet = f.facet")).all()
+    assert sorted(named) == sorted(rows)
+    values = db.session.execute(text("SELECT facet, value FROM search_facet_values")).all()
+    assert sorted(values) == [("category", "mobility"), ("category", "safety"), ("municipality", "천안시"),
+                              ("year", "2023")]
+
+    _migrate(command.downgrade, migrations, "0018")
+    assert sorted(db.session.execute(text("SELECT solution_id, facet, value FROM search_facets")).all()) == sorted(rows)
+    assert "search_facet_values" not in inspect(db.engine).get_table_names()

@@ -95,12 +95,29 @@ class SearchDocument(db.Model):
     indexed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class SearchFacetValue(db.Model):
+    """Each facet value the index has held, named once: facet rows and their counts work on its small id.
+
+    Rows are only ever added (reindex_solution), so an id names the same value for good; a value no
+    solution has any more is simply counted by nobody."""
+
+    __tablename__ = "search_facet_values"
+    __table_args__ = (UniqueConstraint("facet", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facet: Mapped[str] = mapped_column(String(24))
+    value: Mapped[str] = mapped_column(String(200))
+
+
 class SearchFacet(db.Model):
-    """One row per (solution, facet, value): facet filters and live counts are plain indexed SQL."""
+    """One row per (solution, facet value): facet filters and live counts are plain indexed SQL.
+
+    Counting groups by the integer `value_id`, half the work of grouping by two strings; `facet` is
+    repeated from the value so that counting one facet reads only that facet's rows of each solution."""
 
     __tablename__ = "search_facets"
-    __table_args__ = (Index("ix_search_facets_facet_value", "facet", "value", "solution_id"),)
+    __table_args__ = (Index("ix_search_facets_facet_value", "facet", "value_id", "solution_id"),)
 
     solution_id: Mapped[int] = mapped_column(ForeignKey("solutions.id", ondelete="CASCADE"), primary_key=True)
     facet: Mapped[str] = mapped_column(String(24), primary_key=True)
-    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value_id: Mapped[int] = mapped_column(ForeignKey("search_facet_values.id"), primary_key=True)

@@ -45,11 +45,12 @@ from sqlalchemy import (
     select,
     table,
     true,
+    tuple_,
 )
 from sqlalchemy.dialects import postgresql
 
 from registry.accounts.models import Organization
-from registry.catalog.models import SearchDocument, SearchFacet
+from registry.catalog.models import SearchDocument, SearchFacet, SearchFacetValue
 from registry.db import db, reading_replica
 from registry.errors import InvalidInput
 from registry.spec.deploy import DEPLOY_KIND_NAMES
@@ -87,6 +88,7 @@ _WORD = re.compile(r"[^\W_]+")
 
 docs = SearchDocument.__table__
 facet_rows = SearchFacet.__table__
+facet_values = SearchFacetValue.__table__
 fts = table("search_fts", column("rowid"))
 grams_index = table("search_grams", column("rowid"))
 
@@ -328,9 +330,32 @@ def relevance(terms: list[Term], dialect: str) -> ColumnElement:
     return score
 
 
-def facet_condition(facet: str, values: Iterable[str], dialect: str = "sqlite") -> ColumnElement[bool]:
-    return member_key(dialect).in_(
-        select(facet_rows.c.solution_id).where(facet_rows.c.facet == facet, facet_rows.c.value.in_(list(values))))
+def chosen_value_ids(filters: Mapping[str, list[str]]) -> dict[str, list[int]]:
+    """The ids of the chosen values of each facet (none for a value the index has never held), read first
+    so that the planner sees which values a filter names: PostgreSQL estimates each from its statistics."""
+    pairs = sorted((facet, value) for facet, values in filters.items() for value in values)
+    ids: dict[str, list[int]] = {facet: [] for facet in filters}
+    if pairs:
+        for facet, id_ in db.session.execute(select(facet_values.c.facet, facet_values.c.id)
+                                             .where(tuple_(facet_values.c.facet, facet_values.c.value).in_(pairs))):
+            ids[facet].append(id_)
+    return ids
+
+
+def facet_members(facet: str, value_ids: list[int]):
+    """The solutions with any of these values (ids, see chosen_value_ids()) of `facet`."""
+    return select(facet_rows.c.solution_id).where(facet_rows.c.facet == facet, facet_rows.c.value_id.in_(value_ids))
+
+
+def facet_condition(facet: str, value_ids: list[int], dialect: str = "sqlite") -> ColumnElement[bool]:
+    return member_key(dialect).in_(facet_members(facet, value_ids))
+
+
+def _named_counts(counted) -> list[tuple[str, str, int]]:
+    """(facet, value, count) of a grouped read of (value_id, n): the few groups are named after counting."""
+    counted = counted.subquery("counted")
+    return db.session.execute(select(facet_values.c.facet, facet_values.c.value, counted.c.n)
+                              .join(counted, counted.c.value_id == facet_values.c.id)).all()
 
 
 # Ties go to the solution registered last. Every key descending, so each order is one index read
@@ -425,9 +450,8 @@ def index_facet_counts(wanted: tuple[str, ...]) -> dict[str, list[FacetValue]]:
     counted = results.get(key)
     if counted is None:
         counted = {facet: [] for facet in wanted}
-        rows = db.session.execute(select(facet_rows.c.facet, facet_rows.c.value, func.count())
-                                  .where(facet_rows.c.facet.in_(wanted))
-                                  .group_by(facet_rows.c.facet, facet_rows.c.value))
+        rows = _named_counts(select(facet_rows.c.value_id, func.count().label("n"))
+                             .where(facet_rows.c.facet.in_(wanted)).group_by(facet_rows.c.value_id))
         for facet, value, n in sorted(rows, key=lambda row: (-row[2], row[1])):
             counted[facet].append(FacetValue(value, n, False))
         remember(results, key, counted)
@@ -463,7 +487,8 @@ def search(query: SearchQuery, fit_ids: set[int] | frozenset[int] | None = None,
     base = [text_condition(terms, dialect)] if terms else []
     if query.fits_hub and fit_ids is not None:
         base.append(id_in(member_key(dialect), fit_ids, dialect))
-    chosen = {facet: facet_condition(facet, values, dialect) for facet, values in query.filters.items()}
+    value_ids = chosen_value_ids(query.filters)
+    chosen = {facet: facet_condition(facet, ids, dialect) for facet, ids in value_ids.items()}
     where = base + list(chosen.values())
     ranked = query.sort == "relevance" and bool(terms)
     order = _order(query, terms, dialect)
@@ -471,7 +496,7 @@ def search(query: SearchQuery, fit_ids: set[int] | frozenset[int] | None = None,
     main_order = ADOPTED_ORDER if ranked else order
     others: dict[str, list[int]] = {}
     if base and len(chosen) >= 2:  # every chosen facet's "others" set (and the search's) from one text match
-        ids, others = _candidate_sets(base, query.filters)
+        ids, others = _candidate_sets(base, value_ids)
         if main_order is not ADOPTED_ORDER:
             ids = _candidates(where, main_order)
     else:
@@ -512,8 +537,9 @@ def _candidates(where: list, order: list) -> list[int]:
                               .limit(COUNT_CAP + 1)).all()
 
 
-def _candidate_sets(base: list, filters: dict[str, list[str]]) -> tuple[list[int], dict[str, list[int]]]:
+def _candidate_sets(base: list, filters: dict[str, list[int]]) -> tuple[list[int], dict[str, list[int]]]:
     """The candidates of the search and of each chosen facet's "others" search, from one read of the match.
+    `filters`: the ids of each facet's chosen values (chosen_value_ids()).
 
     What _candidates(..., ADOPTED_ORDER) gives for `base` with every filter (the search itself) and for
     `base` with every filter but one facet's (so that facet's alternatives stay visible): up to
@@ -525,9 +551,8 @@ def _candidate_sets(base: list, filters: dict[str, list[str]]) -> tuple[list[int
     matched = select(docs.c.solution_id, docs.c.adoption_count, docs.c.published_at).where(*base) \
         .cte("matched").prefix_with("MATERIALIZED")
     facets = list(filters)
-    flagged = select(matched, *(case((matched.c.solution_id.in_(
-        select(facet_rows.c.solution_id).where(facet_rows.c.facet == facet, facet_rows.c.value.in_(values))),
-        1), else_=0).label(f"m{i}") for i, (facet, values) in enumerate(filters.items()))) \
+    flagged = select(matched, *(case((matched.c.solution_id.in_(facet_members(facet, ids)), 1), else_=0)
+                                .label(f"m{i}") for i, (facet, ids) in enumerate(filters.items()))) \
         .cte("flagged").prefix_with("MATERIALIZED")  # each flag computed once, however often it is named
     hits = [flagged.c[f"m{i}"] for i in range(len(facets))]
     found = sum(hits[1:], hits[0])
@@ -584,14 +609,10 @@ def _facet_counts(query: SearchQuery, dialect: str, base: list, chosen: dict[str
         if not members:
             return
         where = [id_in(facet_rows.c.solution_id, members, dialect)]
-        if len(wanted) < len(FACETS):
-            # Not indexable on SQLite (`facet || ''`): the rows of the members are read by solution id,
-            # not the whole index of the facet scanned for them.
-            name = facet_rows.c.facet.op("||")("") if dialect == "sqlite" else facet_rows.c.facet
-            where.append(name.in_(wanted))
-        rows = db.session.execute(select(facet_rows.c.facet, facet_rows.c.value, func.count())
-                                  .where(*where).group_by(facet_rows.c.facet, facet_rows.c.value))
-        for facet, value, n in rows:
+        if len(wanted) < len(FACETS):  # the key's prefix: only these facets' rows of each member are read
+            where.append(facet_rows.c.facet.in_(wanted))
+        for facet, value, n in _named_counts(select(facet_rows.c.value_id, func.count().label("n"))
+                                             .where(*where).group_by(facet_rows.c.value_id)):
             counts[facet][value] = n
 
     unfiltered = [f for f in FACETS if f not in chosen]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from registry.catalog import search as search_module
+from registry.catalog.models import SearchFacetValue
 from registry.catalog.search import SearchQuery, parse_query, search, strip_particle
 from registry.catalog.service import reindex_all
 from registry.db import db
@@ -141,6 +143,22 @@ def test_reindex_all_rebuilds_the_same_index(corpus):
     db.session.commit()
     assert [(h.name, h.version) for h in run("").hits] == before
     assert names(run("주차")) == ["parking-share"]
+
+
+def test_a_facet_value_its_last_solution_left_is_neither_counted_nor_found_and_is_named_once(corpus, publish):
+    publish("parking-share", "1.1.0", funding={"programme": "hub", "year": 2024, "municipality": "세종시"})
+    counts = {v.value: v.count for v in run("").facets["municipality"]}
+    assert counts == {"세종시": 1, "광명시": 1, "태백시": 1}
+    assert names(run("", municipality="천안시")) == []
+    never = run("", municipality="울릉군")  # a value the index never held: no match, still shown, chosen
+    assert never.total == 0 and [(v.value, v.count, v.selected) for v in never.facets["municipality"]
+                                 if v.value == "울릉군"] == [("울릉군", 0, True)]
+
+    publish("flood-alert", "1.1.0", org="urban-lab", funding={"programme": "hub", "year": 2023, "municipality": "천안시"})
+    assert names(run("", municipality="천안시")) == ["flood-alert"]
+    named = db.session.scalar(select(func.count()).select_from(SearchFacetValue)
+                              .where(SearchFacetValue.facet == "municipality", SearchFacetValue.value == "천안시"))
+    assert named == 1  # the value came back under the id it was given first
 
 
 def test_facets_count_with_the_other_facets_applied(corpus):
@@ -353,8 +371,9 @@ def test_a_query_with_several_facets_counts_each_from_one_read_of_the_match(corp
     assert all(sum(v.count for v in result.facets[f]) == 1 for f in ("programme", "year"))
     terms, _ = parse_query("스마트")
     base = [search_module.text_condition(terms, db.session.get_bind().dialect.name)]
-    main, others = search_module._candidate_sets(base, {"programme": ["hub"], "year": ["2022", "2023"]})
-    hub = search_module.facet_condition("programme", ["hub"], db.session.get_bind().dialect.name)
+    value_ids = search_module.chosen_value_ids({"programme": ["hub"], "year": ["2022", "2023"]})
+    main, others = search_module._candidate_sets(base, value_ids)
+    hub = search_module.facet_condition("programme", value_ids["programme"], db.session.get_bind().dialect.name)
     assert main == search_module._candidates(base + [hub], search_module.ADOPTED_ORDER)
     assert others["year"] == search_module._candidates(base + [hub], search_module.ADOPTED_ORDER)
     assert len(others["programme"]) == 2  # both 스마트 solutions (2022, 2023): one more than the cap
