@@ -364,12 +364,9 @@ NEWEST_ORDER = [docs.c.published_at.desc(), docs.c.solution_id.desc()]
 ADOPTED_ORDER = [docs.c.adoption_count.desc(), *NEWEST_ORDER]
 
 
-def _order(query: SearchQuery, terms: list[Term], dialect: str) -> list:
-    if query.sort == "newest":
-        return NEWEST_ORDER
-    if query.sort == "adopted" or not terms:
-        return ADOPTED_ORDER
-    return [relevance(terms, dialect).desc(), *ADOPTED_ORDER]
+def _order(query: SearchQuery) -> list:
+    """The order candidates are read in: relevance ranks them afterwards, among the most adopted first."""
+    return NEWEST_ORDER if query.sort == "newest" else ADOPTED_ORDER
 
 
 @dataclass
@@ -491,27 +488,25 @@ def search(query: SearchQuery, fit_ids: set[int] | frozenset[int] | None = None,
     chosen = {facet: facet_condition(facet, ids, dialect) for facet, ids in value_ids.items()}
     where = base + list(chosen.values())
     ranked = query.sort == "relevance" and bool(terms)
-    order = _order(query, terms, dialect)
+    order = _order(query)
+    score = relevance(terms, dialect) if ranked else None
 
-    main_order = ADOPTED_ORDER if ranked else order
     others: dict[str, list[int]] = {}
     if base and len(chosen) >= 2:  # every chosen facet's "others" set (and the search's) from one text match
-        ids, others = _candidate_sets(base, value_ids)
-        if main_order is not ADOPTED_ORDER:
-            ids = _candidates(where, main_order)
+        ids, scores, others = _candidate_sets(base, value_ids, score)
+        if order is not ADOPTED_ORDER:
+            ids, scores = _candidates(where, order)
     else:
-        ids = _candidates(where, main_order)
+        ids, scores = _candidates(where, order, score)
     estimate = cut = len(ids) > COUNT_CAP
-    ids = ids[:COUNT_CAP]
+    ids, scores = ids[:COUNT_CAP], scores[:COUNT_CAP]
     total = len(ids)
     if estimate and not where:  # the whole index: its size is one cheap count
         total, estimate = db.session.scalar(select(func.count()).select_from(docs)), False
 
     offset = (query.page - 1) * PAGE_SIZE
-    if ranked:  # relevance over the candidates, in SQL
-        page_ids = db.session.scalars(
-            select(docs.c.solution_id).where(id_in(docs.c.solution_id, ids, dialect))
-            .order_by(*order).limit(PAGE_SIZE + 1).offset(offset)).all() if ids else []
+    if ranked:  # the candidates come most adopted first: a stable sort by score keeps that order among equals
+        page_ids = [ids[i] for i in sorted(range(len(ids)), key=lambda i: -scores[i])][offset:offset + PAGE_SIZE + 1]
     elif offset + PAGE_SIZE < len(ids) or not cut:
         page_ids = ids[offset:offset + PAGE_SIZE + 1]  # the candidates are already in the sort's order
     else:  # past the candidates of a newest/adopted listing: the database pages on
@@ -531,15 +526,19 @@ def search(query: SearchQuery, fit_ids: set[int] | frozenset[int] | None = None,
                         total_is_estimate=estimate, estimated_facets=frozenset(estimated), has_next=has_next)
 
 
-def _candidates(where: list, order: list) -> list[int]:
-    """Up to COUNT_CAP + 1 matching ids in `order` (one more than the cap tells that there are more)."""
-    return db.session.scalars(select(docs.c.solution_id).where(*where).order_by(*order)
-                              .limit(COUNT_CAP + 1)).all()
+def _candidates(where: list, order: list, score: ColumnElement | None = None) -> tuple[list[int], list[int]]:
+    """Up to COUNT_CAP + 1 matching ids in `order` (one more than the cap tells that there are more), and
+    each one's relevance `score` read with it (zeros without one)."""
+    rows = db.session.execute(select(docs.c.solution_id, literal(0) if score is None else score)
+                              .where(*where).order_by(*order).limit(COUNT_CAP + 1)).all()
+    return [row[0] for row in rows], [row[1] for row in rows]
 
 
-def _candidate_sets(base: list, filters: dict[str, list[int]]) -> tuple[list[int], dict[str, list[int]]]:
-    """The candidates of the search and of each chosen facet's "others" search, from one read of the match.
-    `filters`: the ids of each facet's chosen values (chosen_value_ids()).
+def _candidate_sets(base: list, filters: dict[str, list[int]], score: ColumnElement | None = None,
+                    ) -> tuple[list[int], list[int], dict[str, list[int]]]:
+    """The candidates of the search with their `score` (as _candidates() gives them), and those of each chosen
+    facet's "others" search, from one read of the match. `filters`: the ids of each facet's chosen values
+    (chosen_value_ids()).
 
     What _candidates(..., ADOPTED_ORDER) gives for `base` with every filter (the search itself) and for
     `base` with every filter but one facet's (so that facet's alternatives stay visible): up to
@@ -566,19 +565,25 @@ def _candidate_sets(base: list, filters: dict[str, list[int]]) -> tuple[list[int
     c_found = sum(c_hits[1:], c_hits[0])
     c_members = [c_found == len(facets)] + [c_found - hit == len(facets) - 1 for hit in c_hits]
     keep = or_(*(and_(member, counted.c[f"n{j}"] <= COUNT_CAP + 1) for j, member in enumerate(c_members)))
-    rows = db.session.execute(select(counted.c.solution_id, *c_hits).where(keep).order_by(
-        counted.c.adoption_count.desc(), counted.c.published_at.desc(), counted.c.solution_id.desc())).all()
+    # The score reads the document's row: only for the search's own candidates, the rows kept are joined back.
+    scored = literal(0) if score is None else case((c_members[0], score), else_=0)
+    rows = db.session.execute(
+        select(counted.c.solution_id, scored, *c_hits)
+        .select_from(counted.join(docs, docs.c.solution_id == counted.c.solution_id)).where(keep)
+        .order_by(counted.c.adoption_count.desc(), counted.c.published_at.desc(), counted.c.solution_id.desc())).all()
     main: list[int] = []
+    scores: list[int] = []
     others: dict[str, list[int]] = {facet: [] for facet in facets}
-    for solution_id, *flags in rows:
+    for solution_id, points, *flags in rows:
         missing = len(facets) - sum(flags)
         if missing == 0:
             main.append(solution_id)
+            scores.append(points)
         for facet, flag in zip(facets, flags):
             if missing == 0 or (missing == 1 and not flag):
                 others[facet].append(solution_id)
     cap = COUNT_CAP + 1
-    return main[:cap], {facet: ids[:cap] for facet, ids in others.items()}
+    return main[:cap], scores[:cap], {facet: ids[:cap] for facet, ids in others.items()}
 
 
 def _hits(page_ids: list[int]) -> list[Hit]:
@@ -623,7 +628,7 @@ def _facet_counts(query: SearchQuery, dialect: str, base: list, chosen: dict[str
     for facet in chosen:
         others = (candidates or {}).get(facet)
         if others is None:
-            others = _candidates(base + [c for f, c in chosen.items() if f != facet], ADOPTED_ORDER)
+            others, _ = _candidates(base + [c for f, c in chosen.items() if f != facet], ADOPTED_ORDER)
         if len(others) > COUNT_CAP:
             estimated.add(facet)
         tally(others[:COUNT_CAP], [facet])

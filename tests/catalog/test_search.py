@@ -247,6 +247,10 @@ def test_relevance_prefers_title_matches_over_body_matches(publish):
             summary=texts("쉼터 옆 parking 안내", "Shows parking next to the shelter"), categories=["mobility"])
     assert names(run("parking")) == ["parking-share", "bus-shelter"]
     assert names(run("parking-share")) == ["parking-share"]
+    # Newest first by the sort alone: relevance is what puts parking-share first, also with two facets chosen
+    # (the candidates and their scores then come from one read of the match).
+    assert names(run("parking", sort="adopted")) == ["bus-shelter", "parking-share"]
+    assert names(run("parking", category="mobility", status="stable")) == ["parking-share", "bus-shelter"]
 
 
 def test_word_pieces_index_every_character_and_two_character_piece_of_every_word():
@@ -372,8 +376,8 @@ def test_a_query_with_several_facets_counts_each_from_one_read_of_the_match(corp
     terms, _ = parse_query("스마트")
     base = [search_module.text_condition(terms, db.session.get_bind().dialect.name)]
     value_ids = search_module.chosen_value_ids({"programme": ["hub"], "year": ["2022", "2023"]})
-    main, others = search_module._candidate_sets(base, value_ids)
+    main, _, others = search_module._candidate_sets(base, value_ids)
     hub = search_module.facet_condition("programme", value_ids["programme"], db.session.get_bind().dialect.name)
-    assert main == search_module._candidates(base + [hub], search_module.ADOPTED_ORDER)
-    assert others["year"] == search_module._candidates(base + [hub], search_module.ADOPTED_ORDER)
+    assert main == search_module._candidates(base + [hub], search_module.ADOPTED_ORDER)[0]
+    assert others["year"] == search_module._candidates(base + [hub], search_module.ADOPTED_ORDER)[0]
     assert len(others["programme"]) == 2  # both 스마트 solutions (2022, 2023): one more than the cap
