@@ -241,6 +241,12 @@ def _configure_connection(dbapi_connection, connection_record):
         # instead of 30 at 50k solutions (bench/results/search.md). Each statement is planned for its own
         # parameters; it also keeps connections usable through a transaction-pooling pgbouncer.
         dbapi_connection.prepare_threshold = None
+        # No parallel query: the registry's statements are short and many run at once. Starting a Gather's
+        # workers cost more than they saved even on an idle machine (one-syllable searches at 50k: 36 -> 24 ms
+        # without them, bench/results/search.md), and under load they take the cores of other requests.
+        # Committed, so that the pool's rollback on return does not undo it.
+        dbapi_connection.execute("SET max_parallel_workers_per_gather = 0")
+        dbapi_connection.commit()
     elif module.startswith("sqlite3"):
         # A writer waits up to 10 s for the write lock instead of failing at once (set first, so the
         # journal_mode switch waits too); WAL lets readers run while one writer writes; foreign keys are

@@ -111,6 +111,8 @@ def test_each_connection_is_configured_for_its_engine(app):
         for term in ["solution"] * 8 + ["데이터"]:
             db.session.execute(select(SearchDocument.solution_id).where(SearchDocument.body.like(f"%{term}%")))
         assert db.session.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar() == 0
+        db.session.rollback()  # what the pool does when a connection returns: the setting stays
+        assert db.session.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
     else:
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
