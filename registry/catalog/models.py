@@ -113,10 +113,11 @@ class SearchFacet(db.Model):
     """One row per (solution, facet value): facet filters and live counts are plain indexed SQL.
 
     Counting groups by the integer `value_id`, half the work of grouping by two strings; `facet` is
-    repeated from the value so that counting one facet reads only that facet's rows of each solution."""
+    repeated from the value so that counting one facet reads only that facet's rows of each solution (the
+    key's prefix). No index starts with `facet`: SQLite would walk all of a facet's rows for such a count."""
 
     __tablename__ = "search_facets"
-    __table_args__ = (Index("ix_search_facets_facet_value", "facet", "value_id", "solution_id"),)
+    __table_args__ = (Index("ix_search_facets_value", "value_id", "solution_id"),)
 
     solution_id: Mapped[int] = mapped_column(ForeignKey("solutions.id", ondelete="CASCADE"), primary_key=True)
     facet: Mapped[str] = mapped_column(String(24), primary_key=True)

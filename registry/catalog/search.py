@@ -342,13 +342,13 @@ def chosen_value_ids(filters: Mapping[str, list[str]]) -> dict[str, list[int]]:
     return ids
 
 
-def facet_members(facet: str, value_ids: list[int]):
-    """The solutions with any of these values (ids, see chosen_value_ids()) of `facet`."""
-    return select(facet_rows.c.solution_id).where(facet_rows.c.facet == facet, facet_rows.c.value_id.in_(value_ids))
+def facet_members(value_ids: list[int]):
+    """The solutions with any of these facet values (ids, see chosen_value_ids())."""
+    return select(facet_rows.c.solution_id).where(facet_rows.c.value_id.in_(value_ids))
 
 
-def facet_condition(facet: str, value_ids: list[int], dialect: str = "sqlite") -> ColumnElement[bool]:
-    return member_key(dialect).in_(facet_members(facet, value_ids))
+def facet_condition(value_ids: list[int], dialect: str = "sqlite") -> ColumnElement[bool]:
+    return member_key(dialect).in_(facet_members(value_ids))
 
 
 def _named_counts(counted) -> list[tuple[str, str, int]]:
@@ -447,8 +447,9 @@ def index_facet_counts(wanted: tuple[str, ...]) -> dict[str, list[FacetValue]]:
     counted = results.get(key)
     if counted is None:
         counted = {facet: [] for facet in wanted}
+        values = select(facet_values.c.id).where(facet_values.c.facet.in_(wanted))
         rows = _named_counts(select(facet_rows.c.value_id, func.count().label("n"))
-                             .where(facet_rows.c.facet.in_(wanted)).group_by(facet_rows.c.value_id))
+                             .where(facet_rows.c.value_id.in_(values)).group_by(facet_rows.c.value_id))
         for facet, value, n in sorted(rows, key=lambda row: (-row[2], row[1])):
             counted[facet].append(FacetValue(value, n, False))
         remember(results, key, counted)
@@ -485,7 +486,7 @@ def search(query: SearchQuery, fit_ids: set[int] | frozenset[int] | None = None,
     if query.fits_hub and fit_ids is not None:
         base.append(id_in(member_key(dialect), fit_ids, dialect))
     value_ids = chosen_value_ids(query.filters)
-    chosen = {facet: facet_condition(facet, ids, dialect) for facet, ids in value_ids.items()}
+    chosen = {facet: facet_condition(ids, dialect) for facet, ids in value_ids.items()}
     where = base + list(chosen.values())
     ranked = query.sort == "relevance" and bool(terms)
     order = _order(query)
@@ -550,8 +551,8 @@ def _candidate_sets(base: list, filters: dict[str, list[int]], score: ColumnElem
     matched = select(docs.c.solution_id, docs.c.adoption_count, docs.c.published_at).where(*base) \
         .cte("matched").prefix_with("MATERIALIZED")
     facets = list(filters)
-    flagged = select(matched, *(case((matched.c.solution_id.in_(facet_members(facet, ids)), 1), else_=0)
-                                .label(f"m{i}") for i, (facet, ids) in enumerate(filters.items()))) \
+    flagged = select(matched, *(case((matched.c.solution_id.in_(facet_members(ids)), 1), else_=0)
+                                .label(f"m{i}") for i, ids in enumerate(filters.values()))) \
         .cte("flagged").prefix_with("MATERIALIZED")  # each flag computed once, however often it is named
     hits = [flagged.c[f"m{i}"] for i in range(len(facets))]
     found = sum(hits[1:], hits[0])

@@ -377,7 +377,7 @@ def test_a_query_with_several_facets_counts_each_from_one_read_of_the_match(corp
     base = [search_module.text_condition(terms, db.session.get_bind().dialect.name)]
     value_ids = search_module.chosen_value_ids({"programme": ["hub"], "year": ["2022", "2023"]})
     main, _, others = search_module._candidate_sets(base, value_ids)
-    hub = search_module.facet_condition("programme", value_ids["programme"], db.session.get_bind().dialect.name)
+    hub = search_module.facet_condition(value_ids["programme"], db.session.get_bind().dialect.name)
     assert main == search_module._candidates(base + [hub], search_module.ADOPTED_ORDER)[0]
     assert others["year"] == search_module._candidates(base + [hub], search_module.ADOPTED_ORDER)[0]
     assert len(others["programme"]) == 2  # both 스마트 solutions (2022, 2023): one more than the cap

@@ -16,9 +16,12 @@ branch_labels = None
 depends_on = None
 
 COPY = 'search_facets_0018'
+# The index of each revision: by value id (0019; none starts with the facet, see the model), by facet (0018).
+INDEX_0019 = ('ix_search_facets_value', ['value_id', 'solution_id'])
+INDEX_0018 = ('ix_search_facets_facet_value', ['facet', 'value', 'solution_id'])
 
 
-def _facets_table(value_column: sa.Column, *constraints: sa.Constraint) -> None:
+def _facets_table(value_column: sa.Column, index: tuple[str, list[str]], *constraints: sa.Constraint) -> None:
     op.create_table(
         'search_facets',
         sa.Column('solution_id', sa.Integer(), nullable=False),
@@ -29,13 +32,13 @@ def _facets_table(value_column: sa.Column, *constraints: sa.Constraint) -> None:
         sa.PrimaryKeyConstraint('solution_id', 'facet', value_column.name, name=op.f('pk_search_facets')),
         *constraints,
     )
-    op.create_index('ix_search_facets_facet_value', 'search_facets', ['facet', value_column.name, 'solution_id'])
+    op.create_index(index[0], 'search_facets', index[1])
 
 
-def _copy_aside(select_sql: str) -> None:
+def _copy_aside(select_sql: str, index: tuple[str, list[str]]) -> None:
     # A plain copy (no constraint, no index): nothing of it clashes with the names of the table made again.
     op.execute(f'CREATE TABLE {COPY} AS {select_sql}')
-    op.drop_index('ix_search_facets_facet_value', table_name='search_facets')
+    op.drop_index(index[0], table_name='search_facets')
     op.drop_table('search_facets')
 
 
@@ -50,8 +53,8 @@ def upgrade():
     )
     op.execute('INSERT INTO search_facet_values (facet, value) '
                'SELECT DISTINCT facet, value FROM search_facets ORDER BY facet, value')
-    _copy_aside('SELECT solution_id, facet, value FROM search_facets')
-    _facets_table(sa.Column('value_id', sa.Integer(), nullable=False),
+    _copy_aside('SELECT solution_id, facet, value FROM search_facets', INDEX_0018)
+    _facets_table(sa.Column('value_id', sa.Integer(), nullable=False), INDEX_0019,
                   sa.ForeignKeyConstraint(['value_id'], ['search_facet_values.id'],
                                           name=op.f('fk_search_facets_value_id_search_facet_values')))
     op.execute(f'INSERT INTO search_facets (solution_id, facet, value_id) SELECT c.solution_id, c.facet, v.id '
@@ -61,8 +64,8 @@ def upgrade():
 
 def downgrade():
     _copy_aside('SELECT f.solution_id, f.facet, v.value FROM search_facets f '
-                'JOIN search_facet_values v ON v.id = f.value_id')
-    _facets_table(sa.Column('value', sa.String(length=200), nullable=False))
+                'JOIN search_facet_values v ON v.id = f.value_id', INDEX_0019)
+    _facets_table(sa.Column('value', sa.String(length=200), nullable=False), INDEX_0018)
     op.execute(f'INSERT INTO search_facets (solution_id, facet, value) SELECT solution_id, facet, value FROM {COPY}')
     op.drop_table(COPY)
     op.drop_table('search_facet_values')
