@@ -44,6 +44,7 @@ def upload_release(name: str):
     if archive is None or not archive.filename:
         raise InvalidInput("send the release archive as the multipart file field 'archive'", field="archive")
     spool = archive.stream
+    spool.start_sync()  # the disk writes it while it is inspected; storing it waits for that
     upload = service.Upload(
         archive=spool, archive_sha256=spool.sha256, archive_size=spool.size,
         provenance=_side_file("provenance"), signature=_side_file("signature"),

@@ -4,7 +4,8 @@ Flask's multipart parser writes each file part into the stream `_get_file_stream
 returns; ours hashes and counts as it writes and stops the request with 413 as soon
 as the configured cap is passed, so memory does not grow with the upload. The spool
 lives beside the blob store when it is local, so storing the archive is a rename,
-not a second copy.
+not a second copy; its fsync then starts as soon as the body is in (`start_sync`), so the
+disk writes while the archive is inspected.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 
 from flask import Request, current_app
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -35,6 +37,10 @@ class HashingSpool:
         self._hash = hashlib.sha256()
         self.size = 0
         self.limit = limit
+        # In blob storage's own directory (local storage) the spool becomes the blob; elsewhere it is copied out.
+        self._kept = directory is not None
+        self._syncing: threading.Thread | None = None
+        self._sync_error: OSError | None = None
 
     def write(self, data: bytes) -> int:
         self.size += len(data)
@@ -48,7 +54,36 @@ class HashingSpool:
     def sha256(self) -> str:
         return self._hash.hexdigest()
 
+    def start_sync(self) -> None:
+        """The upload is complete: start its fsync in the background, if blob storage will keep this file.
+        fsync releases the GIL, so the disk writes while the request inspects the archive."""
+        if not self._kept or self._syncing is not None:
+            return
+        self._file.flush()
+        self._syncing = threading.Thread(target=self._fsync, name="upload-fsync", daemon=True)
+        self._syncing.start()
+
+    def _fsync(self) -> None:
+        try:
+            os.fsync(self._file.fileno())
+        except OSError as exc:  # raised in the request's thread, by `sync`
+            self._sync_error = exc
+
+    def sync(self) -> None:
+        """Make the spool durable: wait for the fsync `start_sync` began, or fsync now."""
+        self._file.flush()
+        if self._syncing is None:
+            os.fsync(self._file.fileno())
+            return
+        self._syncing.join()
+        self._syncing = None
+        error, self._sync_error = self._sync_error, None
+        if error is not None:
+            raise error
+
     def close(self) -> None:
+        if self._syncing is not None:  # not while the fsync still uses the file descriptor
+            self._syncing.join()
         self._file.close()
         # Gone already when blob storage adopted the file by renaming it.
         try:

@@ -59,9 +59,9 @@ class LocalStorage(BlobStorage):
         target.parent.mkdir(parents=True, exist_ok=True)
         spooled = getattr(fileobj, "path", None)
         if spooled and Path(spooled).parent == Path(self.spool_directory()):
-            # An upload spooled beside us: make it durable and rename it into place, no copy.
-            fileobj.flush()
-            os.fsync(fileobj.fileno())
+            # An upload spooled beside us: make it durable (its fsync may have started when the body
+            # was in, registry/publishing/uploads.py) and rename it into place, no copy.
+            fileobj.sync()
             os.chmod(spooled, 0o444)
             os.replace(spooled, target)
             return True

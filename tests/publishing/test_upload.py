@@ -260,6 +260,37 @@ def test_a_full_disk_is_503_with_a_hint_and_leaves_nothing_behind(app, upload, v
     assert upload(vendor_token).status_code == 201  # space again: the same upload goes through
 
 
+def test_the_archive_is_fsynced_while_it_is_inspected(app, upload, vendor_token, monkeypatch):
+    """The spool's fsync runs in the background during the inspection and ends before the blob is renamed."""
+    import threading
+
+    from registry.publishing import service
+
+    spool_synced, events = threading.Event(), []
+    real_fsync, real_inspect, real_replace = os.fsync, service.inspect_archive, os.replace
+
+    def fsync(fd):
+        real_fsync(fd)
+        if os.readlink(f"/proc/self/fd/{fd}").split("/")[-1].startswith(".upload-"):
+            events.append(("spool synced", threading.current_thread() is threading.main_thread()))
+            spool_synced.set()
+
+    def inspect_archive(stream):
+        events.append(("inspection waited", spool_synced.wait(10)))  # no fsync before this: times out
+        return real_inspect(stream)
+
+    def replace(source, target):
+        if Path(source).name.startswith(".upload-"):
+            events.append(("spool renamed", True))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(service, "inspect_archive", inspect_archive)
+    monkeypatch.setattr(os, "replace", replace)
+    assert upload(vendor_token).status_code == 201
+    assert events == [("spool synced", False), ("inspection waited", True), ("spool renamed", True)]
+
+
 def test_a_spool_that_cannot_be_made_is_503(app, upload, vendor_token, monkeypatch):
     from registry.publishing import uploads
 
