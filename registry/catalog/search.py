@@ -507,7 +507,8 @@ def search(query: SearchQuery, fit_ids: set[int] | frozenset[int] | None = None,
 
     offset = (query.page - 1) * PAGE_SIZE
     if ranked:  # the candidates come most adopted first: a stable sort by score keeps that order among equals
-        page_ids = [ids[i] for i in sorted(range(len(ids)), key=lambda i: -scores[i])][offset:offset + PAGE_SIZE + 1]
+        by_score = sorted(zip(ids, scores), key=lambda candidate: -candidate[1])
+        page_ids = [solution_id for solution_id, _ in by_score[offset:offset + PAGE_SIZE + 1]]
     elif offset + PAGE_SIZE < len(ids) or not cut:
         page_ids = ids[offset:offset + PAGE_SIZE + 1]  # the candidates are already in the sort's order
     else:  # past the candidates of a newest/adopted listing: the database pages on
