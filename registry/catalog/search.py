@@ -499,9 +499,8 @@ def search(query: SearchQuery, fit_ids: set[int] | frozenset[int] | None = None,
 
     others: dict[str, list[int]] = {}
     if base and len(chosen) >= 2:  # every chosen facet's "others" set (and the search's) from one text match
-        ids, scores, others = _candidate_sets(base, value_ids, score)
-        if order is not ADOPTED_ORDER:
-            ids, scores = _candidates(where, order)
+        ids, others = _candidate_sets(base, value_ids)
+        ids, scores = (ids, _scores(ids, score, dialect)) if order is ADOPTED_ORDER else _candidates(where, order)
     else:
         ids, scores = _candidates(where, order, score)
     estimate = cut = len(ids) > COUNT_CAP
@@ -541,11 +540,18 @@ def _candidates(where: list, order: list, score: ColumnElement | None = None) ->
     return [row[0] for row in rows], [row[1] for row in rows]
 
 
-def _candidate_sets(base: list, filters: dict[str, list[int]], score: ColumnElement | None = None,
-                    ) -> tuple[list[int], list[int], dict[str, list[int]]]:
-    """The candidates of the search with their `score` (as _candidates() gives them), and those of each chosen
-    facet's "others" search, from one read of the match. `filters`: the ids of each facet's chosen values
-    (chosen_value_ids()).
+def _scores(ids: list[int], score: ColumnElement | None, dialect: str) -> list[int]:
+    """The `score` of each of `ids`, in their order (zeros without one)."""
+    if score is None or not ids:
+        return [0] * len(ids)
+    points = dict(db.session.execute(select(docs.c.solution_id, score).where(id_in(docs.c.solution_id, ids, dialect)))
+                  .all())
+    return [points[solution_id] for solution_id in ids]
+
+
+def _candidate_sets(base: list, filters: dict[str, list[int]]) -> tuple[list[int], dict[str, list[int]]]:
+    """The candidates of the search and of each chosen facet's "others" search, from one read of the match.
+    `filters`: the ids of each facet's chosen values (chosen_value_ids()).
 
     What _candidates(..., ADOPTED_ORDER) gives for `base` with every filter (the search itself) and for
     `base` with every filter but one facet's (so that facet's alternatives stay visible): up to
@@ -572,25 +578,19 @@ def _candidate_sets(base: list, filters: dict[str, list[int]], score: ColumnElem
     c_found = sum(c_hits[1:], c_hits[0])
     c_members = [c_found == len(facets)] + [c_found - hit == len(facets) - 1 for hit in c_hits]
     keep = or_(*(and_(member, counted.c[f"n{j}"] <= COUNT_CAP + 1) for j, member in enumerate(c_members)))
-    # The score reads the document's row: only for the search's own candidates, the rows kept are joined back.
-    scored = literal(0) if score is None else case((c_members[0], score), else_=0)
-    rows = db.session.execute(
-        select(counted.c.solution_id, scored, *c_hits)
-        .select_from(counted.join(docs, docs.c.solution_id == counted.c.solution_id)).where(keep)
-        .order_by(counted.c.adoption_count.desc(), counted.c.published_at.desc(), counted.c.solution_id.desc())).all()
+    rows = db.session.execute(select(counted.c.solution_id, *c_hits).where(keep).order_by(
+        counted.c.adoption_count.desc(), counted.c.published_at.desc(), counted.c.solution_id.desc())).all()
     main: list[int] = []
-    scores: list[int] = []
     others: dict[str, list[int]] = {facet: [] for facet in facets}
-    for solution_id, points, *flags in rows:
+    for solution_id, *flags in rows:
         missing = len(facets) - sum(flags)
         if missing == 0:
             main.append(solution_id)
-            scores.append(points)
         for facet, flag in zip(facets, flags):
             if missing == 0 or (missing == 1 and not flag):
                 others[facet].append(solution_id)
     cap = COUNT_CAP + 1
-    return main[:cap], scores[:cap], {facet: ids[:cap] for facet, ids in others.items()}
+    return main[:cap], {facet: ids[:cap] for facet, ids in others.items()}
 
 
 def _hits(page_ids: list[int]) -> list[Hit]:

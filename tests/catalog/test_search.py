@@ -248,7 +248,7 @@ def test_relevance_prefers_title_matches_over_body_matches(publish):
     assert names(run("parking")) == ["parking-share", "bus-shelter"]
     assert names(run("parking-share")) == ["parking-share"]
     # Newest first by the sort alone: relevance is what puts parking-share first, also with two facets chosen
-    # (the candidates and their scores then come from one read of the match).
+    # (the candidates then come from one read of the match, and are scored apart).
     assert names(run("parking", sort="adopted")) == ["bus-shelter", "parking-share"]
     assert names(run("parking", category="mobility", status="stable")) == ["parking-share", "bus-shelter"]
 
@@ -376,7 +376,7 @@ def test_a_query_with_several_facets_counts_each_from_one_read_of_the_match(corp
     terms, _ = parse_query("스마트")
     base = [search_module.text_condition(terms, db.session.get_bind().dialect.name)]
     value_ids = search_module.chosen_value_ids({"programme": ["hub"], "year": ["2022", "2023"]})
-    main, _, others = search_module._candidate_sets(base, value_ids)
+    main, others = search_module._candidate_sets(base, value_ids)
     hub = search_module.facet_condition(value_ids["programme"], db.session.get_bind().dialect.name)
     assert main == search_module._candidates(base + [hub], search_module.ADOPTED_ORDER)[0]
     assert others["year"] == search_module._candidates(base + [hub], search_module.ADOPTED_ORDER)[0]
