@@ -330,30 +330,37 @@ def relevance(terms: list[Term], dialect: str) -> ColumnElement:
     return score
 
 
+def value_ids(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The id of each (facet, value) the index has held (search_facet_values); the others are left out."""
+    pairs = sorted(set(pairs))
+    if not pairs:
+        return {}
+    rows = db.session.execute(select(facet_values.c.facet, facet_values.c.value, facet_values.c.id)
+                              .where(tuple_(facet_values.c.facet, facet_values.c.value).in_(pairs)))
+    return {(facet, value): id_ for facet, value, id_ in rows}
+
+
 def chosen_value_ids(filters: Mapping[str, list[str]]) -> dict[str, list[int]]:
     """The ids of the chosen values of each facet (none for a value the index has never held), read first
     so that the planner sees which values a filter names: PostgreSQL estimates each from its statistics."""
-    pairs = sorted((facet, value) for facet, values in filters.items() for value in values)
     ids: dict[str, list[int]] = {facet: [] for facet in filters}
-    if pairs:
-        for facet, id_ in db.session.execute(select(facet_values.c.facet, facet_values.c.id)
-                                             .where(tuple_(facet_values.c.facet, facet_values.c.value).in_(pairs))):
-            ids[facet].append(id_)
+    for (facet, _), id_ in value_ids((facet, value) for facet, values in filters.items() for value in values).items():
+        ids[facet].append(id_)
     return ids
 
 
-def facet_members(value_ids: list[int]):
+def facet_members(ids: list[int]):
     """The solutions with any of these facet values (ids, see chosen_value_ids()).
 
     OFFSET 0 keeps them a subquery that PostgreSQL plans apart from the text match: for a very common
     term with a facet (스마트 + category at 50k) it then reads the facet's solutions and checks the text
     of each, 67 ms, where joining them into the match had it recheck the text of all 23,000 matches,
     87 ms (bench/results/search.md). SQLite plans it the same either way."""
-    return select(facet_rows.c.solution_id).where(facet_rows.c.value_id.in_(value_ids)).offset(0)
+    return select(facet_rows.c.solution_id).where(facet_rows.c.value_id.in_(ids)).offset(0)
 
 
-def facet_condition(value_ids: list[int], dialect: str = "sqlite") -> ColumnElement[bool]:
-    return member_key(dialect).in_(facet_members(value_ids))
+def facet_condition(ids: list[int], dialect: str = "sqlite") -> ColumnElement[bool]:
+    return member_key(dialect).in_(facet_members(ids))
 
 
 def _named_counts(counted) -> list[tuple[str, str, int]]:
@@ -490,8 +497,8 @@ def search(query: SearchQuery, fit_ids: set[int] | frozenset[int] | None = None,
     base = [text_condition(terms, dialect)] if terms else []
     if query.fits_hub and fit_ids is not None:
         base.append(id_in(member_key(dialect), fit_ids, dialect))
-    value_ids = chosen_value_ids(query.filters)
-    chosen = {facet: facet_condition(ids, dialect) for facet, ids in value_ids.items()}
+    chosen_ids = chosen_value_ids(query.filters)
+    chosen = {facet: facet_condition(ids, dialect) for facet, ids in chosen_ids.items()}
     where = base + list(chosen.values())
     ranked = query.sort == "relevance" and bool(terms)
     order = _order(query)
@@ -499,8 +506,11 @@ def search(query: SearchQuery, fit_ids: set[int] | frozenset[int] | None = None,
 
     others: dict[str, list[int]] = {}
     if base and len(chosen) >= 2:  # every chosen facet's "others" set (and the search's) from one text match
-        ids, others = _candidate_sets(base, value_ids)
-        ids, scores = (ids, _scores(ids, score, dialect)) if order is ADOPTED_ORDER else _candidates(where, order)
+        ids, others = _candidate_sets(base, chosen_ids)
+        if order is ADOPTED_ORDER:
+            scores = _scores(ids, score, dialect)
+        else:
+            ids, scores = _candidates(where, order)
     else:
         ids, scores = _candidates(where, order, score)
     estimate = cut = len(ids) > COUNT_CAP

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, or_, select, tuple_
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from registry.accounts.models import Organization
@@ -138,23 +138,16 @@ def facet_links(facets: list[dict]) -> list[dict]:
     """The search_facets rows of build_document()'s (facet, value) rows: each value named by its id in
     search_facet_values, added there the first time the index holds it."""
     pairs = {(row["facet"], row["value"]) for row in facets}
-    ids = _facet_value_ids(pairs)
+    ids = search.value_ids(pairs)
     if len(ids) < len(pairs):
         table = SearchFacetValue.__table__
         add = (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
         # A value two solutions bring at once is added by one; the other's insert waits for it, then does nothing.
         db.session.execute(add.on_conflict_do_nothing(index_elements=["facet", "value"]),
                            [{"facet": facet, "value": value} for facet, value in sorted(pairs - ids.keys())])
-        ids = _facet_value_ids(pairs)
+        ids = search.value_ids(pairs)
     return [{"solution_id": row["solution_id"], "facet": row["facet"], "value_id": ids[row["facet"], row["value"]]}
             for row in facets]
-
-
-def _facet_value_ids(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    table = SearchFacetValue.__table__
-    rows = db.session.execute(select(table.c.facet, table.c.value, table.c.id)
-                              .where(tuple_(table.c.facet, table.c.value).in_(sorted(pairs))))
-    return {(facet, value): id_ for facet, value, id_ in rows}
 
 
 def reindex_all() -> int:
